@@ -1,0 +1,106 @@
+// Command ebpfrepo builds static, signed eBPF package repositories and
+// fetches packages from them, verifying every byte.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// globals are the flags and streams every command shares.
+type globals struct {
+	JSON   bool
+	Stdout io.Writer
+	Stderr io.Writer
+}
+
+// errValidation marks a validation or verification failure: exit status 1.
+var errValidation = errors.New("validation failed")
+
+// usageError marks a usage error: exit status 2.
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+// commands are registered by each command's file in init, so that
+// command groups live in their own files.
+var commands []func(*globals) *cobra.Command
+
+func registerCommand(f func(*globals) *cobra.Command) { commands = append(commands, f) }
+
+func newRootCmd(g *globals) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "ebpfrepo",
+		Short:         "Build and consume static, signed eBPF package repositories",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().BoolVar(&g.JSON, "json", false, "machine-readable JSON output")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
+	for _, f := range commands {
+		root.AddCommand(f(g))
+	}
+	return root
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	g := &globals{Stdout: stdout, Stderr: stderr}
+	root := newRootCmd(g)
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	return root.ExecuteContext(ctx)
+}
+
+// exitCode maps an error returned by run to the process exit status.
+func exitCode(err error) int {
+	var ue *usageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ue):
+		return 2
+	case errors.Is(err, errValidation):
+		return 1
+	default:
+		return 1
+	}
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil && !errors.Is(err, errSilent) {
+		fmt.Fprintf(os.Stderr, "ebpfrepo: %v\n", err)
+	}
+	os.Exit(exitCode(err))
+}
+
+// errSilent is returned (wrapped with errValidation) when the command has
+// already reported its problems and only the exit status remains.
+var errSilent = errors.New("already reported")
+
+// usagef returns a usage error (exit status 2).
+func usagef(format string, args ...any) error {
+	return &usageError{fmt.Errorf(format, args...)}
+}
+
+// argsBetween validates the positional argument count; a wrong count is a
+// usage error (exit status 2). max < 0 means no upper bound.
+func argsBetween(min, max int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) < min || (max >= 0 && len(args) > max) {
+			return usagef("%s: wrong number of arguments\nusage: %s", cmd.Name(), cmd.UseLine())
+		}
+		return nil
+	}
+}
