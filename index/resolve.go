@@ -1,0 +1,212 @@
+package index
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/Masterminds/semver/v3"
+)
+
+// ConstraintError reports a version constraint that does not parse.
+type ConstraintError struct {
+	Package    string
+	Constraint string
+	Err        error
+}
+
+func (e *ConstraintError) Error() string {
+	return fmt.Sprintf("package %s: constraint %q: %v", e.Package, e.Constraint, e.Err)
+}
+
+func (e *ConstraintError) Unwrap() error { return e.Err }
+
+// NoMatchError reports that no published version satisfies a constraint.
+// Available lists the versions that resolution considered, newest first.
+type NoMatchError struct {
+	Package    string
+	Constraint string
+	Available  []string
+}
+
+func (e *NoMatchError) Error() string {
+	if len(e.Available) == 0 {
+		return fmt.Sprintf("package %s: no version matches %q (no versions published)", e.Package, e.Constraint)
+	}
+	return fmt.Sprintf("package %s: no version matches %q (available: %s)", e.Package, e.Constraint, strings.Join(e.Available, ", "))
+}
+
+// PlatformError reports that the chosen versions are not built for the
+// requested platform. Supported lists the platforms they are built for.
+type PlatformError struct {
+	Package   string
+	Version   string // the newest version that matched the constraint
+	Platform  string
+	Supported []string
+}
+
+func (e *PlatformError) Error() string {
+	return fmt.Sprintf("package %s@%s: not built for platform %q (supported: %s)", e.Package, e.Version, e.Platform, strings.Join(e.Supported, ", "))
+}
+
+// IsLatest reports whether constraint asks for the newest stable version.
+func IsLatest(constraint string) bool {
+	c := strings.TrimSpace(constraint)
+	return c == "" || c == "latest" || c == "*"
+}
+
+// SortVersions orders versions newest first by semantic version precedence.
+// Versions that do not parse sort last, by string.
+func SortVersions(vs []Version) {
+	slices.SortStableFunc(vs, func(a, b Version) int { return compareVersions(b.Version, a.Version) })
+}
+
+// compareVersions compares two version strings by semver precedence.
+func compareVersions(a, b string) int {
+	va, erra := semver.StrictNewVersion(a)
+	vb, errb := semver.StrictNewVersion(b)
+	switch {
+	case erra == nil && errb == nil:
+		if c := va.Compare(vb); c != 0 {
+			return c
+		}
+		return strings.Compare(a, b) // build metadata: stable order
+	case erra == nil:
+		return 1
+	case errb == nil:
+		return -1
+	}
+	return strings.Compare(a, b)
+}
+
+// Lookup returns the version with exactly this version string, or nil.
+func (p *Package) Lookup(version string) *Version {
+	for i := range p.Versions {
+		if p.Versions[i].Version == version {
+			return &p.Versions[i]
+		}
+	}
+	return nil
+}
+
+// Latest returns the newest version that is neither a pre-release nor
+// yanked, or nil when there is none.
+func (p *Package) Latest() *Version {
+	var best *Version
+	for i := range p.Versions {
+		v := &p.Versions[i]
+		if v.Yanked != nil || isPrerelease(v) {
+			continue
+		}
+		if best == nil || compareVersions(v.Version, best.Version) > 0 {
+			best = v
+		}
+	}
+	return best
+}
+
+// Artifact returns the artifact of v for platform, or nil.
+func (v *Version) Artifact(platform string) *Artifact {
+	for i := range v.Artifacts {
+		if v.Artifacts[i].Platform == platform {
+			return &v.Artifacts[i]
+		}
+	}
+	return nil
+}
+
+// Platforms returns the platforms v is built for, sorted.
+func (v *Version) Platforms() []string {
+	ps := make([]string, 0, len(v.Artifacts))
+	for _, a := range v.Artifacts {
+		ps = append(ps, a.Platform)
+	}
+	slices.Sort(ps)
+	return slices.Compact(ps)
+}
+
+func isPrerelease(v *Version) bool {
+	if v.Prerelease {
+		return true
+	}
+	sv, err := semver.StrictNewVersion(v.Version)
+	return err == nil && sv.Prerelease() != ""
+}
+
+// Resolve picks the version of p that a constraint selects for a platform.
+//
+// The constraint is an exact version ("1.2.0", "=1.2.0"), a range in the
+// syntax of github.com/Masterminds/semver ("^1.2", "~1.2", ">=1.0 <2",
+// "1.x"), or "latest" (also "" and "*"). An exact version selects that
+// version even when it is yanked or a pre-release. Ranges never select
+// yanked versions, and select pre-releases only when the range itself
+// names one ("^2.0.0-rc.1"). "latest" is the newest stable, non-yanked
+// version. Among the versions a constraint admits, Resolve returns the
+// newest one built for platform; an empty platform accepts any.
+func (p *Package) Resolve(constraint, platform string) (*Version, *Artifact, error) {
+	c := strings.TrimSpace(constraint)
+	exact := strings.TrimPrefix(c, "=")
+	if _, err := semver.StrictNewVersion(exact); err == nil {
+		v := p.Lookup(exact)
+		if v == nil {
+			return nil, nil, &NoMatchError{Package: p.Name, Constraint: c, Available: p.versionList(false)}
+		}
+		return pickPlatform(p.Name, []*Version{v}, platform)
+	}
+
+	var match func(*Version) bool
+	if IsLatest(c) {
+		match = func(v *Version) bool { return !isPrerelease(v) }
+	} else {
+		cons, err := semver.NewConstraint(c)
+		if err != nil {
+			return nil, nil, &ConstraintError{Package: p.Name, Constraint: c, Err: err}
+		}
+		match = func(v *Version) bool {
+			sv, err := semver.StrictNewVersion(v.Version)
+			return err == nil && cons.Check(sv)
+		}
+	}
+	var cands []*Version
+	for i := range p.Versions {
+		v := &p.Versions[i]
+		if v.Yanked == nil && match(v) {
+			cands = append(cands, v)
+		}
+	}
+	if len(cands) == 0 {
+		return nil, nil, &NoMatchError{Package: p.Name, Constraint: c, Available: p.versionList(true)}
+	}
+	slices.SortStableFunc(cands, func(a, b *Version) int { return compareVersions(b.Version, a.Version) })
+	return pickPlatform(p.Name, cands, platform)
+}
+
+// pickPlatform returns the first candidate (newest first) built for platform.
+func pickPlatform(name string, cands []*Version, platform string) (*Version, *Artifact, error) {
+	for _, v := range cands {
+		if platform == "" {
+			if len(v.Artifacts) == 0 {
+				continue
+			}
+			return v, &v.Artifacts[0], nil
+		}
+		if a := v.Artifact(platform); a != nil {
+			return v, a, nil
+		}
+	}
+	return nil, nil, &PlatformError{Package: name, Version: cands[0].Version, Platform: platform, Supported: cands[0].Platforms()}
+}
+
+// versionList lists version strings newest first; withoutYanked drops
+// yanked versions.
+func (p *Package) versionList(withoutYanked bool) []string {
+	var out []string
+	for _, v := range p.Versions {
+		if withoutYanked && v.Yanked != nil {
+			continue
+		}
+		out = append(out, v.Version)
+	}
+	slices.SortStableFunc(out, func(a, b string) int { return compareVersions(b, a) })
+	return out
+}
