@@ -1,6 +1,10 @@
 package pkgfmt
 
-import "context"
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
 
 // ObjectData is one ELF object's path inside a package and its bytes.
 type ObjectData struct {
@@ -9,17 +13,174 @@ type ObjectData struct {
 }
 
 // InferKernel infers the lowest kernel release that supports everything
-// the objects use. (Placeholder: owned by the kernel-compat work, issue 7.)
-func InferKernel(objs []ObjectReport) *KernelReport { return nil }
+// the objects use: their program types, attach types, map types, helpers,
+// kfuncs, and object-level capabilities (bpf-to-bpf calls, global data,
+// CO-RE against kernel BTF). Versions come from the minimum-kernel table
+// (kerneldata/kernel-versions.tsv, see docs/kernel-compat.md).
+//
+// The report's Features lists every feature found in the table, sorted by
+// kind and name; SetBy lists those that require MinVersion. Features the
+// table does not know (typically newer kfuncs) are listed in Unknown and
+// do not raise the minimum. It returns nil when no object uses anything.
+func InferKernel(objs []ObjectReport) *KernelReport {
+	type key struct{ kind, name string }
+	seen := make(map[key]bool)
+	var (
+		features []KernelFeature
+		unknown  []string
+		versions = make(map[key]KernelVersion)
+	)
+	add := func(kind, name string) {
+		if name == "" {
+			return
+		}
+		if kind == FeatureHelper {
+			name = kcNormalizeHelperName(name)
+		}
+		k := key{kind, name}
+		if seen[k] {
+			return
+		}
+		seen[k] = true
+		e, ok := LookupKernelFeature(kind, name)
+		if !ok {
+			unknown = append(unknown, kind+" "+name)
+			return
+		}
+		versions[k] = e.Version
+		features = append(features, KernelFeature{Kind: kind, Name: name, Version: e.Version.String(), Source: e.Source})
+	}
 
-// CheckMinKernel compares a declared min_kernel with the inferred report and
-// returns a warning naming the feature when the declaration is too low.
-func CheckMinKernel(declared string, k *KernelReport) []Problem { return nil }
+	for _, o := range objs {
+		if len(o.DataSections) > 0 {
+			add(FeatureCapability, "global_data")
+		}
+		if o.CORE {
+			add(FeatureCapability, "kernel_btf")
+		}
+		for _, m := range o.Maps {
+			add(FeatureMapType, m.Type)
+		}
+		for _, p := range o.Programs {
+			if p.Type != "" && !strings.HasPrefix(p.Type, "Unspecified") {
+				add(FeatureProgramType, p.Type)
+			}
+			if p.AttachType != "" && p.AttachType != "None" && !optionalAttachTypes[[2]string{p.Type, p.AttachType}] {
+				add(FeatureAttachType, p.AttachType)
+			}
+			for _, h := range p.Helpers {
+				add(FeatureHelper, h)
+			}
+			for _, f := range p.Kfuncs {
+				add(FeatureKfunc, f)
+			}
+			if len(p.Calls) > 0 {
+				add(FeatureCapability, "bpf2bpf_calls")
+				if len(p.TailCalls) > 0 {
+					add(FeatureCapability, "bpf2bpf_tail_calls")
+				}
+			}
+		}
+	}
+	if len(features) == 0 && len(unknown) == 0 {
+		return nil
+	}
 
-// VerifyObjects loads every program into the running kernel's verifier.
-func VerifyObjects(ctx context.Context, objs []ObjectData) *VerifierReport { return nil }
+	var min KernelVersion
+	for _, v := range versions {
+		if v.Compare(min) > 0 {
+			min = v
+		}
+	}
+	slices.SortFunc(features, func(a, b KernelFeature) int {
+		if c := strings.Compare(a.Kind, b.Kind); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
+	slices.Sort(unknown)
 
-// CheckKernelBTF checks CO-RE relocations against the given kernels' BTF.
-func CheckKernelBTF(ctx context.Context, objs []ObjectData, btfFiles []string) ([]BTFCompat, error) {
-	return nil, nil
+	r := &KernelReport{Features: features, Unknown: unknown}
+	if !min.IsZero() {
+		r.MinVersion = min.String()
+		for _, f := range features {
+			if versions[key{f.Kind, f.Name}] == min {
+				r.SetBy = append(r.SetBy, f)
+			}
+		}
+	}
+	return r
+}
+
+// optionalAttachTypes are {program type, attach type} pairs whose attach
+// type does not raise the minimum kernel. cilium/ebpf (like libbpf) gives
+// every "xdp" section the attach type BPF_XDP (5.9), which only attaching
+// through a bpf_link needs; loading ignores it, and attaching through
+// netlink, as l3afd and older kernels do, works since 4.8.
+var optionalAttachTypes = map[[2]string]bool{
+	{"XDP", "XDP"}: true,
+}
+
+// Problem codes of CheckMinKernel.
+const (
+	CodeMinKernelTooLow  = "kernel.min-kernel-too-low"
+	CodeMinKernelInvalid = "kernel.min-kernel-invalid"
+)
+
+// CheckMinKernel compares a manifest's declared min_kernel with the
+// inferred report. A declaration lower than the inferred minimum is a
+// warning naming the feature(s) that need more; an unparsable declaration
+// is an error. An empty declaration or a nil report yields nothing.
+func CheckMinKernel(declared string, k *KernelReport) []Problem {
+	if strings.TrimSpace(declared) == "" {
+		return nil
+	}
+	d, err := ParseKernelVersion(declared)
+	if err != nil {
+		return []Problem{{
+			Severity: SeverityError,
+			File:     ManifestFile,
+			Field:    "min_kernel",
+			Code:     CodeMinKernelInvalid,
+			Message:  fmt.Sprintf("min_kernel %q is not a kernel release: write MAJOR.MINOR, e.g. \"5.15\"", declared),
+		}}
+	}
+	if k == nil || k.MinVersion == "" {
+		return nil
+	}
+	inferred, err := ParseKernelVersion(k.MinVersion)
+	if err != nil || d.Compare(inferred) >= 0 {
+		return nil
+	}
+	var by []string
+	for _, f := range k.SetBy {
+		by = append(by, kcFeatureLabel(f))
+	}
+	msg := fmt.Sprintf("min_kernel %s is lower than %s required by %s", strings.TrimSpace(declared), k.MinVersion, strings.Join(by, ", "))
+	if len(by) == 0 {
+		msg = fmt.Sprintf("min_kernel %s is lower than the inferred %s", strings.TrimSpace(declared), k.MinVersion)
+	}
+	return []Problem{{
+		Severity: SeverityWarning,
+		File:     ManifestFile,
+		Field:    "min_kernel",
+		Code:     CodeMinKernelTooLow,
+		Message:  msg + "; raise min_kernel to " + k.MinVersion + " or stop using the feature",
+	}}
+}
+
+// kcFeatureLabel names a feature for people: "helper bpf_ringbuf_output",
+// "map type RingBuf", "program type XDP".
+func kcFeatureLabel(f KernelFeature) string {
+	switch f.Kind {
+	case FeatureProgramType:
+		return "program type " + f.Name
+	case FeatureAttachType:
+		return "attach type " + f.Name
+	case FeatureMapType:
+		return "map type " + f.Name
+	case FeatureCapability:
+		return f.Name
+	}
+	return f.Kind + " " + f.Name
 }

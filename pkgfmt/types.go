@@ -136,6 +136,7 @@ type KernelReport struct {
 	SetBy      []KernelFeature `json:"set_by,omitempty"`     // features requiring MinVersion
 	Features   []KernelFeature `json:"features,omitempty"`   // every feature used, with its version
 	Compatible []BTFCompat     `json:"btf_compat,omitempty"` // offline CO-RE checks
+	Unknown    []string        `json:"unknown,omitempty"`    // features used that the table does not know, "kind name"
 }
 
 // KernelFeature is one kernel feature a package uses.

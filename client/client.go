@@ -1,0 +1,381 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ebpfrepo/ebpfrepo/index"
+	"github.com/theupdateframework/go-tuf/v2/metadata"
+)
+
+// Options configure a Client. Only RepoURL and TrustedRoot are required;
+// the zero value of every other field means its default.
+type Options struct {
+	// RepoURL is the base URL of the published repository (the directory
+	// holding metadata/ and targets/): http, https or file.
+	RepoURL string
+	// TrustedRoot is the content of a root.json the caller pinned out of
+	// band (shipped with the host, checked against a published hash). It
+	// is never fetched from the repository: there is no trust on first use.
+	TrustedRoot []byte
+	// CacheDir holds trusted metadata and verified targets (see the
+	// package documentation for its layout). Empty means
+	// DefaultCacheDir(RepoURL).
+	CacheDir string
+	// HTTPClient performs requests; nil means a client with connect and
+	// response-header timeouts (contexts bound whole transfers).
+	HTTPClient *http.Client
+	// Header is added to every request, e.g. Authorization for a private
+	// repository.
+	Header http.Header
+	// UserAgent is sent as User-Agent; empty means "ebpfrepo-client".
+	UserAgent string
+	// Retries is how many more times a transient failure is tried (see
+	// FetcherOptions); 0 means 3, negative means never.
+	Retries int
+	// Now is the clock TUF expiry checks use; nil means time.Now.
+	Now func() time.Time
+	// MaxAge is how long a refresh of the metadata is reused before the
+	// next call refreshes again (long-running users such as the proxy);
+	// 0 means 5 minutes, negative means refresh on every call.
+	MaxAge time.Duration
+}
+
+// Client resolves and fetches packages, verifying all of them through TUF.
+// It is safe for concurrent use; calls that touch the repository are
+// serialised.
+type Client struct {
+	base        string // RepoURL without trailing slash
+	root        []byte
+	now         func() time.Time
+	maxAge      time.Duration
+	fetcher     *Fetcher
+	cacheDir    string
+	metadataDir string
+	targetsDir  string
+
+	mu        sync.Mutex
+	up        *Updater // nil until a refresh succeeded
+	refreshed time.Time
+}
+
+// DefaultCacheDir is the cache directory used when Options.CacheDir is
+// empty: the user cache directory, ebpfrepo, and a hash of the URL.
+func DefaultCacheDir(repoURL string) (string, error) {
+	base, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("cache dir: %w", err)
+	}
+	sum := sha256.Sum256([]byte(strings.TrimRight(repoURL, "/")))
+	return filepath.Join(base, "ebpfrepo", hex.EncodeToString(sum[:8])), nil
+}
+
+// New returns a Client for opts. It checks the options and prepares the
+// cache; it makes no request (the first call that needs metadata
+// refreshes it).
+func New(opts Options) (*Client, error) {
+	u, err := url.Parse(opts.RepoURL)
+	if err != nil {
+		return nil, fmt.Errorf("repository URL %q: %w", opts.RepoURL, err)
+	}
+	switch u.Scheme {
+	case "http", "https":
+		if u.Host == "" {
+			return nil, fmt.Errorf("repository URL %q: no host", opts.RepoURL)
+		}
+	case "file":
+		if u.Path == "" {
+			return nil, fmt.Errorf("repository URL %q: no path", opts.RepoURL)
+		}
+	default:
+		return nil, fmt.Errorf("repository URL %q: scheme must be http, https or file", opts.RepoURL)
+	}
+	if len(opts.TrustedRoot) == 0 {
+		return nil, errors.New("trusted root: required (pin the repository's root.json; there is no trust on first use)")
+	}
+	if _, err := metadata.Root().FromBytes(opts.TrustedRoot); err != nil {
+		return nil, fmt.Errorf("trusted root: %w", err)
+	}
+	c := &Client{
+		base:   strings.TrimRight(opts.RepoURL, "/"),
+		root:   bytes.Clone(opts.TrustedRoot),
+		now:    opts.Now,
+		maxAge: opts.MaxAge,
+		fetcher: NewFetcher(FetcherOptions{
+			HTTPClient: opts.HTTPClient, Header: opts.Header, UserAgent: opts.UserAgent, Retries: opts.Retries,
+		}),
+		cacheDir: opts.CacheDir,
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	if c.maxAge == 0 {
+		c.maxAge = 5 * time.Minute
+	}
+	if c.cacheDir == "" {
+		if c.cacheDir, err = DefaultCacheDir(opts.RepoURL); err != nil {
+			return nil, err
+		}
+	}
+	c.metadataDir = filepath.Join(c.cacheDir, "metadata")
+	c.targetsDir = filepath.Join(c.cacheDir, "targets")
+	if err := c.bindCache(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// bindCache ties the metadata cache to the pinned root: a cache built
+// from another root is discarded.
+func (c *Client) bindCache() error {
+	sum := sha256.Sum256(c.root)
+	want := hex.EncodeToString(sum[:]) + "\n"
+	marker := filepath.Join(c.cacheDir, "root.sha256")
+	if got, err := os.ReadFile(marker); err == nil && string(got) == want {
+		return os.MkdirAll(c.targetsDir, 0o700)
+	}
+	if err := os.RemoveAll(c.metadataDir); err != nil {
+		return fmt.Errorf("cache %s: %w", c.cacheDir, err)
+	}
+	for _, d := range []string{c.metadataDir, c.targetsDir} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return fmt.Errorf("cache: %w", err)
+		}
+	}
+	if err := writeFileAtomic(marker, []byte(want), 0o600); err != nil {
+		return fmt.Errorf("cache: %w", err)
+	}
+	return nil
+}
+
+// CacheDir returns the cache directory in use.
+func (c *Client) CacheDir() string { return c.cacheDir }
+
+// Refresh downloads and verifies the repository's metadata now (root
+// rotations, timestamp, snapshot, targets), whatever MaxAge says.
+func (c *Client) Refresh(ctx context.Context) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.refreshLocked(ctx)
+}
+
+func (c *Client) refreshLocked(ctx context.Context) error {
+	c.up = nil
+	var root []byte
+	if b, err := os.ReadFile(filepath.Join(c.metadataDir, "root.json")); err == nil {
+		root = b // newest root verified by an earlier refresh from the pinned one
+	} else {
+		root = c.root
+	}
+	cfg := UpdaterConfig{
+		MetadataURL: c.base + "/metadata/",
+		TargetsURL:  c.base + "/targets/",
+		MetadataDir: c.metadataDir,
+		TargetsDir:  c.targetsDir,
+		TrustedRoot: root,
+		Fetcher:     c.fetcher,
+		Now:         c.now,
+	}
+	up, err := NewUpdater(ctx, cfg)
+	if err != nil && !bytes.Equal(root, c.root) {
+		// A damaged cache: start again from the pinned root.
+		if rerr := os.RemoveAll(c.metadataDir); rerr != nil {
+			return fmt.Errorf("repository %s: cache: %w", c.base, rerr)
+		}
+		cfg.TrustedRoot = c.root
+		up, err = NewUpdater(ctx, cfg)
+	}
+	if err != nil {
+		return fmt.Errorf("repository %s: %w", c.base, err)
+	}
+	if err := up.Refresh(); err != nil {
+		return fmt.Errorf("repository %s: refresh metadata: %w", c.base, err)
+	}
+	c.up, c.refreshed = up, c.now()
+	return nil
+}
+
+// session returns a refreshed updater bound to ctx; c.mu must be held.
+func (c *Client) session(ctx context.Context) (*Updater, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if c.up == nil || c.maxAge < 0 || c.now().Sub(c.refreshed) >= c.maxAge {
+		if err := c.refreshLocked(ctx); err != nil {
+			return nil, err
+		}
+	}
+	c.up.SetContext(ctx)
+	return c.up, nil
+}
+
+// target returns the verified bytes of a target and its signed info.
+func (c *Client) target(ctx context.Context, targetPath string) ([]byte, *metadata.TargetFiles, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	up, err := c.session(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	tf, err := up.TargetInfo(targetPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	data, _, err := up.Download(tf)
+	if err != nil {
+		return nil, nil, fmt.Errorf("target %s: %w", targetPath, err)
+	}
+	return data, tf, nil
+}
+
+// Roles describes the trusted TUF roles, including the hashed bins that
+// sign the given target paths.
+func (c *Client) Roles(ctx context.Context, targetPaths ...string) ([]RoleInfo, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	up, err := c.session(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range targetPaths {
+		if _, err := up.TargetInfo(p); err != nil {
+			return nil, err
+		}
+	}
+	return up.Roles(targetPaths...), nil
+}
+
+// Search returns the packages of the signed summary (index/all.json)
+// whose name, description or keywords contain term (case-insensitive);
+// an empty term returns every package. Results keep the summary's order
+// (by name).
+func (c *Client) Search(ctx context.Context, term string) ([]index.SummaryPackage, error) {
+	s, err := c.Summary(ctx)
+	if err != nil {
+		return nil, err
+	}
+	term = strings.ToLower(strings.TrimSpace(term))
+	out := []index.SummaryPackage{}
+	for _, p := range s.Packages {
+		if term == "" || matches(p, term) {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+func matches(p index.SummaryPackage, term string) bool {
+	if strings.Contains(strings.ToLower(p.Name), term) || strings.Contains(strings.ToLower(p.Description), term) {
+		return true
+	}
+	for _, k := range p.Keywords {
+		if strings.Contains(strings.ToLower(k), term) {
+			return true
+		}
+	}
+	return false
+}
+
+// Summary returns the verified summary of all packages (index/all.json).
+func (c *Client) Summary(ctx context.Context) (*index.Summary, error) {
+	data, _, err := c.target(ctx, index.SummaryPath)
+	if err != nil {
+		return nil, err
+	}
+	var s index.Summary
+	if err := decodeIndex(index.SummaryPath, data, &s, &s.Schema); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+// Info returns the verified index of one package: every version, its
+// platforms and artifacts, yanked state and inspection report.
+func (c *Client) Info(ctx context.Context, name string) (*index.Package, error) {
+	if err := checkComponent("name", name); err != nil {
+		return nil, fmt.Errorf("package %q: %w", name, err)
+	}
+	tp := fmt.Sprintf(index.PackageDirFmt, name)
+	data, _, err := c.target(ctx, tp)
+	if err != nil {
+		var nf *NotFoundError
+		if errors.As(err, &nf) {
+			nf.Package = name
+		}
+		return nil, err
+	}
+	var p index.Package
+	if err := decodeIndex(tp, data, &p, &p.Schema); err != nil {
+		return nil, err
+	}
+	if err := checkPackage(tp, name, &p); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+func decodeIndex(target string, data []byte, v any, schema *int) error {
+	if err := json.Unmarshal(data, v); err != nil {
+		return &IndexError{Target: target, Msg: "not valid JSON", Err: err}
+	}
+	if *schema < 1 || *schema > index.Schema {
+		return &SchemaError{Target: target, Schema: *schema, Supported: index.Schema}
+	}
+	return nil
+}
+
+// checkPackage rejects an index whose name or artifact paths could
+// escape the directory layout a mirror writes.
+func checkPackage(target, name string, p *index.Package) error {
+	if p.Name != name {
+		return &IndexError{Target: target, Field: "name", Msg: fmt.Sprintf("is %q, want %q", p.Name, name)}
+	}
+	for _, v := range p.Versions {
+		if err := checkComponent("version", v.Version); err != nil {
+			return &IndexError{Target: target, Field: "versions", Msg: err.Error()}
+		}
+		for _, a := range v.Artifacts {
+			field := fmt.Sprintf("versions[%s].artifacts[%s]", v.Version, a.Platform)
+			if err := checkComponent("platform", a.Platform); err != nil {
+				return &IndexError{Target: target, Field: field, Msg: err.Error()}
+			}
+			base := a.Path[strings.LastIndexByte(a.Path, '/')+1:]
+			if err := checkComponent("artifact", base); err != nil {
+				return &IndexError{Target: target, Field: field + ".path", Msg: err.Error()}
+			}
+			if want := name + "/" + v.Version + "/" + a.Platform + "/" + base; a.Path != want {
+				return &IndexError{Target: target, Field: field + ".path", Msg: fmt.Sprintf("is %q, want %q", a.Path, want)}
+			}
+			if a.Length < 0 || len(a.SHA256) != 64 {
+				return &IndexError{Target: target, Field: field, Msg: "length or sha256 missing"}
+			}
+		}
+	}
+	return nil
+}
+
+// checkComponent accepts one path component of the l3afd layout.
+func checkComponent(what, s string) error {
+	if s == "" || s == "." || s == ".." || len(s) > 255 || s == "latest" && what == "version" {
+		return fmt.Errorf("%s %q: not a valid path component", what, s)
+	}
+	for _, r := range s {
+		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-' || r == '_' || r == '+'
+		if !ok {
+			return fmt.Errorf("%s %q: character %q not allowed", what, s, r)
+		}
+	}
+	return nil
+}

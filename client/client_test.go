@@ -1,0 +1,306 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ebpfrepo/ebpfrepo/index"
+	"github.com/google/go-cmp/cmp"
+	"github.com/theupdateframework/go-tuf/v2/metadata"
+)
+
+func TestResolveFetch(t *testing.T) {
+	f := demo(t)
+	srv := f.Serve(nil)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name, repo string
+	}{
+		{"http", srv.URL},
+		{"file", "file://" + f.Dir},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newTestClient(t, tc.repo, f.RootBytes())
+			tests := []struct {
+				pkg, constraint, platform string
+				want                      string
+			}{
+				{"ratelimiting", "latest", "jammy", "1.1.0"},
+				{"ratelimiting", "", "noble", "1.1.0"},
+				{"ratelimiting", "^1.0", "jammy", "1.1.0"},
+				{"ratelimiting", "~1.0", "jammy", "1.0.0"},
+				{"ratelimiting", ">=1.0 <2", "jammy", "1.1.0"},
+				{"ratelimiting", "2.0.0-rc.1", "jammy", "2.0.0-rc.1"},
+				{"connlimit", "latest", "jammy", "0.9.0"},
+				{"connlimit", "1.0.0", "jammy", "1.0.0"}, // yanked: exact only
+			}
+			for _, tt := range tests {
+				rel, err := c.Resolve(ctx, tt.pkg, tt.constraint, tt.platform)
+				if err != nil {
+					t.Fatalf("Resolve(%s, %q, %s): %v", tt.pkg, tt.constraint, tt.platform, err)
+				}
+				if rel.Version != tt.want {
+					t.Errorf("Resolve(%s, %q, %s) = %s, want %s", tt.pkg, tt.constraint, tt.platform, rel.Version, tt.want)
+				}
+			}
+			rel, _ := c.Resolve(ctx, "ratelimiting", "^1", "noble")
+			dir := t.TempDir()
+			p, err := c.Fetch(ctx, rel, dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := os.ReadFile(p)
+			if diff := cmp.Diff(f.Files[rel.TargetPath], got); diff != "" {
+				t.Errorf("fetched bytes differ (-want +got):\n%s", diff)
+			}
+			if p != filepath.Join(dir, "l3af_ratelimiting.tar.gz") {
+				t.Errorf("path %s", p)
+			}
+		})
+	}
+}
+
+func TestResolveErrors(t *testing.T) {
+	f := demo(t)
+	c := newTestClient(t, f.Serve(nil).URL, f.RootBytes())
+	ctx := context.Background()
+	_, err := c.Resolve(ctx, "ratelimiting", "latest", "bookworm")
+	var pe *index.PlatformError
+	if !errors.As(err, &pe) || !cmp.Equal(pe.Supported, []string{"jammy", "noble"}) {
+		t.Errorf("unknown platform: got %v, want *index.PlatformError listing jammy, noble", err)
+	}
+	_, err = c.Resolve(ctx, "connlimit", "^1.0", "jammy")
+	var nm *index.NoMatchError
+	if !errors.As(err, &nm) {
+		t.Errorf("yanked by range: got %v, want *index.NoMatchError", err)
+	}
+	_, err = c.Resolve(ctx, "nosuch", "latest", "jammy")
+	var nf *NotFoundError
+	if !errors.As(err, &nf) || nf.Package != "nosuch" {
+		t.Errorf("unknown package: got %v, want *NotFoundError", err)
+	}
+	_, err = c.Resolve(ctx, "../etc", "latest", "jammy")
+	if err == nil {
+		t.Error("traversal in name accepted")
+	}
+}
+
+func TestSearchInfo(t *testing.T) {
+	f := demo(t)
+	c := newTestClient(t, f.Serve(nil).URL, f.RootBytes())
+	ctx := context.Background()
+	for term, want := range map[string][]string{
+		"":      {"connlimit", "ratelimiting"},
+		"RATE":  {"ratelimiting"},
+		"xdp":   {"connlimit", "ratelimiting"},
+		"nomat": {},
+	} {
+		res, err := c.Search(ctx, term)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := []string{}
+		for _, p := range res {
+			got = append(got, p.Name)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("Search(%q) (-want +got):\n%s", term, diff)
+		}
+	}
+	p, err := c.Info(ctx, "ratelimiting")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Versions) != 3 || p.Versions[0].Version != "2.0.0-rc.1" {
+		t.Errorf("Info versions: %+v", p.Versions)
+	}
+	roles, err := c.Roles(ctx, p.Versions[0].Artifacts[0].Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(roles) != 5 || roles[4].Name[:5] != "bins-" {
+		t.Errorf("Roles: %+v", roles)
+	}
+}
+
+func TestMirror(t *testing.T) {
+	f := demo(t)
+	srv := f.Serve(nil)
+	ctx := context.Background()
+	c := newTestClient(t, srv.URL, f.RootBytes())
+	dir := t.TempDir()
+	rep, err := c.Mirror(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"connlimit/0.9.0/jammy/l3af_connlimit.tar.gz",
+		"connlimit/latest/jammy/l3af_connlimit.tar.gz",
+		"ratelimiting/1.0.0/jammy/l3af_ratelimiting.tar.gz",
+		"ratelimiting/1.0.0/noble/l3af_ratelimiting.tar.gz",
+		"ratelimiting/1.1.0/jammy/l3af_ratelimiting.tar.gz",
+		"ratelimiting/1.1.0/noble/l3af_ratelimiting.tar.gz",
+		"ratelimiting/2.0.0-rc.1/jammy/l3af_ratelimiting.tar.gz",
+		"ratelimiting/2.0.0-rc.1/noble/l3af_ratelimiting.tar.gz",
+		"ratelimiting/latest/jammy/l3af_ratelimiting.tar.gz",
+		"ratelimiting/latest/noble/l3af_ratelimiting.tar.gz",
+	}
+	if diff := cmp.Diff(want, treeFiles(t, dir)); diff != "" {
+		t.Errorf("mirror tree (-want +got):\n%s", diff)
+	}
+	if w, u := rep.Counts(); w != len(want) || u != 0 {
+		t.Errorf("first run: written %d unchanged %d", w, u)
+	}
+	latest, _ := os.ReadFile(filepath.Join(dir, "ratelimiting/latest/jammy/l3af_ratelimiting.tar.gz"))
+	if !cmp.Equal(latest, f.Files["ratelimiting/1.1.0/jammy/l3af_ratelimiting.tar.gz"]) {
+		t.Error("latest is not 1.1.0")
+	}
+
+	// A new release: the second run writes only it and replaces latest.
+	f.AddPackage("ratelimiting", "1.2.0", "jammy", "noble")
+	f.Publish()
+	c2 := newTestClient(t, srv.URL, f.RootBytes())
+	rep, err = c2.Mirror(ctx, dir, "ratelimiting")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range rep.Entries {
+		if e.Action != "unchanged" {
+			got = append(got, e.Action+" "+e.Path)
+		}
+	}
+	wantChanged := []string{
+		"written ratelimiting/1.2.0/jammy/l3af_ratelimiting.tar.gz",
+		"written ratelimiting/1.2.0/noble/l3af_ratelimiting.tar.gz",
+		"replaced ratelimiting/latest/jammy/l3af_ratelimiting.tar.gz",
+		"replaced ratelimiting/latest/noble/l3af_ratelimiting.tar.gz",
+	}
+	if diff := cmp.Diff(wantChanged, got); diff != "" {
+		t.Errorf("incremental run (-want +got):\n%s", diff)
+	}
+	latest, _ = os.ReadFile(filepath.Join(dir, "ratelimiting/latest/jammy/l3af_ratelimiting.tar.gz"))
+	if !cmp.Equal(latest, f.Files["ratelimiting/1.2.0/jammy/l3af_ratelimiting.tar.gz"]) {
+		t.Error("latest was not replaced by 1.2.0")
+	}
+
+	// A selector with a constraint mirrors one version per platform.
+	dir2 := t.TempDir()
+	if _, err := c2.Mirror(ctx, dir2, "ratelimiting@~1.0"); err != nil {
+		t.Fatal(err)
+	}
+	want2 := []string{
+		"ratelimiting/1.0.0/jammy/l3af_ratelimiting.tar.gz",
+		"ratelimiting/1.0.0/noble/l3af_ratelimiting.tar.gz",
+		"ratelimiting/latest/jammy/l3af_ratelimiting.tar.gz",
+		"ratelimiting/latest/noble/l3af_ratelimiting.tar.gz",
+	}
+	if diff := cmp.Diff(want2, treeFiles(t, dir2)); diff != "" {
+		t.Errorf("mirror @~1.0 (-want +got):\n%s", diff)
+	}
+}
+
+// treeFiles lists the regular files under dir, slash-separated, sorted.
+func treeFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	out := []string{}
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.Type().IsRegular() {
+			rel, _ := filepath.Rel(dir, p)
+			out = append(out, filepath.ToSlash(rel))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestCacheBoundToPinnedRoot(t *testing.T) {
+	f := demo(t)
+	srv := f.Serve(nil)
+	ctx := context.Background()
+	cache := t.TempDir()
+	open := func(root []byte) *Client {
+		c, err := New(Options{RepoURL: srv.URL, TrustedRoot: root, CacheDir: cache, Retries: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	if err := open(f.RootBytes()).Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// A damaged cached root: start again from the pinned one.
+	os.WriteFile(filepath.Join(cache, "metadata", "root.json"), []byte("{garbage"), 0o644)
+	if err := open(f.RootBytes()).Refresh(ctx); err != nil {
+		t.Fatalf("damaged cache: %v", err)
+	}
+	// Another pinned root: the cached chain of trust is discarded and the
+	// wrong root fails, whatever the cache says.
+	err := open(newFixture(t).RootBytes()).Refresh(ctx)
+	var unsigned *metadata.ErrUnsignedMetadata
+	if !errors.As(err, &unsigned) {
+		t.Errorf("other pinned root over a good cache: got %v, want ErrUnsignedMetadata", err)
+	}
+}
+
+func TestNewOptions(t *testing.T) {
+	root := newFixture(t).RootBytes()
+	for _, tc := range []struct {
+		o    Options
+		want string
+	}{
+		{Options{RepoURL: "ftp://x", TrustedRoot: root}, "scheme"},
+		{Options{RepoURL: "http://", TrustedRoot: root}, "no host"},
+		{Options{RepoURL: "http://x"}, "no trust on first use"},
+		{Options{RepoURL: "http://x", TrustedRoot: []byte("{}")}, "trusted root"},
+	} {
+		tc.o.CacheDir = t.TempDir()
+		if _, err := New(tc.o); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("New(%+v) = %v, want error containing %q", tc.o.RepoURL, err, tc.want)
+		}
+	}
+}
+
+func TestIndexSchemaTooNew(t *testing.T) {
+	f := demo(t)
+	f.Pkgs["connlimit"].Schema = index.Schema + 1
+	f.Publish()
+	c := newTestClient(t, f.Serve(nil).URL, f.RootBytes())
+	_, err := c.Info(context.Background(), "connlimit")
+	var se *SchemaError
+	if !errors.As(err, &se) || se.Schema != index.Schema+1 || !strings.Contains(err.Error(), "upgrade") {
+		t.Errorf("got %v, want *SchemaError telling to upgrade", err)
+	}
+}
+
+func TestConcurrentUse(t *testing.T) {
+	f := demo(t)
+	c := newTestClient(t, f.Serve(nil).URL, f.RootBytes(), func(o *Options) { o.MaxAge = -1 })
+	ctx := context.Background()
+	errs := make(chan error, 16)
+	for i := range 16 {
+		go func() {
+			plat := []string{"jammy", "noble"}[i%2]
+			rel, err := c.Resolve(ctx, "ratelimiting", "latest", plat)
+			if err == nil {
+				_, err = c.Fetch(ctx, rel, filepath.Join(t.TempDir(), plat))
+			}
+			errs <- err
+		}()
+	}
+	for range 16 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}

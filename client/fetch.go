@@ -1,0 +1,171 @@
+package client
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"strconv"
+
+	"github.com/ebpfrepo/ebpfrepo/index"
+	"github.com/ebpfrepo/ebpfrepo/pkgfmt"
+)
+
+// Release is one resolved artifact: a package version for a platform.
+type Release struct {
+	Name        string             `json:"name"`
+	Version     string             `json:"version"`
+	Platform    string             `json:"platform"`
+	Artifact    string             `json:"artifact"`    // file name, e.g. l3af_ratelimiting.tar.gz
+	TargetPath  string             `json:"target_path"` // <name>/<version>/<platform>/<artifact>
+	Length      int64              `json:"length"`
+	SHA256      string             `json:"sha256"`
+	Yanked      *index.Yank        `json:"yanked,omitempty"` // set when an exact version named a yanked one
+	Description pkgfmt.Description `json:"description"`
+}
+
+// Resolve picks the version of package name that constraint selects for
+// platform (see index.Package.Resolve for the constraint syntax: exact
+// versions, ranges such as "^1.2" or ">=1.0 <2", and "latest"), from the
+// verified package index. An unknown package is a *NotFoundError; no
+// matching version an *index.NoMatchError; a platform the package is not
+// built for an *index.PlatformError listing the supported ones.
+func (c *Client) Resolve(ctx context.Context, name, constraint, platform string) (Release, error) {
+	p, err := c.Info(ctx, name)
+	if err != nil {
+		return Release{}, err
+	}
+	return releaseOf(p, constraint, platform)
+}
+
+func releaseOf(p *index.Package, constraint, platform string) (Release, error) {
+	v, a, err := p.Resolve(constraint, platform)
+	if err != nil {
+		return Release{}, err
+	}
+	return newRelease(p.Name, v, a), nil
+}
+
+func newRelease(name string, v *index.Version, a *index.Artifact) Release {
+	return Release{
+		Name: name, Version: v.Version, Platform: a.Platform, Artifact: path.Base(a.Path),
+		TargetPath: a.Path, Length: a.Length, SHA256: a.SHA256, Yanked: v.Yanked, Description: v.Description,
+	}
+}
+
+// Fetch downloads rel's artifact through TUF (or takes the verified copy
+// in the cache), checks that the signed target information agrees with
+// the index entry, and writes it atomically to dir/rel.Artifact, which it
+// returns. On any failure nothing is written to dir.
+func (c *Client) Fetch(ctx context.Context, rel Release, dir string) (string, error) {
+	data, err := c.artifact(ctx, rel)
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("package %s@%s: %w", rel.Name, rel.Version, err)
+	}
+	dst := filepath.Join(dir, rel.Artifact)
+	if err := writeFileAtomic(dst, data, 0o644); err != nil {
+		return "", fmt.Errorf("package %s@%s: %w", rel.Name, rel.Version, err)
+	}
+	return dst, nil
+}
+
+// Bytes returns the verified bytes of rel's artifact without writing them
+// anywhere but the cache.
+func (c *Client) Bytes(ctx context.Context, rel Release) ([]byte, error) {
+	return c.artifact(ctx, rel)
+}
+
+// artifact returns verified artifact bytes: TUF verified length and
+// hashes against the signed targets; the index entry must agree with
+// the signed target info, and the bytes are hashed once more.
+func (c *Client) artifact(ctx context.Context, rel Release) ([]byte, error) {
+	for _, x := range [][2]string{{"name", rel.Name}, {"version", rel.Version}, {"platform", rel.Platform}, {"artifact", rel.Artifact}} {
+		if err := checkComponent(x[0], x[1]); err != nil {
+			return nil, fmt.Errorf("release: %w", err)
+		}
+	}
+	if want := rel.Name + "/" + rel.Version + "/" + rel.Platform + "/" + rel.Artifact; rel.TargetPath != want {
+		return nil, fmt.Errorf("release: target path %q, want %q", rel.TargetPath, want)
+	}
+	c.mu.Lock()
+	up, err := c.session(ctx)
+	if err != nil {
+		c.mu.Unlock()
+		return nil, err
+	}
+	tf, err := up.TargetInfo(rel.TargetPath)
+	if err != nil {
+		c.mu.Unlock()
+		var nf *NotFoundError
+		if errors.As(err, &nf) {
+			// The signed index lists it, the signed targets do not.
+			return nil, &MismatchError{Target: rel.TargetPath, Field: "presence", Index: "listed", Signed: "no such target"}
+		}
+		return nil, fmt.Errorf("package %s@%s: %w", rel.Name, rel.Version, err)
+	}
+	if tf.Length != rel.Length {
+		c.mu.Unlock()
+		return nil, &MismatchError{Target: rel.TargetPath, Field: "length", Index: strconv.FormatInt(rel.Length, 10), Signed: strconv.FormatInt(tf.Length, 10)}
+	}
+	if h := hex.EncodeToString(tf.Hashes["sha256"]); h != rel.SHA256 {
+		c.mu.Unlock()
+		if h == "" {
+			h = "no sha256"
+		}
+		return nil, &MismatchError{Target: rel.TargetPath, Field: "sha256", Index: rel.SHA256, Signed: h}
+	}
+	data, _, err := up.Download(tf)
+	c.mu.Unlock()
+	if err != nil {
+		return nil, fmt.Errorf("package %s@%s: artifact %s: %w", rel.Name, rel.Version, rel.TargetPath, err)
+	}
+	if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != rel.SHA256 {
+		return nil, &MismatchError{Target: rel.TargetPath, Field: "sha256", Index: rel.SHA256, Signed: hex.EncodeToString(sum[:]) + " (read)"}
+	}
+	return data, nil
+}
+
+// writeFileAtomic writes data to a temporary file next to name, syncs it
+// and renames it over name, so readers see the old file or the new one.
+func writeFileAtomic(name string, data []byte, perm os.FileMode) error {
+	dir := filepath.Dir(name)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(name)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	fail := func(err error) error {
+		f.Close()
+		os.Remove(tmp)
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		return fail(err)
+	}
+	if err := f.Chmod(perm); err != nil {
+		return fail(err)
+	}
+	if err := f.Sync(); err != nil {
+		return fail(err)
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, name); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}

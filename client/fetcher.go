@@ -1,0 +1,238 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path"
+	"regexp"
+	"strconv"
+	"time"
+
+	"github.com/theupdateframework/go-tuf/v2/metadata"
+	"github.com/theupdateframework/go-tuf/v2/metadata/fetcher"
+)
+
+// FetcherOptions configure a Fetcher. The zero value means defaults.
+type FetcherOptions struct {
+	// HTTPClient performs requests; nil means a client with connect,
+	// TLS-handshake and response-header timeouts (the context bounds the
+	// whole transfer).
+	HTTPClient *http.Client
+	// Header is added to every request (for example Authorization for a
+	// private repository).
+	Header http.Header
+	// UserAgent is sent as User-Agent; empty means "ebpfrepo-client".
+	UserAgent string
+	// Retries is how many more times a transient failure (connection
+	// error, timeout, 5xx) is tried; 0 means 3, negative means never.
+	// A 4xx answer is never retried.
+	Retries int
+	// Backoff is the wait before the first retry, doubled on each
+	// further one (capped at 5 s); 0 means 250 ms.
+	Backoff time.Duration
+}
+
+// Fetcher downloads files over http, https or from file:// URLs, bounded
+// by the length the signed metadata allows. It is safe for concurrent
+// use. Its TUF adapter (see Bind) implements go-tuf's fetcher.Fetcher.
+type Fetcher struct {
+	hc      *http.Client
+	header  http.Header
+	ua      string
+	retries int
+	backoff time.Duration
+}
+
+// FetchError reports a download that failed without an HTTP answer
+// (connection refused, timeout, reset), after every retry.
+type FetchError struct {
+	URL      string
+	Attempts int
+	Err      error
+}
+
+func (e *FetchError) Error() string {
+	return fmt.Sprintf("fetch %s: %d attempt(s): %v", e.URL, e.Attempts, e.Err)
+}
+
+func (e *FetchError) Unwrap() error { return e.Err }
+
+// NewFetcher returns a Fetcher configured by opts.
+func NewFetcher(opts FetcherOptions) *Fetcher {
+	f := &Fetcher{hc: opts.HTTPClient, header: opts.Header.Clone(), ua: opts.UserAgent, retries: opts.Retries, backoff: opts.Backoff}
+	if f.hc == nil {
+		f.hc = defaultHTTPClient()
+	}
+	if f.ua == "" {
+		f.ua = "ebpfrepo-client"
+	}
+	switch {
+	case f.retries == 0:
+		f.retries = 3
+	case f.retries < 0:
+		f.retries = 0
+	}
+	if f.backoff <= 0 {
+		f.backoff = 250 * time.Millisecond
+	}
+	return f
+}
+
+func defaultHTTPClient() *http.Client {
+	return &http.Client{Transport: &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ResponseHeaderTimeout: 30 * time.Second,
+		IdleConnTimeout:       90 * time.Second,
+		MaxIdleConnsPerHost:   4,
+		ForceAttemptHTTP2:     true,
+	}}
+}
+
+// Bind returns go-tuf's fetcher interface backed by f, whose downloads are
+// bound to ctx (go-tuf's interface carries no context).
+func (f *Fetcher) Bind(ctx context.Context) fetcher.Fetcher {
+	return &boundFetcher{f: f, ctx: ctx}
+}
+
+// boundFetcher adapts Fetcher to go-tuf, carrying the context of the
+// operation in progress. The client swaps ctx under its lock.
+type boundFetcher struct {
+	f   *Fetcher
+	ctx context.Context
+}
+
+func (b *boundFetcher) DownloadFile(urlPath string, maxLength int64, _ time.Duration) ([]byte, error) {
+	return b.f.Download(b.ctx, urlPath, maxLength)
+}
+
+// rootProbe matches the versioned root file names go-tuf probes for.
+var rootProbe = regexp.MustCompile(`^[0-9]+\.root\.json$`)
+
+// Download fetches rawURL, reading at most maxLength bytes: a longer
+// answer fails with *metadata.ErrDownloadLengthMismatch. An answer other
+// than 200 is a *metadata.ErrDownloadHTTP; a 403 on a versioned root file
+// (N.root.json) is reported as 404, because S3 and CloudFront answer 403
+// for missing files and go-tuf stops probing for newer roots only on 404.
+func (f *Fetcher) Download(ctx context.Context, rawURL string, maxLength int64) ([]byte, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("fetch %s: %w", rawURL, err)
+	}
+	switch u.Scheme {
+	case "file":
+		return readFileURL(ctx, u, rawURL, maxLength)
+	case "http", "https":
+	default:
+		return nil, fmt.Errorf("fetch %s: unsupported scheme %q (want http, https or file)", rawURL, u.Scheme)
+	}
+	var lastErr error
+	for attempt := 0; ; attempt++ {
+		data, err, retry := f.try(ctx, rawURL, maxLength)
+		if err == nil {
+			return data, nil
+		}
+		lastErr = err
+		if !retry || attempt >= f.retries || ctx.Err() != nil {
+			var he *metadata.ErrDownloadHTTP
+			var le *metadata.ErrDownloadLengthMismatch
+			if errors.As(err, &he) || errors.As(err, &le) || ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+				return nil, err
+			}
+			return nil, &FetchError{URL: rawURL, Attempts: attempt + 1, Err: lastErr}
+		}
+		wait := f.backoff << attempt
+		if wait > 5*time.Second || wait <= 0 {
+			wait = 5 * time.Second
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, &FetchError{URL: rawURL, Attempts: attempt + 1, Err: errors.Join(lastErr, ctx.Err())}
+		case <-t.C:
+		}
+	}
+}
+
+// try makes one request; retry reports whether the failure is transient.
+func (f *Fetcher) try(ctx context.Context, rawURL string, maxLength int64) (data []byte, err error, retry bool) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+	if err != nil {
+		return nil, err, false
+	}
+	for k, vs := range f.header {
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
+	}
+	req.Header.Set("User-Agent", f.ua)
+	res, err := f.hc.Do(req)
+	if err != nil {
+		return nil, err, ctx.Err() == nil
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		io.Copy(io.Discard, io.LimitReader(res.Body, 4096))
+		code := res.StatusCode
+		if code == http.StatusForbidden && rootProbe.MatchString(path.Base(req.URL.Path)) {
+			code = http.StatusNotFound
+		}
+		return nil, &metadata.ErrDownloadHTTP{StatusCode: code, URL: rawURL}, code >= 500
+	}
+	if cl := res.Header.Get("Content-Length"); cl != "" {
+		if n, err := strconv.ParseInt(cl, 10, 64); err == nil && n > maxLength {
+			return nil, lengthError(rawURL, n, maxLength), false
+		}
+	}
+	data, err = io.ReadAll(io.LimitReader(res.Body, maxLength+1))
+	if err != nil {
+		return nil, err, ctx.Err() == nil
+	}
+	if int64(len(data)) > maxLength {
+		return nil, lengthError(rawURL, int64(len(data)), maxLength), false
+	}
+	return data, nil, false
+}
+
+func lengthError(rawURL string, n, max int64) error {
+	return &metadata.ErrDownloadLengthMismatch{Msg: fmt.Sprintf("download %s: at least %d bytes, more than the %d the signed metadata allow", rawURL, n, max)}
+}
+
+// readFileURL reads a file:// URL; a missing file is a 404 so that root
+// probing ends as it does over HTTP.
+func readFileURL(ctx context.Context, u *url.URL, rawURL string, maxLength int64) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if u.Host != "" && u.Host != "localhost" {
+		return nil, fmt.Errorf("fetch %s: file URL with host %q", rawURL, u.Host)
+	}
+	fh, err := os.Open(u.Path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, &metadata.ErrDownloadHTTP{StatusCode: http.StatusNotFound, URL: rawURL}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("fetch %s: %w", rawURL, err)
+	}
+	defer fh.Close()
+	if st, err := fh.Stat(); err != nil || !st.Mode().IsRegular() {
+		return nil, &metadata.ErrDownloadHTTP{StatusCode: http.StatusNotFound, URL: rawURL}
+	}
+	data, err := io.ReadAll(io.LimitReader(fh, maxLength+1))
+	if err != nil {
+		return nil, fmt.Errorf("fetch %s: %w", rawURL, err)
+	}
+	if int64(len(data)) > maxLength {
+		return nil, lengthError(rawURL, int64(len(data)), maxLength)
+	}
+	return data, nil
+}

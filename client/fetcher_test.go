@@ -1,0 +1,136 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/theupdateframework/go-tuf/v2/metadata"
+)
+
+// s3Like answers 403 for every missing file, as S3 and CloudFront do
+// without list permission, and requires a bearer token.
+func s3Like(dir string, hits *atomic.Int32) http.Handler {
+	fs := http.FileServer(http.Dir(dir))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		if r.Header.Get("Authorization") != "Bearer s3cret" {
+			http.Error(w, "no token", http.StatusUnauthorized)
+			return
+		}
+		if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(r.URL.Path))); err != nil {
+			http.Error(w, "AccessDenied", http.StatusForbidden)
+			return
+		}
+		fs.ServeHTTP(w, r)
+	})
+}
+
+func TestS3ForbiddenRootProbe(t *testing.T) {
+	f := demo(t)
+	var hits atomic.Int32
+	srv := httptest.NewServer(s3Like(f.Dir, &hits))
+	defer srv.Close()
+	ctx := context.Background()
+	c := newTestClient(t, srv.URL, f.RootBytes(), func(o *Options) {
+		o.Header = http.Header{"Authorization": {"Bearer s3cret"}}
+	})
+	if _, err := c.Resolve(ctx, "ratelimiting", "latest", "jammy"); err != nil {
+		t.Fatalf("refresh against a host answering 403 for 2.root.json: %v", err)
+	}
+	// Without the token the 401 is an error, not "no newer root".
+	c2 := newTestClient(t, srv.URL, f.RootBytes())
+	err := c2.Refresh(ctx)
+	var he *metadata.ErrDownloadHTTP
+	if !errors.As(err, &he) || he.StatusCode != http.StatusUnauthorized {
+		t.Errorf("without token: got %v, want ErrDownloadHTTP 401", err)
+	}
+	// 403 on anything but a root probe stays 403.
+	fe := NewFetcher(FetcherOptions{Header: http.Header{"Authorization": {"Bearer s3cret"}}})
+	_, err = fe.Download(ctx, srv.URL+"/metadata/timestamp.json.missing", 100)
+	if !errors.As(err, &he) || he.StatusCode != http.StatusForbidden {
+		t.Errorf("403 on a non-root file: got %v", err)
+	}
+}
+
+func TestFetcherRetries(t *testing.T) {
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/flaky":
+			if n.Add(1) < 3 {
+				http.Error(w, "busy", http.StatusServiceUnavailable)
+				return
+			}
+			w.Write([]byte("ok"))
+		case "/gone":
+			n.Add(1)
+			http.NotFound(w, r)
+		case "/lying":
+			w.Header().Set("Content-Length", "1000000")
+			w.Write([]byte("x"))
+		case "/slow":
+			select {
+			case <-r.Context().Done():
+			case <-time.After(10 * time.Second):
+			}
+		}
+	}))
+	defer srv.Close()
+	ctx := context.Background()
+	fe := NewFetcher(FetcherOptions{Retries: 3, Backoff: time.Millisecond})
+
+	b, err := fe.Download(ctx, srv.URL+"/flaky", 10)
+	if err != nil || string(b) != "ok" || n.Load() != 3 {
+		t.Errorf("5xx retried: got %q, %v after %d tries, want ok after 3", b, err, n.Load())
+	}
+	n.Store(0)
+	_, err = fe.Download(ctx, srv.URL+"/gone", 10)
+	var he *metadata.ErrDownloadHTTP
+	if !errors.As(err, &he) || he.StatusCode != 404 || n.Load() != 1 {
+		t.Errorf("404: got %v after %d tries, want ErrDownloadHTTP 404 after 1", err, n.Load())
+	}
+	_, err = fe.Download(ctx, srv.URL+"/lying", 100)
+	var le *metadata.ErrDownloadLengthMismatch
+	if !errors.As(err, &le) {
+		t.Errorf("Content-Length above the bound: got %v, want ErrDownloadLengthMismatch", err)
+	}
+	cctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err = fe.Download(cctx, srv.URL+"/slow", 10)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("deadline: got %v, want context.DeadlineExceeded", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("deadline not honoured: %v", d)
+	}
+}
+
+func TestFetcherFileURL(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "a.json"), []byte("0123456789"), 0o644)
+	fe := NewFetcher(FetcherOptions{})
+	ctx := context.Background()
+	if b, err := fe.Download(ctx, "file://"+dir+"/a.json", 10); err != nil || string(b) != "0123456789" {
+		t.Errorf("file: %q %v", b, err)
+	}
+	var le *metadata.ErrDownloadLengthMismatch
+	if _, err := fe.Download(ctx, "file://"+dir+"/a.json", 9); !errors.As(err, &le) {
+		t.Errorf("file over bound: %v", err)
+	}
+	var he *metadata.ErrDownloadHTTP
+	if _, err := fe.Download(ctx, "file://"+dir+"/2.root.json", 9); !errors.As(err, &he) || he.StatusCode != 404 {
+		t.Errorf("missing file: %v, want 404", err)
+	}
+	if _, err := fe.Download(ctx, "ftp://x/y", 9); err == nil || !strings.Contains(err.Error(), "scheme") {
+		t.Errorf("ftp: %v", err)
+	}
+}

@@ -1,0 +1,198 @@
+package client
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/theupdateframework/go-tuf/v2/metadata"
+	"github.com/theupdateframework/go-tuf/v2/metadata/config"
+	"github.com/theupdateframework/go-tuf/v2/metadata/updater"
+)
+
+// UpdaterConfig describes one TUF session against a repository: the
+// low-level layer under Client, exported for tools that speak TUF
+// directly (cmd/tuf-conformance-client).
+type UpdaterConfig struct {
+	MetadataURL string // base URL of the metadata files (…/metadata)
+	TargetsURL  string // base URL of the target files (…/targets); never derived from MetadataURL; needed to download
+	MetadataDir string // trusted metadata, go-tuf's non-versioned names (root.json, …)
+	TargetsDir  string // verified target files, named by their escaped target path
+	// TrustedRoot is the root to start the chain of trust from; nil means
+	// MetadataDir/root.json, the newest root a previous session trusted.
+	TrustedRoot []byte
+	Fetcher     *Fetcher         // nil means NewFetcher(FetcherOptions{})
+	Now         func() time.Time // reference time for expiry; nil means time.Now
+}
+
+// Updater is a go-tuf updater wired to a Fetcher and the cache layout.
+// Like go-tuf's, it refreshes once and is not safe for concurrent use:
+// build a new one for every refresh.
+type Updater struct {
+	up    *updater.Updater
+	fetch *boundFetcher
+	cfg   UpdaterConfig
+}
+
+// NewUpdater returns an Updater for cfg whose downloads are bound to ctx.
+func NewUpdater(ctx context.Context, cfg UpdaterConfig) (*Updater, error) {
+	if cfg.MetadataURL == "" || cfg.MetadataDir == "" || cfg.TargetsDir == "" {
+		return nil, errors.New("updater: metadata URL, metadata dir and targets dir are required")
+	}
+	root := cfg.TrustedRoot
+	if root == nil {
+		var err error
+		if root, err = os.ReadFile(filepath.Join(cfg.MetadataDir, "root.json")); err != nil {
+			return nil, fmt.Errorf("updater: trusted root: %w", err)
+		}
+	}
+	if cfg.Fetcher == nil {
+		cfg.Fetcher = NewFetcher(FetcherOptions{})
+	}
+	tc, err := config.New(cfg.MetadataURL, root)
+	if err != nil {
+		return nil, fmt.Errorf("updater: %w", err)
+	}
+	bf := &boundFetcher{f: cfg.Fetcher, ctx: ctx}
+	tc.Fetcher = bf
+	tc.RemoteTargetsURL = cfg.TargetsURL
+	tc.LocalMetadataDir = cfg.MetadataDir
+	tc.LocalTargetsDir = cfg.TargetsDir
+	tc.PrefixTargetsWithHash = true
+	up, err := updater.New(tc)
+	if err != nil {
+		return nil, fmt.Errorf("updater: trusted root: %w", err)
+	}
+	if cfg.Now != nil {
+		up.UnsafeSetRefTime(cfg.Now().UTC())
+	}
+	return &Updater{up: up, fetch: bf, cfg: cfg}, nil
+}
+
+// SetContext binds the Updater's further downloads to ctx.
+func (u *Updater) SetContext(ctx context.Context) { u.fetch.ctx = ctx }
+
+// Refresh runs the TUF client workflow for the top-level roles (root,
+// timestamp, snapshot, targets), persisting what it trusts.
+func (u *Updater) Refresh() error { return u.up.Refresh() }
+
+// TargetInfo returns the signed length and hashes of a target, loading
+// the delegated (hashed bin) metadata it needs.
+func (u *Updater) TargetInfo(targetPath string) (*metadata.TargetFiles, error) {
+	tf, err := u.up.GetTargetInfo(targetPath)
+	if err != nil {
+		// go-tuf reports a target no role lists with this plain error.
+		if err.Error() == fmt.Sprintf("target %s not found", targetPath) {
+			return nil, &NotFoundError{Target: targetPath, Err: err}
+		}
+		return nil, err
+	}
+	return tf, nil
+}
+
+// CachePath is where the verified copy of targetPath lives in TargetsDir.
+func (u *Updater) CachePath(targetPath string) string {
+	return filepath.Join(u.cfg.TargetsDir, url.PathEscape(targetPath))
+}
+
+// Download returns the verified bytes of a target and the path of its
+// verified copy in TargetsDir. A cached copy whose length and hashes
+// still match the signed metadata is used as is; otherwise the target
+// is downloaded (bounded by its signed length), verified by go-tuf and
+// stored atomically.
+func (u *Updater) Download(tf *metadata.TargetFiles) ([]byte, string, error) {
+	local := u.CachePath(tf.Path)
+	if p, data, err := u.up.FindCachedTarget(tf, local); err == nil && p != "" {
+		return data, p, nil
+	}
+	var rnd [8]byte
+	rand.Read(rnd[:])
+	tmp := local + ".tmp-" + hex.EncodeToString(rnd[:])
+	_, data, err := u.up.DownloadTarget(tf, tmp, "")
+	if err != nil {
+		os.Remove(tmp)
+		return nil, "", err
+	}
+	if err := os.Rename(tmp, local); err != nil {
+		os.Remove(tmp)
+		return nil, "", fmt.Errorf("cache %s: %w", tf.Path, err)
+	}
+	return data, local, nil
+}
+
+// RoleInfo describes one trusted TUF role: what signed the data a
+// client used.
+type RoleInfo struct {
+	Name      string    `json:"name"`
+	Version   int64     `json:"version"`
+	Expires   time.Time `json:"expires"`
+	Threshold int       `json:"threshold"`
+	KeyIDs    []string  `json:"keyids"`
+}
+
+// Roles lists the trusted top-level roles and, for each target path
+// given, the delegated role responsible for it (after Refresh).
+func (u *Updater) Roles(targetPaths ...string) []RoleInfo {
+	t := u.up.GetTrustedMetadataSet()
+	if t.Root == nil {
+		return nil
+	}
+	r := t.Root.Signed
+	role := func(name string, version int64, exp time.Time) RoleInfo {
+		ri := RoleInfo{Name: name, Version: version, Expires: exp}
+		if rr, ok := r.Roles[name]; ok {
+			ri.Threshold, ri.KeyIDs = rr.Threshold, rr.KeyIDs
+		}
+		return ri
+	}
+	out := []RoleInfo{role(metadata.ROOT, r.Version, r.Expires)}
+	if t.Timestamp != nil {
+		out = append(out, role(metadata.TIMESTAMP, t.Timestamp.Signed.Version, t.Timestamp.Signed.Expires))
+	}
+	if t.Snapshot != nil {
+		out = append(out, role(metadata.SNAPSHOT, t.Snapshot.Signed.Version, t.Snapshot.Signed.Expires))
+	}
+	top := t.Targets[metadata.TARGETS]
+	if top == nil {
+		return out
+	}
+	out = append(out, role(metadata.TARGETS, top.Signed.Version, top.Signed.Expires))
+	d := top.Signed.Delegations
+	if d == nil {
+		return out
+	}
+	seen := map[string]bool{}
+	var bins []RoleInfo
+	for _, p := range targetPaths {
+		var names []string
+		var threshold int
+		var keyids []string
+		if d.SuccinctRoles != nil {
+			for _, rr := range d.SuccinctRoles.GetRolesForTarget(p) {
+				names = append(names, rr.Name)
+			}
+			threshold, keyids = d.SuccinctRoles.Threshold, d.SuccinctRoles.KeyIDs
+		}
+		for _, n := range names {
+			if seen[n] {
+				continue
+			}
+			seen[n] = true
+			ri := RoleInfo{Name: n, Threshold: threshold, KeyIDs: keyids}
+			if m := t.Targets[n]; m != nil {
+				ri.Version, ri.Expires = m.Signed.Version, m.Signed.Expires
+			}
+			bins = append(bins, ri)
+		}
+	}
+	slices.SortFunc(bins, func(a, b RoleInfo) int { return strings.Compare(a.Name, b.Name) })
+	return append(out, bins...)
+}

@@ -1,0 +1,159 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/ebpfrepo/ebpfrepo/client"
+	"github.com/spf13/cobra"
+)
+
+// consumerFlags are the flags every consumer command (get, mirror,
+// proxy, search, info) shares: where the repository is and which root
+// the user pinned.
+type consumerFlags struct {
+	repo       string
+	root       string
+	rootSHA256 string
+	cache      string
+	headers    []string
+	timeout    time.Duration
+}
+
+func (f *consumerFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.repo, "repo", "", "repository URL: http(s)://… or file:///… (required)")
+	fl.StringVar(&f.root, "root", "", "pinned root.json of the repository, obtained out of band (required)")
+	fl.StringVar(&f.rootSHA256, "root-sha256", "", "expected sha256 (hex) of the --root file, as the repository publishes it")
+	fl.StringVar(&f.cache, "cache", "", "cache directory (default: the user cache dir/ebpfrepo/<hash of the URL>)")
+	fl.StringArrayVar(&f.headers, "header", nil, `extra HTTP header "Name: value" for private repositories (repeatable); $EBPFREPO_TOKEN adds "Authorization: Bearer …"`)
+	fl.DurationVar(&f.timeout, "timeout", 5*time.Minute, "overall time limit of the command (0: none; not applied to proxy)")
+}
+
+// newClient checks the flags and returns a client for them.
+func (f *consumerFlags) newClient() (*client.Client, error) {
+	if f.repo == "" {
+		return nil, usagef("--repo is required")
+	}
+	if f.root == "" {
+		return nil, usagef("--root is required: pin the repository's root.json (there is no trust on first use)")
+	}
+	root, err := os.ReadFile(f.root)
+	if err != nil {
+		return nil, usagef("--root: %v", err)
+	}
+	if f.rootSHA256 != "" {
+		sum := sha256.Sum256(root)
+		if got, want := hex.EncodeToString(sum[:]), strings.ToLower(strings.TrimSpace(f.rootSHA256)); got != want {
+			return nil, consumerFail(fmt.Errorf("--root %s: sha256 is %s, want %s: this is not the root you pinned", f.root, got, want))
+		}
+	}
+	h := http.Header{}
+	for _, kv := range f.headers {
+		k, v, ok := strings.Cut(kv, ":")
+		if !ok || strings.TrimSpace(k) == "" {
+			return nil, usagef("--header %q: want \"Name: value\"", kv)
+		}
+		h.Add(strings.TrimSpace(k), strings.TrimSpace(v))
+	}
+	if tok := os.Getenv("EBPFREPO_TOKEN"); tok != "" && h.Get("Authorization") == "" {
+		h.Set("Authorization", "Bearer "+tok)
+	}
+	c, err := client.New(client.Options{RepoURL: f.repo, TrustedRoot: root, CacheDir: f.cache, Header: h, UserAgent: "ebpfrepo"})
+	if err != nil {
+		return nil, usagef("%v", err)
+	}
+	return c, nil
+}
+
+// consumerFailure marks an error of the repository or of verification:
+// exit status 1, with the client's message intact.
+type consumerFailure struct{ err error }
+
+func (e *consumerFailure) Error() string   { return e.err.Error() }
+func (e *consumerFailure) Unwrap() []error { return []error{e.err, errValidation} }
+
+// commandContext applies --timeout to the command's context.
+func (f *consumerFlags) context(cmd *cobra.Command) (context.Context, context.CancelFunc) {
+	if f.timeout > 0 {
+		return context.WithTimeout(cmd.Context(), f.timeout)
+	}
+	return context.WithCancel(cmd.Context())
+}
+
+func consumerFail(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &consumerFailure{err}
+}
+
+// hostPlatform is l3afd's platform path segment for this host: the
+// output of `lsb_release -cs` on Linux (VERSION_CODENAME of
+// /etc/os-release), "Windows" on Windows.
+func hostPlatform() string {
+	if runtime.GOOS == "windows" {
+		return "Windows"
+	}
+	for _, p := range []string{"/etc/os-release", "/usr/lib/os-release"} {
+		if b, err := os.ReadFile(p); err == nil {
+			if c := osReleaseCodename(bytes.NewReader(b)); c != "" {
+				return c
+			}
+		}
+	}
+	return ""
+}
+
+// osReleaseCodename returns VERSION_CODENAME (else UBUNTU_CODENAME) of an
+// os-release file.
+func osReleaseCodename(r io.Reader) string {
+	vals := map[string]string{}
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		k, v, ok := strings.Cut(strings.TrimSpace(sc.Text()), "=")
+		if ok {
+			vals[k] = strings.Trim(v, `"'`)
+		}
+	}
+	if c := vals["VERSION_CODENAME"]; c != "" {
+		return c
+	}
+	return vals["UBUNTU_CODENAME"]
+}
+
+// consumerJSON writes v as indented JSON.
+func consumerJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// parseSelector splits NAME[@CONSTRAINT].
+func parseSelector(s string) (name, constraint string, err error) {
+	name, constraint, _ = strings.Cut(s, "@")
+	if name == "" {
+		return "", "", usagef("%q: want NAME[@CONSTRAINT]", s)
+	}
+	return name, constraint, nil
+}
+
+// consumerAbs returns dir made absolute (for messages and file:// URLs).
+func consumerAbs(dir string) string {
+	if a, err := filepath.Abs(dir); err == nil {
+		return a
+	}
+	return dir
+}

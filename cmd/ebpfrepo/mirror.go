@@ -1,0 +1,66 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+)
+
+func init() { registerCommand(newMirrorCmd) }
+
+func newMirrorCmd(g *globals) *cobra.Command {
+	var (
+		cf consumerFlags
+		to string
+	)
+	cmd := &cobra.Command{
+		Use:   "mirror --repo URL --root ROOT.json --to DIR [NAME[@CONSTRAINT]...]",
+		Short: "Write verified artifacts into an l3afd file:// tree",
+		Long: `Write verified artifacts into DIR/<name>/<version>/<platform>/<artifact>, and the
+newest stable version of each package and platform into DIR/<name>/latest/…,
+so that l3afd configured with
+
+  [ebpf-repo]
+  url = file:///DIR
+
+loads only verified programs. NAME mirrors every non-yanked version of a
+package, NAME@CONSTRAINT the newest matching version per platform; no selector
+mirrors every package. Re-running is incremental and replaces a stale latest
+atomically. Only bytes verified through TUF are written.`,
+		Args: argsBetween(0, -1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if to == "" {
+				return usagef("--to DIR is required")
+			}
+			for _, a := range args {
+				if _, _, err := parseSelector(a); err != nil {
+					return err
+				}
+			}
+			c, err := cf.newClient()
+			if err != nil {
+				return err
+			}
+			ctx, cancel := cf.context(cmd)
+			defer cancel()
+			rep, err := c.Mirror(ctx, to, args...)
+			if g.JSON {
+				if jerr := consumerJSON(g.Stdout, rep); jerr != nil {
+					return jerr
+				}
+			} else if rep != nil {
+				for _, e := range rep.Entries {
+					if e.Action != "unchanged" {
+						fmt.Fprintf(g.Stdout, "%-8s %s\n", e.Action, e.Path)
+					}
+				}
+				w, u := rep.Counts()
+				fmt.Fprintf(g.Stdout, "mirror %s: %d written, %d unchanged\n", consumerAbs(to), w, u)
+			}
+			return consumerFail(err)
+		},
+	}
+	cf.register(cmd)
+	cmd.Flags().StringVar(&to, "to", "", "directory of the l3afd file:// tree (required)")
+	return cmd
+}

@@ -1,0 +1,85 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/ebpfrepo/ebpfrepo/client"
+	"github.com/spf13/cobra"
+)
+
+func init() { registerCommand(newProxyCmd) }
+
+func newProxyCmd(g *globals) *cobra.Command {
+	var (
+		cf     consumerFlags
+		listen string
+	)
+	cmd := &cobra.Command{
+		Use:   "proxy --repo URL --root ROOT.json [--listen 127.0.0.1:8181]",
+		Short: "Serve l3afd's downloads locally, verified through TUF",
+		Long: `Answer l3afd's own requests, GET /<name>/<version|latest>/<platform>/<artifact>,
+by resolving and fetching through the verifying client: 200 with verified
+bytes, 404 for an unknown package, version, platform or artifact, 502 with the
+reason when verification fails. Configure l3afd with
+
+  [ebpf-repo]
+  url = http://127.0.0.1:8181
+
+(or a program's ebpf_package_repo_url). Runs until interrupted.`,
+		Args: argsBetween(0, 0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := cf.newClient()
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			// Fail fast on a wrong root or an unreachable repository.
+			rctx, cancel := context.WithTimeout(ctx, time.Minute)
+			err = c.Refresh(rctx)
+			cancel()
+			if err != nil {
+				return consumerFail(err)
+			}
+			l, err := net.Listen("tcp", listen)
+			if err != nil {
+				return usagef("--listen %s: %v", listen, err)
+			}
+			return serveProxy(ctx, g, c, l)
+		},
+	}
+	cf.register(cmd)
+	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8181", "address to listen on")
+	return cmd
+}
+
+// serveProxy serves the verifying proxy on l until ctx is done.
+func serveProxy(ctx context.Context, g *globals, c *client.Client, l net.Listener) error {
+	h := client.NewProxy(c, client.ProxyOptions{Log: func(r *http.Request, status int, err error) {
+		if err != nil {
+			fmt.Fprintf(g.Stderr, "proxy: %s %s: %d: %v\n", r.Method, r.URL.Path, status, err)
+			return
+		}
+		fmt.Fprintf(g.Stderr, "proxy: %s %s: %d\n", r.Method, r.URL.Path, status)
+	}})
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute}
+	fmt.Fprintf(g.Stdout, "proxy: serving verified packages on http://%s\n", l.Addr())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(l) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
+		if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	}
+}

@@ -1,0 +1,163 @@
+// Command tuf-conformance-client implements the client-under-test CLI of
+// the TUF conformance suite (theupdateframework/tuf-conformance,
+// CLIENT-CLI.md) with the fetcher, updater wiring and cache layout of
+// package client, so that the suite exercises ebpfrepo's own client code:
+//
+//	tuf-conformance-client --metadata-dir DIR init TRUSTED_ROOT
+//	tuf-conformance-client --metadata-dir DIR --metadata-url URL refresh
+//	tuf-conformance-client --metadata-dir DIR --metadata-url URL \
+//	    --target-name PATH --target-base-url URL --target-dir DIR download
+//
+// The exit status is 0 on success and 1 on any failure.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/ebpfrepo/ebpfrepo/client"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run executes one command and returns the exit status.
+func run(ctx context.Context, args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("tuf-conformance-client", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		metadataDir   = fs.String("metadata-dir", "", "trusted metadata directory")
+		metadataURL   = fs.String("metadata-url", "", "URL of the repository metadata")
+		targetName    = fs.String("target-name", "", "TUF target path to download")
+		targetBaseURL = fs.String("target-base-url", "", "URL of the repository targets")
+		targetDir     = fs.String("target-dir", "", "directory for verified targets")
+		retries       = fs.Int("retries", -1, "retries of transient failures (default none, so request counts stay exact)")
+	)
+	if err := fs.Parse(args); err != nil {
+		return 1
+	}
+	rest := fs.Args()
+	if *metadataDir == "" || len(rest) == 0 {
+		fmt.Fprintln(stderr, "usage: tuf-conformance-client --metadata-dir DIR [flags] init TRUSTED_ROOT | refresh | download")
+		return 1
+	}
+	fetcher := client.NewFetcher(client.FetcherOptions{Retries: *retries, UserAgent: "ebpfrepo-tuf-conformance-client"})
+	var err error
+	switch rest[0] {
+	case "init":
+		if len(rest) != 2 {
+			err = errors.New("init: want TRUSTED_ROOT")
+			break
+		}
+		err = initCmd(*metadataDir, rest[1])
+	case "refresh":
+		err = refreshCmd(ctx, fetcher, *metadataDir, *metadataURL)
+	case "download":
+		err = downloadCmd(ctx, fetcher, *metadataDir, *metadataURL, *targetName, *targetBaseURL, *targetDir)
+	default:
+		err = fmt.Errorf("unknown command %q", rest[0])
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "tuf-conformance-client: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// initCmd copies the trusted root into the metadata dir; no request.
+func initCmd(metadataDir, trustedRoot string) error {
+	data, err := os.ReadFile(trustedRoot)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(metadataDir, 0o700); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(metadataDir, ".root.json.tmp-*")
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return os.Rename(tmp.Name(), filepath.Join(metadataDir, "root.json"))
+}
+
+// session starts an updater from metadataDir/root.json.
+func session(ctx context.Context, f *client.Fetcher, metadataDir, metadataURL, targetsURL, targetsDir string) (*client.Updater, func(), error) {
+	if metadataURL == "" {
+		return nil, nil, errors.New("--metadata-url is required")
+	}
+	cleanup := func() {}
+	if targetsDir == "" {
+		// refresh downloads no target; keep go-tuf's targets dir out of
+		// the metadata dir the suite inspects.
+		d, err := os.MkdirTemp("", "tuf-conformance-targets-")
+		if err != nil {
+			return nil, nil, err
+		}
+		targetsDir, cleanup = d, func() { os.RemoveAll(d) }
+	}
+	up, err := client.NewUpdater(ctx, client.UpdaterConfig{
+		MetadataURL: strings.TrimRight(metadataURL, "/") + "/",
+		TargetsURL:  targetsURL,
+		MetadataDir: metadataDir,
+		TargetsDir:  targetsDir,
+		Fetcher:     f,
+	})
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	return up, cleanup, nil
+}
+
+func refreshCmd(ctx context.Context, f *client.Fetcher, metadataDir, metadataURL string) error {
+	up, cleanup, err := session(ctx, f, metadataDir, metadataURL, "", "")
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	return up.Refresh()
+}
+
+func downloadCmd(ctx context.Context, f *client.Fetcher, metadataDir, metadataURL, name, baseURL, dir string) error {
+	if name == "" || baseURL == "" || dir == "" {
+		return errors.New("download: --target-name, --target-base-url and --target-dir are required")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	up, cleanup, err := session(ctx, f, metadataDir, metadataURL, baseURL, dir)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	if err := up.Refresh(); err != nil {
+		return err
+	}
+	tf, err := up.TargetInfo(name)
+	if err != nil {
+		return err
+	}
+	_, _, err = up.Download(tf) // a verified cached copy is reused
+	return err
+}

@@ -1,0 +1,165 @@
+package pkgfmt
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func kf(kind, name, version string) KernelFeature {
+	e, _ := LookupKernelFeature(kind, name)
+	return KernelFeature{Kind: kind, Name: name, Version: version, Source: e.Source}
+}
+
+func TestInferKernel(t *testing.T) {
+	xdpChained := ObjectReport{
+		Path: "ratelimiting.bpf.o",
+		Maps: []MapReport{{Name: "next", Type: "ProgramArray"}, {Name: "events", Type: "RingBuf"}},
+		Programs: []ProgramReport{{
+			Name:       "xdp_ratelimiting",
+			Type:       "XDP",
+			AttachType: "XDP", // as cilium/ebpf reports every "xdp" section: not counted
+			Helpers:    []string{"bpf_map_lookup_elem", "bpf_ringbuf_output", "bpf_tail_call"},
+			TailCalls:  []string{"next"},
+		}},
+	}
+	for _, tc := range []struct {
+		name string
+		objs []ObjectReport
+		want *KernelReport
+	}{
+		{name: "nothing", objs: nil, want: nil},
+		{
+			name: "ringbuf sets 5.8",
+			objs: []ObjectReport{xdpChained},
+			want: &KernelReport{
+				MinVersion: "5.8",
+				SetBy:      []KernelFeature{kf("helper", "bpf_ringbuf_output", "5.8"), kf("map_type", "RingBuf", "5.8")},
+				Features: []KernelFeature{
+					kf("helper", "bpf_map_lookup_elem", "3.19"),
+					kf("helper", "bpf_ringbuf_output", "5.8"),
+					kf("helper", "bpf_tail_call", "4.2"),
+					kf("map_type", "ProgramArray", "4.2"),
+					kf("map_type", "RingBuf", "5.8"),
+					kf("program_type", "XDP", "4.8"),
+				},
+			},
+		},
+		{
+			name: "objects combine; attach type, kfunc, capabilities, unknowns",
+			objs: []ObjectReport{xdpChained, {
+				Path:         "trace.bpf.o",
+				CORE:         true,
+				DataSections: []string{".rodata"},
+				Programs: []ProgramReport{{
+					Name:       "fentry_open",
+					Type:       "Tracing",
+					AttachType: "TraceFEntry",
+					Helpers:    []string{"FnLoop"}, // cilium/ebpf spelling is accepted
+					Kfuncs:     []string{"bpf_rcu_read_lock", "bpf_ebpfrepo_future"},
+					Calls:      []string{"helper_fn"},
+				}, {Name: "unknown", Type: "UnspecifiedProgram"}},
+			}},
+			want: &KernelReport{
+				MinVersion: "6.2",
+				SetBy:      []KernelFeature{kf("kfunc", "bpf_rcu_read_lock", "6.2")},
+				Features: []KernelFeature{
+					kf("attach_type", "TraceFEntry", "5.5"),
+					kf("feature", "bpf2bpf_calls", "4.16"),
+					kf("feature", "global_data", "5.2"),
+					kf("feature", "kernel_btf", "5.4"),
+					kf("helper", "bpf_loop", "5.17"),
+					kf("helper", "bpf_map_lookup_elem", "3.19"),
+					kf("helper", "bpf_ringbuf_output", "5.8"),
+					kf("helper", "bpf_tail_call", "4.2"),
+					kf("kfunc", "bpf_rcu_read_lock", "6.2"),
+					kf("map_type", "ProgramArray", "4.2"),
+					kf("map_type", "RingBuf", "5.8"),
+					kf("program_type", "Tracing", "5.5"),
+					kf("program_type", "XDP", "4.8"),
+				},
+				Unknown: []string{"kfunc bpf_ebpfrepo_future"},
+			},
+		},
+		{
+			name: "only unknown features",
+			objs: []ObjectReport{{Programs: []ProgramReport{{Name: "p", Type: "ProgramType(999)"}}}},
+			want: &KernelReport{Unknown: []string{"program_type ProgramType(999)"}},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := InferKernel(tc.objs)
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("InferKernel (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestCheckMinKernel(t *testing.T) {
+	k := InferKernel([]ObjectReport{{Programs: []ProgramReport{{
+		Name: "p", Type: "XDP", Helpers: []string{"bpf_ringbuf_output"},
+	}}}})
+	for _, tc := range []struct {
+		declared string
+		k        *KernelReport
+		want     []Problem
+	}{
+		{declared: "5.4", k: k, want: []Problem{{
+			Severity: SeverityWarning, File: ManifestFile, Field: "min_kernel", Code: CodeMinKernelTooLow,
+			Message: "min_kernel 5.4 is lower than 5.8 required by helper bpf_ringbuf_output; raise min_kernel to 5.8 or stop using the feature",
+		}}},
+		{declared: "5.8", k: k},
+		{declared: "5.15", k: k},
+		{declared: "6.1.0", k: k},
+		{declared: "", k: k},
+		{declared: "5.4", k: nil},
+		{declared: "5.4", k: &KernelReport{Unknown: []string{"kfunc x"}}},
+		{declared: "latest", k: k, want: []Problem{{
+			Severity: SeverityError, File: ManifestFile, Field: "min_kernel", Code: CodeMinKernelInvalid,
+			Message: `min_kernel "latest" is not a kernel release: write MAJOR.MINOR, e.g. "5.15"`,
+		}}},
+	} {
+		t.Run(fmt.Sprintf("%q", tc.declared), func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, CheckMinKernel(tc.declared, tc.k)); diff != "" {
+				t.Errorf("CheckMinKernel(%q) (-want +got):\n%s", tc.declared, diff)
+			}
+		})
+	}
+}
+
+func ExampleInferKernel() {
+	k := InferKernel([]ObjectReport{{
+		Maps: []MapReport{{Name: "events", Type: "RingBuf"}},
+		Programs: []ProgramReport{{
+			Name: "xdp_count", Type: "XDP",
+			Helpers: []string{"bpf_map_lookup_elem", "bpf_loop"},
+		}},
+	}})
+	fmt.Println("min kernel", k.MinVersion)
+	for _, f := range k.SetBy {
+		fmt.Println("set by", f.Kind, f.Name)
+	}
+	for _, p := range CheckMinKernel("5.10", k) {
+		fmt.Println(p.Severity, p.Message)
+	}
+	// Output:
+	// min kernel 5.17
+	// set by helper bpf_loop
+	// warning min_kernel 5.10 is lower than 5.17 required by helper bpf_loop; raise min_kernel to 5.17 or stop using the feature
+}
+
+func BenchmarkInferKernel(b *testing.B) {
+	objs := []ObjectReport{{
+		Maps: []MapReport{{Type: "ProgramArray"}, {Type: "RingBuf"}, {Type: "LRUHash"}},
+		Programs: []ProgramReport{{
+			Type: "XDP", Helpers: []string{"bpf_map_lookup_elem", "bpf_map_update_elem", "bpf_ringbuf_output", "bpf_tail_call", "bpf_ktime_get_ns"},
+		}, {
+			Type: "SchedCLS", Helpers: []string{"bpf_skb_load_bytes", "bpf_redirect"},
+		}},
+	}}
+	for b.Loop() {
+		InferKernel(objs)
+	}
+}

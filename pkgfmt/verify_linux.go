@@ -1,0 +1,305 @@
+//go:build linux
+
+package pkgfmt
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"math"
+	"math/bits"
+	"os"
+	"runtime"
+	"slices"
+	"strings"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
+	"github.com/cilium/ebpf/btf"
+	"github.com/cilium/ebpf/rlimit"
+	"golang.org/x/sys/unix"
+)
+
+// VerifyObjects loads every program of every object into the running
+// kernel's verifier with cilium/ebpf and reports, per program, whether it
+// was accepted, how many instructions the verifier processed, and the tail
+// of the verifier log on rejection.
+//
+// Programs are CO-RE relocated against the running kernel's BTF; maps are
+// created unpinned (Pinning is cleared) with program arrays left empty;
+// nothing is attached; every map and program is closed before it returns.
+// Each program is loaded on its own, against maps created once per object,
+// so one rejected program does not hide the others.
+//
+// It never fails: where loading is impossible (not Linux, no BPF syscall,
+// not privileged) every program is "not-run" with the reason, and where the
+// host refuses a program for reasons unrelated to it the program is
+// "inconclusive". On kernels older than 5.11 it raises RLIMIT_MEMLOCK (via
+// cilium/ebpf's rlimit package), which BPF objects need there.
+func VerifyObjects(ctx context.Context, objs []ObjectData) *VerifierReport {
+	r := &VerifierReport{}
+	var uts unix.Utsname
+	if err := unix.Uname(&uts); err == nil {
+		r.Kernel = unix.ByteSliceToString(uts.Release[:])
+		r.Arch = unix.ByteSliceToString(uts.Machine[:])
+	}
+
+	notRun := verifierPreflight()
+	cache := btf.NewCache()
+	for _, obj := range objs {
+		if err := ctx.Err(); err != nil {
+			r.Programs = append(r.Programs, verifierObjectResults(obj, VerifierNotRun, "cancelled: "+err.Error())...)
+			continue
+		}
+		if notRun != "" {
+			r.Programs = append(r.Programs, verifierObjectResults(obj, VerifierNotRun, notRun)...)
+			continue
+		}
+		r.Programs = append(r.Programs, verifyObject(ctx, obj, cache)...)
+	}
+	return r
+}
+
+// verifierPreflight returns why no program can be loaded on this host, or
+// "" when a trivial socket filter loads.
+func verifierPreflight() string {
+	_ = rlimit.RemoveMemlock() // no-op on kernels with memcg accounting (5.11+)
+	prog, err := ebpf.NewProgramWithOptions(&ebpf.ProgramSpec{
+		Type:         ebpf.SocketFilter,
+		License:      "MIT",
+		Instructions: asm.Instructions{asm.Mov.Imm(asm.R0, 0), asm.Return()},
+	}, ebpf.ProgramOptions{LogDisabled: true})
+	if err == nil {
+		prog.Close()
+		return ""
+	}
+	switch {
+	case errors.Is(err, unix.ENOSYS), errors.Is(err, ebpf.ErrNotSupported):
+		return "the kernel has no BPF syscall: " + err.Error()
+	case errors.Is(err, unix.EPERM), errors.Is(err, unix.EACCES):
+		return "not permitted to load BPF programs (run as root, or with CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN): " + err.Error()
+	}
+	return "cannot load a trivial BPF program: " + err.Error()
+}
+
+// verifierObjectResults gives every program of an object the same status,
+// or one result naming the object when it does not parse.
+func verifierObjectResults(obj ObjectData, status, reason string) []VerifierResult {
+	spec, err := verifierLoadSpec(obj.Data)
+	if err != nil {
+		return []VerifierResult{{Object: obj.Path, Status: status, Reason: reason}}
+	}
+	var out []VerifierResult
+	for _, name := range slices.Sorted(maps.Keys(spec.Programs)) {
+		out = append(out, VerifierResult{Object: obj.Path, Program: name, Status: status, Reason: reason})
+	}
+	return out
+}
+
+// verifierLoadSpec parses an ELF object, turning a panic of the parser on
+// hostile input into an error.
+func verifierLoadSpec(data []byte) (spec *ebpf.CollectionSpec, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			spec, err = nil, fmt.Errorf("parse ELF: panic: %v", p)
+		}
+	}()
+	return ebpf.LoadCollectionSpecFromReader(bytes.NewReader(data))
+}
+
+func verifyObject(ctx context.Context, obj ObjectData, cache *btf.Cache) []VerifierResult {
+	spec, err := verifierLoadSpec(obj.Data)
+	if err != nil {
+		return []VerifierResult{{Object: obj.Path, Status: VerifierNotRun, Reason: "object does not parse: " + err.Error()}}
+	}
+	return verifyObjectSpec(ctx, obj.Path, spec, cache)
+}
+
+// verifyObjectSpec verifies the programs of a parsed object; it modifies
+// spec (pinning, program array contents, struct_ops maps).
+func verifyObjectSpec(ctx context.Context, path string, spec *ebpf.CollectionSpec, cache *btf.Cache) []VerifierResult {
+	names := slices.Sorted(maps.Keys(spec.Programs))
+	all := func(status, reason string) []VerifierResult {
+		out := make([]VerifierResult, 0, len(names))
+		for _, n := range names {
+			out = append(out, VerifierResult{Object: path, Program: n, Status: status, Reason: reason})
+		}
+		return out
+	}
+
+	// Maps: unpinned, program arrays empty, struct_ops maps left out (they
+	// hold programs; struct_ops programs are reported inconclusive).
+	var mapBytes uint64
+	for name, m := range spec.Maps {
+		if m.Type == ebpf.StructOpsMap {
+			delete(spec.Maps, name)
+			continue
+		}
+		verifierUnpin(m)
+		if m.Type == ebpf.ProgramArray {
+			m.Contents = nil
+		}
+		mapBytes = satAdd(mapBytes, verifierMapBytes(m))
+	}
+	if mapBytes > maxVerifierMapBytes {
+		return all(VerifierInconclusive, fmt.Sprintf("maps would need about %d MiB (limit %d MiB); not created", mapBytes>>20, maxVerifierMapBytes>>20))
+	}
+
+	mapsOnly := spec.Copy()
+	mapsOnly.Programs = map[string]*ebpf.ProgramSpec{}
+	mapColl, err := ebpf.NewCollectionWithOptions(mapsOnly, ebpf.CollectionOptions{Cache: cache})
+	if err != nil {
+		return all(VerifierInconclusive, "creating maps: "+err.Error())
+	}
+	defer mapColl.Close()
+
+	out := make([]VerifierResult, 0, len(names))
+	for _, name := range names {
+		if err := ctx.Err(); err != nil {
+			out = append(out, VerifierResult{Object: path, Program: name, Status: VerifierNotRun, Reason: "cancelled: " + err.Error()})
+			continue
+		}
+		res := verifyProgram(spec, name, mapColl.Maps, cache)
+		res.Object = path
+		res.Program = name
+		out = append(out, res)
+	}
+	return out
+}
+
+// verifierMapBytes estimates the memory creating a map takes, saturating
+// at math.MaxUint64.
+func verifierMapBytes(m *ebpf.MapSpec) uint64 {
+	switch m.Type {
+	case ebpf.RingBuf, ebpf.UserRingbuf:
+		return uint64(m.MaxEntries) // the buffer size in bytes
+	case ebpf.Arena:
+		return satMul(uint64(m.MaxEntries), uint64(os.Getpagesize()))
+	}
+	size := satMul(uint64(m.MaxEntries), uint64(m.KeySize)+uint64(m.ValueSize))
+	switch m.Type {
+	case ebpf.PerCPUHash, ebpf.PerCPUArray, ebpf.LRUCPUHash, ebpf.PerCPUCGroupStorage:
+		size = satMul(size, uint64(runtime.NumCPU()))
+	}
+	return size
+}
+
+func satMul(a, b uint64) uint64 {
+	hi, lo := bits.Mul64(a, b)
+	if hi != 0 {
+		return math.MaxUint64
+	}
+	return lo
+}
+
+func satAdd(a, b uint64) uint64 {
+	sum, carry := bits.Add64(a, b, 0)
+	if carry != 0 {
+		return math.MaxUint64
+	}
+	return sum
+}
+
+func verifierUnpin(m *ebpf.MapSpec) {
+	m.Pinning = ebpf.PinNone
+	if m.InnerMap != nil {
+		m.InnerMap.Pinning = ebpf.PinNone
+	}
+}
+
+// verifyProgram loads one program of spec, with the object's maps, and
+// classifies the outcome.
+func verifyProgram(spec *ebpf.CollectionSpec, name string, mapsByName map[string]*ebpf.Map, cache *btf.Cache) VerifierResult {
+	ps := spec.Programs[name]
+	switch ps.Type {
+	case ebpf.Extension:
+		return VerifierResult{Status: VerifierInconclusive, Reason: "freplace (Extension) programs need the program they replace; not loaded"}
+	case ebpf.StructOps:
+		return VerifierResult{Status: VerifierInconclusive, Reason: "struct_ops programs load together with their struct_ops map; not loaded"}
+	}
+
+	// A BTF-attached program whose target is not in vmlinux fails before
+	// the verifier (cilium/ebpf says "not supported"); name the target.
+	// The loader also searches kernel modules, so only use this to explain
+	// a failure.
+	var missingTarget string
+	if kernel, err := cache.Kernel(); err == nil {
+		missingTarget = attachTargetMissing(ps, kernel)
+	}
+
+	load := func(level ebpf.LogLevel) (int, []string, error) {
+		one := spec.Copy()
+		one.Programs = map[string]*ebpf.ProgramSpec{name: one.Programs[name]}
+		coll, err := ebpf.NewCollectionWithOptions(one, ebpf.CollectionOptions{
+			Programs:        ebpf.ProgramOptions{LogLevel: level, LogSizeStart: 1 << 16},
+			MapReplacements: mapsByName,
+			Cache:           cache,
+		})
+		if err != nil {
+			var ve *ebpf.VerifierError
+			if errors.As(err, &ve) {
+				return verifierProcessedInsns(ve.Log), ve.Log, err
+			}
+			return 0, nil, err
+		}
+		defer coll.Close()
+		prog := coll.Programs[name]
+		n := verifierProcessedInsns(strings.Split(prog.VerifierLog, "\n"))
+		if n == 0 {
+			if info, err := prog.Info(); err == nil {
+				if v, ok := info.VerifiedInstructions(); ok {
+					n = int(v)
+				}
+			}
+		}
+		return n, nil, nil
+	}
+
+	n, log, err := load(ebpf.LogLevelStats)
+	if err == nil {
+		return VerifierResult{Status: VerifierAccepted, Instructions: n}
+	}
+	res := verifierClassify(err, n, log, func() (int, []string, error) {
+		return load(ebpf.LogLevelBranch | ebpf.LogLevelStats)
+	})
+	if res.Status == VerifierInconclusive && missingTarget != "" {
+		res.Reason = missingTarget + ": " + err.Error()
+	}
+	return res
+}
+
+// verifierClassify turns a load error into a result. retry reloads with a
+// detailed log, for the tail of a real rejection.
+func verifierClassify(err error, n int, log []string, retry func() (int, []string, error)) VerifierResult {
+	var ve *ebpf.VerifierError
+	isVerifier := errors.As(err, &ve)
+	hasLog := verifierRejectionReason(log) != ""
+	switch {
+	case errors.Is(err, unix.EPERM) && !hasLog:
+		return VerifierResult{Status: VerifierInconclusive, Reason: "the kernel refused the program with EPERM and no verifier log (lockdown or a missing capability): " + err.Error()}
+	case errors.Is(err, ebpf.ErrNotSupported):
+		return VerifierResult{Status: VerifierInconclusive, Reason: "not supported by this kernel: " + err.Error()}
+	case errors.Is(err, btf.ErrNotFound) && !hasLog:
+		return VerifierResult{Status: VerifierInconclusive, Reason: "kernel BTF or attach target not found on this kernel: " + err.Error()}
+	case isVerifier && hasLog:
+		// EACCES or EINVAL with the verifier's reasons; cilium/ebpf replaces
+		// the errno when a poisoned CO-RE relocation or a missing kfunc was
+		// reached, so keep its words in front.
+		reason := verifierRejectionReason(log)
+		for _, why := range []string{"bad CO-RE relocation", "unknown kfunc"} {
+			if strings.Contains(err.Error(), why) {
+				reason = why + " on this kernel: " + reason
+			}
+		}
+		if n2, log2, err2 := retry(); err2 != nil && verifierRejectionReason(log2) != "" {
+			log = log2
+			if n2 > 0 {
+				n = n2
+			}
+		}
+		return VerifierResult{Status: VerifierRejected, Instructions: n, Reason: reason, LogTail: verifierLogTail(log)}
+	}
+	return VerifierResult{Status: VerifierInconclusive, Reason: "loading failed before verification: " + err.Error()}
+}
