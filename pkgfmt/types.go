@@ -74,6 +74,7 @@ type Description struct {
 	Manifest Manifest        `json:"manifest"`
 	Objects  []ObjectReport  `json:"objects"`
 	Files    []FileEntry     `json:"files"`
+	Readme   string          `json:"readme,omitempty"`   // the README text (Markdown, untrusted; at most MaxReadmeSize bytes)
 	Kernel   *KernelReport   `json:"kernel,omitempty"`   // minimum kernel inference (issue 7)
 	Verifier *VerifierReport `json:"verifier,omitempty"` // verifier results, when run
 	Problems []Problem       `json:"problems,omitempty"` // warnings that did not block publishing
