@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -258,7 +259,8 @@ func (c *Client) Roles(ctx context.Context, targetPaths ...string) ([]RoleInfo, 
 }
 
 // Search returns the packages of the signed summary (index/all.json)
-// whose name, description or keywords contain term (case-insensitive);
+// whose name, description, keywords or program types contain term
+// (case-insensitive);
 // an empty term returns every package. Results keep the summary's order
 // (by name).
 func (c *Client) Search(ctx context.Context, term string) ([]index.SummaryPackage, error) {
@@ -280,7 +282,7 @@ func matches(p index.SummaryPackage, term string) bool {
 	if strings.Contains(strings.ToLower(p.Name), term) || strings.Contains(strings.ToLower(p.Description), term) {
 		return true
 	}
-	for _, k := range p.Keywords {
+	for _, k := range slices.Concat(p.Keywords, p.ProgramTypes) {
 		if strings.Contains(strings.ToLower(k), term) {
 			return true
 		}

@@ -3,10 +3,12 @@ package client
 import (
 	"context"
 	"errors"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ebpfrepo/ebpfrepo/index"
 	"github.com/google/go-cmp/cmp"
@@ -202,6 +204,61 @@ func TestMirror(t *testing.T) {
 	if diff := cmp.Diff(want2, treeFiles(t, dir2)); diff != "" {
 		t.Errorf("mirror @~1.0 (-want +got):\n%s", diff)
 	}
+	// The pin holds for latest too: l3afd asking for latest gets 1.0.0.
+	latest, _ = os.ReadFile(filepath.Join(dir2, "ratelimiting/latest/jammy/l3af_ratelimiting.tar.gz"))
+	if !cmp.Equal(latest, f.Files["ratelimiting/1.0.0/jammy/l3af_ratelimiting.tar.gz"]) {
+		t.Error("latest of a mirror pinned to ~1.0 is not 1.0.0")
+	}
+
+	// Two selectors of one package: one latest, the newest stable of both;
+	// a pre-release only mirror still gets a latest.
+	dir3 := t.TempDir()
+	rep, err = c2.Mirror(ctx, dir3, "ratelimiting@1.0.0", "ratelimiting@2.0.0-rc.1", "ratelimiting@~1.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	latest, _ = os.ReadFile(filepath.Join(dir3, "ratelimiting/latest/noble/l3af_ratelimiting.tar.gz"))
+	if !cmp.Equal(latest, f.Files["ratelimiting/1.1.0/noble/l3af_ratelimiting.tar.gz"]) {
+		t.Error("latest of 1.0.0 + 2.0.0-rc.1 + ~1.1 is not 1.1.0")
+	}
+	if w, _ := rep.Counts(); w != 8 {
+		t.Errorf("three selectors wrote %d files, want 8 (3 versions and latest, 2 platforms)", w)
+	}
+	dir4 := t.TempDir()
+	if _, err := c2.Mirror(ctx, dir4, "ratelimiting@2.0.0-rc.1"); err != nil {
+		t.Fatal(err)
+	}
+	latest, _ = os.ReadFile(filepath.Join(dir4, "ratelimiting/latest/jammy/l3af_ratelimiting.tar.gz"))
+	if !cmp.Equal(latest, f.Files["ratelimiting/2.0.0-rc.1/jammy/l3af_ratelimiting.tar.gz"]) {
+		t.Error("latest of a pre-release-only mirror is not that pre-release")
+	}
+	// Every version of a package yanked: its stale latest goes, the
+	// versioned files stay (exact versions remain downloadable).
+	if _, err := c2.Mirror(ctx, dir, "connlimit"); err != nil {
+		t.Fatal(err)
+	}
+	f.Yank("connlimit", "0.9.0")
+	f.Publish()
+	c3 := newTestClient(t, srv.URL, f.RootBytes())
+	rep, err = c3.Mirror(ctx, dir, "connlimit")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = nil
+	for _, e := range rep.Entries {
+		got = append(got, e.Action+" "+e.Path)
+	}
+	if diff := cmp.Diff([]string{"removed connlimit/latest/jammy/l3af_connlimit.tar.gz"}, got); diff != "" {
+		t.Errorf("mirror after yanking every version (-want +got):\n%s", diff)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "connlimit/0.9.0/jammy/l3af_connlimit.tar.gz")); err != nil {
+		t.Errorf("versioned file of a yanked version removed: %v", err)
+	}
+
+	// A selector that selects nothing is an error naming the selector.
+	if _, err := c2.Mirror(ctx, t.TempDir(), "ratelimiting@^3"); err == nil || !strings.Contains(err.Error(), "mirror ratelimiting@^3") {
+		t.Errorf("mirror of ^3: %v", err)
+	}
 }
 
 // treeFiles lists the regular files under dir, slash-separated, sorted.
@@ -302,5 +359,49 @@ func TestConcurrentUse(t *testing.T) {
 		if err := <-errs; err != nil {
 			t.Error(err)
 		}
+	}
+}
+
+// TestContextHonoured: a cancelled context stops a call before any
+// request, and a deadline stops a download the server stalls; nothing
+// is written either way.
+func TestContextHonoured(t *testing.T) {
+	f := demo(t)
+	sw := &swapHandler{}
+	srv := f.Serve(sw.middleware)
+	c := newTestClient(t, srv.URL, f.RootBytes())
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := c.Resolve(ctx, "ratelimiting", "latest", "jammy"); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: got %v, want context.Canceled", err)
+	}
+	rel, err := c.Resolve(context.Background(), "ratelimiting", "latest", "jammy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	release := make(chan struct{})
+	defer close(release)
+	sw.set(func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasSuffix(r.URL.Path, ".tar.gz") {
+				w.Write([]byte("partial"))
+				w.(http.Flusher).Flush()
+				select {
+				case <-r.Context().Done():
+				case <-release:
+				}
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	})
+	dctx, dcancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer dcancel()
+	dst := t.TempDir()
+	if _, err := c.Fetch(dctx, rel, dst); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("stalled download: got %v, want context.DeadlineExceeded", err)
+	}
+	if files := treeFiles(t, dst); len(files) != 0 {
+		t.Errorf("wrote %v", files)
 	}
 }

@@ -99,7 +99,7 @@ func ExampleClient_Resolve() {
 	// latest → 1.1.0 (ratelimiting/1.1.0/noble/l3af_ratelimiting.tar.gz)
 	// ~1.0 → 1.0.0 (ratelimiting/1.0.0/noble/l3af_ratelimiting.tar.gz)
 	// 2.0.0-rc.1 → 2.0.0-rc.1 (ratelimiting/2.0.0-rc.1/noble/l3af_ratelimiting.tar.gz)
-	// package ratelimiting@1.1.0: not built for platform "bookworm" (supported: jammy, noble)
+	// package ratelimiting: no stable version is built for platform "bookworm" (latest is 1.1.0; supported: jammy, noble)
 }
 
 func ExampleClient_Mirror() {
@@ -109,7 +109,7 @@ func ExampleClient_Mirror() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	dir := tb.TempDir() // l3afd: [ebpf-repo] url = file://<dir>
+	dir := tb.TempDir() // l3afd: [ebpf-repo] url: file://<dir>
 	rep, err := c.Mirror(context.Background(), dir, "connlimit")
 	if err != nil {
 		log.Fatal(err)

@@ -31,8 +31,9 @@ type FetcherOptions struct {
 	// UserAgent is sent as User-Agent; empty means "ebpfrepo-client".
 	UserAgent string
 	// Retries is how many more times a transient failure (connection
-	// error, timeout, 5xx) is tried; 0 means 3, negative means never.
-	// A 4xx answer is never retried.
+	// error, timeout, reset, 5xx, 408, 429) is tried; 0 means 3, negative
+	// means never. Any other 4xx answer and a length over the signed
+	// bound are never retried.
 	Retries int
 	// Backoff is the wait before the first retry, doubled on each
 	// further one (capped at 5 s); 0 means 250 ms.
@@ -144,8 +145,16 @@ func (f *Fetcher) Download(ctx context.Context, rawURL string, maxLength int64) 
 		if !retry || attempt >= f.retries || ctx.Err() != nil {
 			var he *metadata.ErrDownloadHTTP
 			var le *metadata.ErrDownloadLengthMismatch
-			if errors.As(err, &he) || errors.As(err, &le) || ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			if errors.As(err, &he) || errors.As(err, &le) {
 				return nil, err
+			}
+			if cerr := ctx.Err(); cerr != nil {
+				if errors.Is(err, cerr) {
+					return nil, err
+				}
+				// Keep the cause visible to errors.Is (a read cut by the
+				// deadline reports only the broken connection).
+				lastErr = errors.Join(err, cerr)
 			}
 			return nil, &FetchError{URL: rawURL, Attempts: attempt + 1, Err: lastErr}
 		}
@@ -186,7 +195,8 @@ func (f *Fetcher) try(ctx context.Context, rawURL string, maxLength int64) (data
 		if code == http.StatusForbidden && rootProbe.MatchString(path.Base(req.URL.Path)) {
 			code = http.StatusNotFound
 		}
-		return nil, &metadata.ErrDownloadHTTP{StatusCode: code, URL: rawURL}, code >= 500
+		transient := code >= 500 || code == http.StatusTooManyRequests || code == http.StatusRequestTimeout
+		return nil, &metadata.ErrDownloadHTTP{StatusCode: code, URL: rawURL}, transient
 	}
 	if cl := res.Header.Get("Content-Length"); cl != "" {
 		if n, err := strconv.ParseInt(cl, 10, 64); err == nil && n > maxLength {

@@ -70,6 +70,15 @@ func TestFetcherRetries(t *testing.T) {
 				return
 			}
 			w.Write([]byte("ok"))
+		case "/throttled":
+			if n.Add(1) < 2 {
+				http.Error(w, "slow down", http.StatusTooManyRequests)
+				return
+			}
+			w.Write([]byte("ok"))
+		case "/denied":
+			n.Add(1)
+			http.Error(w, "no", http.StatusForbidden)
 		case "/gone":
 			n.Add(1)
 			http.NotFound(w, r)
@@ -90,6 +99,16 @@ func TestFetcherRetries(t *testing.T) {
 	b, err := fe.Download(ctx, srv.URL+"/flaky", 10)
 	if err != nil || string(b) != "ok" || n.Load() != 3 {
 		t.Errorf("5xx retried: got %q, %v after %d tries, want ok after 3", b, err, n.Load())
+	}
+	n.Store(0)
+	b, err = fe.Download(ctx, srv.URL+"/throttled", 10)
+	if err != nil || string(b) != "ok" || n.Load() != 2 {
+		t.Errorf("429 retried: got %q, %v after %d tries, want ok after 2", b, err, n.Load())
+	}
+	n.Store(0)
+	_, err = fe.Download(ctx, srv.URL+"/denied", 10)
+	if n.Load() != 1 {
+		t.Errorf("403 tried %d times, want 1 (never retried): %v", n.Load(), err)
 	}
 	n.Store(0)
 	_, err = fe.Download(ctx, srv.URL+"/gone", 10)
@@ -132,5 +151,62 @@ func TestFetcherFileURL(t *testing.T) {
 	}
 	if _, err := fe.Download(ctx, "ftp://x/y", 9); err == nil || !strings.Contains(err.Error(), "scheme") {
 		t.Errorf("ftp: %v", err)
+	}
+}
+
+func TestCacheName(t *testing.T) {
+	for in, want := range map[string]string{
+		"index/all.json":            "index%2Fall.json",
+		"rl/1.0.0/jammy/a.tar.gz":   "rl%2F1.0.0%2Fjammy%2Fa.tar.gz",
+		"..":                        "%2E%2E",
+		".":                         "%2E",
+		"":                          "%",
+		"../../etc/passwd":          "..%2F..%2Fetc%2Fpasswd",
+		"a b?#":                     "a%20b%3F%23",
+		"%2E%2E":                    "%252E%252E",
+		"path/to/a/target_file.txt": "path%2Fto%2Fa%2Ftarget_file.txt",
+	} {
+		got := cacheName(in)
+		if got != want {
+			t.Errorf("cacheName(%q) = %q, want %q", in, got, want)
+		}
+		if strings.ContainsRune(got, '/') || got == "." || got == ".." || got == "" {
+			t.Errorf("cacheName(%q) = %q is not one safe path component", in, got)
+		}
+	}
+}
+
+// headerTransport is a caller's RoundTripper: it authenticates every
+// request and counts them.
+type headerTransport struct {
+	n    atomic.Int32
+	next http.RoundTripper
+}
+
+func (h *headerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	h.n.Add(1)
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer s3cret")
+	return h.next.RoundTrip(r)
+}
+
+func TestCallerHTTPClient(t *testing.T) {
+	f := demo(t)
+	var hits atomic.Int32
+	srv := httptest.NewServer(s3Like(f.Dir, &hits))
+	defer srv.Close()
+	tr := &headerTransport{next: http.DefaultTransport}
+	c := newTestClient(t, srv.URL, f.RootBytes(), func(o *Options) {
+		o.HTTPClient = &http.Client{Transport: tr}
+	})
+	rel, err := c.Resolve(context.Background(), "ratelimiting", "latest", "jammy")
+	if err == nil {
+		_, err = c.Fetch(context.Background(), rel, t.TempDir())
+	}
+	if err != nil {
+		t.Fatalf("private repository through the caller's http.Client: %v", err)
+	}
+	if tr.n.Load() == 0 || tr.n.Load() != hits.Load() {
+		t.Errorf("caller's transport made %d requests, server saw %d", tr.n.Load(), hits.Load())
 	}
 }

@@ -78,7 +78,7 @@ func TestMirrorExtractsLikeL3afd(t *testing.T) {
 	if _, err := c.Mirror(ctx, mirror, "ratelimiting"); err != nil {
 		t.Fatal(err)
 	}
-	// l3afd with [ebpf-repo] url = file://<mirror> and version "latest".
+	// l3afd with [ebpf-repo] url: file://<mirror> and version "latest".
 	u, err := url.JoinPath("file://"+mirror, "ratelimiting", "latest", "jammy", "l3af_ratelimiting.tar.gz")
 	if err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/Masterminds/semver/v3"
 	"github.com/ebpfrepo/ebpfrepo/index"
 )
 
@@ -27,12 +28,12 @@ type MirrorEntry struct {
 	Platform string `json:"platform"`
 	Path     string `json:"path"`   // relative to the mirror dir, slash-separated
 	Latest   bool   `json:"latest"` // the file under <name>/latest/
-	Action   string `json:"action"` // "written", "replaced" or "unchanged"
+	Action   string `json:"action"` // "written", "replaced", "unchanged" or "removed" (a stale latest)
 	SHA256   string `json:"sha256"`
 }
 
-// Counts returns how many files were written (new or replaced) and how
-// many were already up to date.
+// Counts returns how many files were changed (written, replaced or
+// removed) and how many were already up to date.
 func (r *MirrorReport) Counts() (written, unchanged int) {
 	for _, e := range r.Entries {
 		if e.Action == "unchanged" {
@@ -45,19 +46,27 @@ func (r *MirrorReport) Counts() (written, unchanged int) {
 }
 
 // Mirror writes verified artifacts into dir in l3afd's layout,
-// dir/<name>/<version>/<platform>/<artifact>, and the newest stable
-// version of every mirrored package and platform also as
-// dir/<name>/latest/<platform>/<artifact>, so that l3afd configured with
-// url = file://dir loads only verified programs.
+// dir/<name>/<version>/<platform>/<artifact>, and for every mirrored
+// package and platform also dir/<name>/latest/<platform>/<artifact>, so
+// that l3afd configured with url: file://dir loads only verified
+// programs.
 //
 // A selector is NAME (every non-yanked version of the package) or
 // NAME@CONSTRAINT (for each platform, the newest version the constraint
-// selects, see Resolve). No selector means every non-yanked version of
-// every package in the summary. Re-running is incremental: a file already
-// present with the signed sha256 is left alone; a stale file (such as an
-// older latest) is replaced atomically. Only bytes verified through TUF
-// are written. Mirror continues past a package that fails and returns
-// every error joined, with the report of what it did write.
+// selects, see Resolve). Several selectors may name the same package. No
+// selector means every non-yanked version of every package in the
+// summary. latest is the newest stable version among those mirrored for
+// the package and platform (the newest mirrored one when all are
+// pre-releases or yanked), so a pinned selector such as
+// "ratelimiting@~1.2" also pins what l3afd gets for "latest"; a latest
+// left from an earlier run for a platform that no longer has one (its
+// versions were all yanked) is removed.
+//
+// Re-running is incremental: a file already present with the signed
+// sha256 is left alone; a stale file (such as an older latest) is
+// replaced atomically. Only bytes verified through TUF are written.
+// Mirror continues past a package that fails and returns every error
+// joined, with the report of what it did write.
 func (c *Client) Mirror(ctx context.Context, dir string, selectors ...string) (*MirrorReport, error) {
 	rep := &MirrorReport{Dir: dir, Entries: []MirrorEntry{}}
 	if len(selectors) == 0 {
@@ -69,41 +78,118 @@ func (c *Client) Mirror(ctx context.Context, dir string, selectors ...string) (*
 			selectors = append(selectors, p.Name)
 		}
 	}
-	var errs []error
+	// Group the selectors by package, keeping the order of first mention.
+	var names []string
+	byName := map[string][]string{}
 	for _, sel := range selectors {
+		name, _, _ := strings.Cut(sel, "@")
+		if _, ok := byName[name]; !ok {
+			names = append(names, name)
+		}
+		byName[name] = append(byName[name], sel)
+	}
+	var errs []error
+	for _, name := range names {
 		if err := ctx.Err(); err != nil {
 			return rep, errors.Join(append(errs, err)...)
 		}
-		name, constraint, _ := strings.Cut(sel, "@")
-		if err := c.mirrorOne(ctx, dir, name, constraint, sel, rep); err != nil {
+		if err := c.mirrorPackage(ctx, dir, name, byName[name], rep); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return rep, errors.Join(errs...)
 }
 
-func (c *Client) mirrorOne(ctx context.Context, dir, name, constraint, sel string, rep *MirrorReport) error {
+// mirrorPackage mirrors what the selectors of one package select, then
+// its latest entries.
+func (c *Client) mirrorPackage(ctx context.Context, dir, name string, sels []string, rep *MirrorReport) error {
 	p, err := c.Info(ctx, name)
 	if err != nil {
-		return fmt.Errorf("mirror %s: %w", sel, err)
+		return fmt.Errorf("mirror %s: %w", name, err)
 	}
-	var rels []Release
-	if strings.Contains(sel, "@") {
-		for _, plat := range platformsOf(p) {
-			rel, err := releaseOf(p, constraint, plat)
-			if err != nil {
-				continue // this platform has no matching version
-			}
+	var (
+		rels []Release
+		errs []error
+		seen = map[string]bool{}
+	)
+	add := func(rel Release) {
+		if !seen[rel.TargetPath] {
+			seen[rel.TargetPath] = true
 			rels = append(rels, rel)
 		}
-		if len(rels) == 0 {
-			_, err := releaseOf(p, constraint, "")
-			if err == nil {
-				err = fmt.Errorf("no artifacts")
-			}
-			return fmt.Errorf("mirror %s: %w", sel, err)
+	}
+	for _, sel := range sels {
+		sr, err := selectReleases(p, sel)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("mirror %s: %w", sel, err))
 		}
-	} else {
+		for _, rel := range sr {
+			add(rel)
+		}
+	}
+	for _, rel := range rels {
+		if err := c.mirrorFile(ctx, dir, rel, false, rep); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	latest := latestOf(rels)
+	for _, rel := range latest {
+		if err := c.mirrorFile(ctx, dir, rel, true, rep); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) == 0 {
+		// The selection is complete: a latest for a platform that no
+		// longer has one (every version yanked) must not stay behind.
+		if err := removeStaleLatest(dir, p.Name, latest, rep); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// removeStaleLatest removes dir/<name>/latest/<platform>/* for the
+// platforms latest does not cover.
+func removeStaleLatest(dir, name string, latest []Release, rep *MirrorReport) error {
+	keep := map[string]bool{}
+	for _, r := range latest {
+		keep[r.Platform] = true
+	}
+	ldir := filepath.Join(dir, name, "latest")
+	plats, err := os.ReadDir(ldir)
+	if err != nil {
+		return nil // no latest directory yet
+	}
+	for _, pl := range plats {
+		if !pl.IsDir() || keep[pl.Name()] {
+			continue
+		}
+		files, err := os.ReadDir(filepath.Join(ldir, pl.Name()))
+		if err != nil {
+			return fmt.Errorf("mirror %s: %w", name, err)
+		}
+		for _, f := range files {
+			if !f.Type().IsRegular() {
+				continue
+			}
+			if err := os.Remove(filepath.Join(ldir, pl.Name(), f.Name())); err != nil {
+				return fmt.Errorf("mirror %s: %w", name, err)
+			}
+			rep.Entries = append(rep.Entries, MirrorEntry{Name: name, Platform: pl.Name(),
+				Path: name + "/latest/" + pl.Name() + "/" + f.Name(), Latest: true, Action: "removed"})
+		}
+	}
+	return nil
+}
+
+// selectReleases lists the releases one selector names: NAME every
+// artifact of every non-yanked version (none when all are yanked),
+// NAME@CONSTRAINT the release the constraint resolves to on each
+// platform (an error when it resolves on none).
+func selectReleases(p *index.Package, sel string) ([]Release, error) {
+	var rels []Release
+	_, constraint, pinned := strings.Cut(sel, "@")
+	if !pinned {
 		for i := range p.Versions {
 			v := &p.Versions[i]
 			if v.Yanked != nil {
@@ -113,23 +199,53 @@ func (c *Client) mirrorOne(ctx context.Context, dir, name, constraint, sel strin
 				rels = append(rels, newRelease(p.Name, v, &v.Artifacts[j]))
 			}
 		}
-	}
-	var errs []error
-	for _, rel := range rels {
-		if err := c.mirrorFile(ctx, dir, rel, false, rep); err != nil {
-			errs = append(errs, err)
-		}
+		return rels, nil // every version yanked: nothing to mirror
 	}
 	for _, plat := range platformsOf(p) {
-		rel, err := releaseOf(p, "latest", plat)
-		if err != nil {
-			continue // no stable version for this platform
-		}
-		if err := c.mirrorFile(ctx, dir, rel, true, rep); err != nil {
-			errs = append(errs, err)
+		if rel, err := releaseOf(p, constraint, plat); err == nil {
+			rels = append(rels, rel)
 		}
 	}
-	return errors.Join(errs...)
+	if len(rels) == 0 {
+		_, err := releaseOf(p, constraint, "")
+		if err == nil {
+			err = errors.New("no artifacts")
+		}
+		return nil, err
+	}
+	return rels, nil
+}
+
+// latestOf picks, per platform, the release latest/ should hold: the
+// newest stable one, else the newest one.
+func latestOf(rels []Release) []Release {
+	best := map[string]Release{}
+	var plats []string
+	for _, r := range rels {
+		cur, ok := best[r.Platform]
+		if !ok {
+			plats = append(plats, r.Platform)
+			best[r.Platform] = r
+			continue
+		}
+		rs, cs := isStable(r), isStable(cur)
+		if rs && !cs || rs == cs && index.CompareVersions(r.Version, cur.Version) > 0 {
+			best[r.Platform] = r
+		}
+	}
+	out := make([]Release, 0, len(plats))
+	for _, p := range plats {
+		out = append(out, best[p])
+	}
+	return out
+}
+
+func isStable(r Release) bool {
+	if r.Yanked != nil {
+		return false
+	}
+	v, err := semver.StrictNewVersion(r.Version)
+	return err == nil && v.Prerelease() == ""
 }
 
 // platformsOf lists every platform any version of p is built for.

@@ -100,7 +100,22 @@ func (u *Updater) TargetInfo(targetPath string) (*metadata.TargetFiles, error) {
 
 // CachePath is where the verified copy of targetPath lives in TargetsDir.
 func (u *Updater) CachePath(targetPath string) string {
-	return filepath.Join(u.cfg.TargetsDir, url.PathEscape(targetPath))
+	return filepath.Join(u.cfg.TargetsDir, cacheName(targetPath))
+}
+
+// cacheName is the file name of a target in TargetsDir: the target path
+// escaped into one path component ("/" becomes %2F). Target paths are
+// arbitrary strings in TUF; ".", ".." and "" would name a directory, so
+// they are escaped further.
+func cacheName(targetPath string) string {
+	switch s := url.PathEscape(targetPath); s {
+	case "":
+		return "%"
+	case ".", "..":
+		return strings.ReplaceAll(s, ".", "%2E")
+	default:
+		return s
+	}
 }
 
 // Download returns the verified bytes of a target and the path of its

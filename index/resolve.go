@@ -2,6 +2,7 @@ package index
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -36,17 +37,29 @@ func (e *NoMatchError) Error() string {
 	return fmt.Sprintf("package %s: no version matches %q (available: %s)", e.Package, e.Constraint, strings.Join(e.Available, ", "))
 }
 
-// PlatformError reports that the chosen versions are not built for the
-// requested platform. Supported lists the platforms they are built for.
+// PlatformError reports that no version the constraint selects is built
+// for the requested platform. Supported lists the platforms those
+// versions are built for: asking for one of them succeeds.
 type PlatformError struct {
-	Package   string
-	Version   string // the newest version that matched the constraint
-	Platform  string
-	Supported []string
+	Package    string
+	Constraint string // as given ("" and "*" are "latest")
+	Version    string // the newest version that matched the constraint
+	Platform   string
+	Supported  []string
 }
 
 func (e *PlatformError) Error() string {
-	return fmt.Sprintf("package %s@%s: not built for platform %q (supported: %s)", e.Package, e.Version, e.Platform, strings.Join(e.Supported, ", "))
+	sup := strings.Join(e.Supported, ", ")
+	if sup == "" {
+		sup = "none"
+	}
+	if IsLatest(e.Constraint) {
+		return fmt.Sprintf("package %s: no stable version is built for platform %q (latest is %s; supported: %s)", e.Package, e.Platform, e.Version, sup)
+	}
+	if _, err := semver.StrictNewVersion(strings.TrimPrefix(e.Constraint, "=")); err == nil {
+		return fmt.Sprintf("package %s@%s: not built for platform %q (supported: %s)", e.Package, e.Version, e.Platform, sup)
+	}
+	return fmt.Sprintf("package %s: no version matching %q is built for platform %q (newest match %s; supported: %s)", e.Package, e.Constraint, e.Platform, e.Version, sup)
 }
 
 // IsLatest reports whether constraint asks for the newest stable version.
@@ -60,6 +73,11 @@ func IsLatest(constraint string) bool {
 func SortVersions(vs []Version) {
 	slices.SortStableFunc(vs, func(a, b Version) int { return compareVersions(b.Version, a.Version) })
 }
+
+// CompareVersions compares two version strings by semantic version
+// precedence (-1, 0, +1); strings that do not parse sort below versions
+// that do, by string.
+func CompareVersions(a, b string) int { return compareVersions(a, b) }
 
 // compareVersions compares two version strings by semver precedence.
 func compareVersions(a, b string) int {
@@ -151,7 +169,7 @@ func (p *Package) Resolve(constraint, platform string) (*Version, *Artifact, err
 		if v == nil {
 			return nil, nil, &NoMatchError{Package: p.Name, Constraint: c, Available: p.versionList(false)}
 		}
-		return pickPlatform(p.Name, []*Version{v}, platform)
+		return pickPlatform(p.Name, c, []*Version{v}, platform)
 	}
 
 	var match func(*Version) bool
@@ -162,9 +180,16 @@ func (p *Package) Resolve(constraint, platform string) (*Version, *Artifact, err
 		if err != nil {
 			return nil, nil, &ConstraintError{Package: p.Name, Constraint: c, Err: err}
 		}
+		named := namedPrereleases(c)
 		match = func(v *Version) bool {
 			sv, err := semver.StrictNewVersion(v.Version)
-			return err == nil && cons.Check(sv)
+			if err != nil || !cons.Check(sv) {
+				return false
+			}
+			// A pre-release only when the constraint names a pre-release
+			// of the same major.minor.patch (as npm does): "^2.0.0-rc.1"
+			// admits 2.0.0-rc.2 but not 2.1.0-beta.1.
+			return !isPrerelease(v) || named[coreOf(sv)]
 		}
 	}
 	var cands []*Version
@@ -178,11 +203,33 @@ func (p *Package) Resolve(constraint, platform string) (*Version, *Artifact, err
 		return nil, nil, &NoMatchError{Package: p.Name, Constraint: c, Available: p.versionList(true)}
 	}
 	slices.SortStableFunc(cands, func(a, b *Version) int { return compareVersions(b.Version, a.Version) })
-	return pickPlatform(p.Name, cands, platform)
+	return pickPlatform(p.Name, c, cands, platform)
 }
 
-// pickPlatform returns the first candidate (newest first) built for platform.
-func pickPlatform(name string, cands []*Version, platform string) (*Version, *Artifact, error) {
+// prereleaseRE finds the versions with a pre-release part a constraint
+// names (with an optional "v").
+var prereleaseRE = regexp.MustCompile(`v?(\d+)\.(\d+)\.(\d+)-[0-9A-Za-z.-]+`)
+
+// namedPrereleases returns the major.minor.patch of every pre-release
+// version named in constraint.
+func namedPrereleases(constraint string) map[string]bool {
+	out := map[string]bool{}
+	for _, m := range prereleaseRE.FindAllStringSubmatch(constraint, -1) {
+		if sv, err := semver.NewVersion(m[1] + "." + m[2] + "." + m[3]); err == nil {
+			out[coreOf(sv)] = true
+		}
+	}
+	return out
+}
+
+func coreOf(v *semver.Version) string {
+	return fmt.Sprintf("%d.%d.%d", v.Major(), v.Minor(), v.Patch())
+}
+
+// pickPlatform returns the first candidate (newest first) built for
+// platform; when none is, the error lists the platforms of every
+// candidate.
+func pickPlatform(name, constraint string, cands []*Version, platform string) (*Version, *Artifact, error) {
 	for _, v := range cands {
 		if platform == "" {
 			if len(v.Artifacts) == 0 {
@@ -194,7 +241,12 @@ func pickPlatform(name string, cands []*Version, platform string) (*Version, *Ar
 			return v, a, nil
 		}
 	}
-	return nil, nil, &PlatformError{Package: name, Version: cands[0].Version, Platform: platform, Supported: cands[0].Platforms()}
+	var supported []string
+	for _, v := range cands {
+		supported = append(supported, v.Platforms()...)
+	}
+	slices.Sort(supported)
+	return nil, nil, &PlatformError{Package: name, Constraint: constraint, Version: cands[0].Version, Platform: platform, Supported: slices.Compact(supported)}
 }
 
 // versionList lists version strings newest first; withoutYanked drops

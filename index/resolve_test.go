@@ -2,6 +2,7 @@ package index
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -82,11 +83,72 @@ func TestPlatformErrorListsSupported(t *testing.T) {
 	if !errors.As(err, &pe) {
 		t.Fatalf("err = %v, want *PlatformError", err)
 	}
-	if diff := cmp.Diff([]string{"jammy", "noble"}, pe.Supported); diff != "" {
+	// latest on focal is 1.0.0, the newest stable version built for it.
+	if diff := cmp.Diff([]string{"focal", "jammy", "noble"}, pe.Supported); diff != "" {
 		t.Errorf("Supported (-want +got):\n%s", diff)
 	}
-	if got, want := err.Error(), `package ratelimiting@1.2.0: not built for platform "bookworm" (supported: jammy, noble)`; got != want {
+	if got, want := err.Error(), `package ratelimiting: no stable version is built for platform "bookworm" (latest is 1.2.0; supported: focal, jammy, noble)`; got != want {
 		t.Errorf("Error() = %q, want %q", got, want)
+	}
+	_, _, err = testPackage().Resolve("1.1.0", "focal")
+	if got, want := fmt.Sprint(err), `package ratelimiting@1.1.0: not built for platform "focal" (supported: jammy, noble)`; got != want {
+		t.Errorf("exact: Error() = %q, want %q", got, want)
+	}
+}
+
+// TestResolvePrereleases pins down "pre-releases only when the
+// constraint names one": ranges skip them, and a range that names a
+// pre-release admits pre-releases of that major.minor.patch only.
+func TestResolvePrereleases(t *testing.T) {
+	p := &Package{Name: "rl"}
+	for _, v := range []string{"1.4.0", "1.5.0-rc.1", "2.0.0-rc.1", "2.0.0-rc.2", "2.1.0-beta.1"} {
+		p.Versions = append(p.Versions, Version{Version: v, Artifacts: []Artifact{{Platform: "jammy"}}})
+	}
+	SortVersions(p.Versions)
+	for _, tt := range []struct{ constraint, want string }{
+		{"latest", "1.4.0"},
+		{">=1.0 <2", "1.4.0"},
+		{"^1", "1.4.0"},
+		{"^1.5.0-rc.1", "1.5.0-rc.1"},
+		{"^2.0.0-rc.1", "2.0.0-rc.2"}, // not 2.1.0-beta.1: names 2.0.0 pre-releases only
+		{">=2.0.0-rc.0", "2.0.0-rc.2"},
+		{"v2.0.0-rc.1 - 2.0.0-rc.2", "2.0.0-rc.2"},
+		{"2.1.0-beta.1", "2.1.0-beta.1"}, // exact
+		{"^2", ""},
+		{">=1.5.0-rc.1 <2.0.0-rc.2", "2.0.0-rc.1"}, // both tuples named
+	} {
+		v, _, err := p.Resolve(tt.constraint, "jammy")
+		got := ""
+		if err == nil {
+			got = v.Version
+		} else if nm := (*NoMatchError)(nil); !errors.As(err, &nm) {
+			t.Errorf("Resolve(%q): %v", tt.constraint, err)
+		}
+		if got != tt.want {
+			t.Errorf("Resolve(%q) = %q, want %q", tt.constraint, got, tt.want)
+		}
+	}
+}
+
+// TestPlatformErrorRange: the platforms listed are those of every
+// version the range admits, so asking for any of them succeeds.
+func TestPlatformErrorRange(t *testing.T) {
+	_, _, err := testPackage().Resolve("^1.0", "bookworm")
+	var pe *PlatformError
+	if !errors.As(err, &pe) {
+		t.Fatalf("err = %v, want *PlatformError", err)
+	}
+	if diff := cmp.Diff([]string{"focal", "jammy", "noble"}, pe.Supported); diff != "" {
+		t.Errorf("Supported (-want +got):\n%s", diff)
+	}
+	want := `package ratelimiting: no version matching "^1.0" is built for platform "bookworm" (newest match 1.2.0; supported: focal, jammy, noble)`
+	if err.Error() != want {
+		t.Errorf("Error() = %q, want %q", err.Error(), want)
+	}
+	for _, plat := range pe.Supported {
+		if _, _, err := testPackage().Resolve("^1.0", plat); err != nil {
+			t.Errorf("listed platform %s does not resolve: %v", plat, err)
+		}
 	}
 }
 

@@ -1,10 +1,253 @@
 package pkgfmt
 
-import "errors"
+import (
+	"bytes"
+	"crypto/sha256"
+	"debug/elf"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
+	"github.com/cilium/ebpf/btf"
+)
+
+// MaxObjectSize bounds the ELF object InspectObject parses.
+const MaxObjectSize = DefaultMaxFileSize
+
+// ObjectError is a failure to inspect one ELF object: it does not parse as
+// an eBPF ELF object, is too large, or crashed the parser.
+type ObjectError struct {
+	Path string // the object's path (inside its package, when it has one)
+	Err  error
+}
+
+func (e *ObjectError) Error() string { return fmt.Sprintf("object %s: %v", e.Path, e.Err) }
+func (e *ObjectError) Unwrap() error { return e.Err }
 
 // InspectObject parses one eBPF ELF object with cilium/ebpf (no kernel
-// needed) and reports what it holds. It never panics on hostile input.
-// (STUB: being implemented.)
-func InspectObject(path string, data []byte) (ObjectReport, error) {
-	return ObjectReport{Path: path}, errors.New("inspect: not implemented yet")
+// needed) and reports what it holds: its programs (section, program and
+// attach type, instruction count, helpers by their kernel names, kfuncs,
+// bpf-to-bpf calls, tail calls with the prog arrays they go through, maps
+// referenced, CO-RE relocations), its maps, whether it carries BTF and
+// CO-RE relocations, its license and whether the kernel counts that
+// license as GPL-compatible, its byte order and its global data sections.
+// Every slice of the report is sorted, so the report is deterministic.
+//
+// It never panics on hostile input: a panic of the ELF parser becomes an
+// *ObjectError naming path, as does an object over MaxObjectSize or one
+// that does not parse.
+func InspectObject(path string, data []byte) (r ObjectReport, err error) {
+	sum := sha256.Sum256(data)
+	r = ObjectReport{Path: path, Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:])}
+	if len(data) > MaxObjectSize {
+		return r, &ObjectError{Path: path, Err: fmt.Errorf("%w: %d bytes, over the %d-byte limit", ErrTooLarge, len(data), MaxObjectSize)}
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			err = &ObjectError{Path: path, Err: fmt.Errorf("inspecting the ELF crashed: %v", p)}
+		}
+	}()
+	spec, err := ebpf.LoadCollectionSpecFromReader(bytes.NewReader(data))
+	if err != nil {
+		return r, &ObjectError{Path: path, Err: fmt.Errorf("not a valid eBPF ELF object: %w", err)}
+	}
+	fillObjectReport(&r, spec)
+	if lic, ok := elfLicense(data); ok {
+		r.License = lic
+		r.GPLCompat = LicenseIsGPLCompatible(lic)
+	}
+	return r, nil
 }
+
+// elfLicense reads the "license" section of an ELF object, as the loader
+// does (up to the first NUL). It reports false when there is none.
+func elfLicense(data []byte) (string, bool) {
+	f, err := elf.NewFile(bytes.NewReader(data))
+	if err != nil {
+		return "", false
+	}
+	sec := f.Section("license")
+	if sec == nil || sec.Type == elf.SHT_NOBITS || sec.Size > 4096 {
+		return "", false
+	}
+	b, err := sec.Data()
+	if err != nil {
+		return "", false
+	}
+	lic, _, _ := bytes.Cut(b, []byte{0})
+	return string(lic), true
+}
+
+// isDataSection reports whether a map of a collection is a global data
+// section (.data, .rodata, .bss, .kconfig, ...) rather than a declared map.
+func isDataSection(name string) bool { return strings.HasPrefix(name, ".") }
+
+func fillObjectReport(r *ObjectReport, spec *ebpf.CollectionSpec) {
+	r.BTF = spec.Types != nil
+	r.ByteOrder = "little"
+	if spec.ByteOrder == binary.BigEndian {
+		r.ByteOrder = "big"
+	}
+	r.Programs = []ProgramReport{}
+	r.Maps = []MapReport{}
+	for _, name := range slices.Sorted(maps.Keys(spec.Maps)) {
+		m := spec.Maps[name]
+		if isDataSection(name) {
+			r.DataSections = append(r.DataSections, name)
+			continue
+		}
+		mr := MapReport{Name: name, Type: m.Type.String(), KeySize: m.KeySize, ValueSize: m.ValueSize,
+			MaxEntries: m.MaxEntries, Flags: m.Flags}
+		if m.Pinning == ebpf.PinByName {
+			mr.Pinning = "by_name"
+		}
+		r.Maps = append(r.Maps, mr)
+	}
+	for _, name := range slices.Sorted(maps.Keys(spec.Programs)) {
+		ps := spec.Programs[name]
+		if r.License == "" {
+			r.License = ps.License
+		}
+		pr := inspectProgram(spec, ps)
+		if pr.CORERelos > 0 {
+			r.CORE = true
+		}
+		r.Programs = append(r.Programs, pr)
+	}
+	r.GPLCompat = LicenseIsGPLCompatible(r.License)
+}
+
+func inspectProgram(spec *ebpf.CollectionSpec, ps *ebpf.ProgramSpec) ProgramReport {
+	pr := ProgramReport{
+		Name:     ps.Name,
+		Section:  ps.SectionName,
+		Type:     ps.Type.String(),
+		AttachTo: ps.AttachTo,
+	}
+	if ps.AttachType != ebpf.AttachNone {
+		pr.AttachType = ps.AttachType.String()
+	}
+	helpers := map[string]bool{}
+	kfuncs := map[string]bool{}
+	calls := map[string]bool{}
+	tails := map[string]bool{}
+	used := map[string]bool{}
+	insns := ps.Instructions
+	for i := range insns {
+		ins := &insns[i]
+		pr.Instructions += int(ins.Size() / asm.InstructionSize)
+		if btf.CORERelocationMetadata(ins) != nil {
+			pr.CORERelos++
+		}
+		switch {
+		case ins.IsBuiltinCall():
+			fn := asm.BuiltinFunc(ins.Constant)
+			name := KernelHelperName(fn)
+			if name == "" {
+				name = fmt.Sprintf("helper#%d", ins.Constant)
+			}
+			helpers[name] = true
+			if fn == asm.FnTailCall {
+				if m := tailCallMap(insns, i); m != "" {
+					tails[m] = true
+				} else {
+					// The prog array is not loaded right before the call
+					// (passed in another register or from a map of maps):
+					// name every prog array the program refers to.
+					for _, ref := range programMaps(insns) {
+						if ms, ok := spec.Maps[ref]; ok && ms.Type == ebpf.ProgramArray {
+							tails[ref] = true
+						}
+					}
+				}
+			}
+		case ins.IsKfuncCall():
+			if ref := ins.Reference(); ref != "" {
+				kfuncs[ref] = true
+			}
+		case ins.IsFunctionReference():
+			if ref := ins.Reference(); ref != "" {
+				calls[ref] = true
+			}
+		case ins.IsLoadFromMap():
+			if ref := ins.Reference(); ref != "" && !isDataSection(ref) {
+				used[ref] = true
+			}
+		}
+	}
+	pr.Helpers = sortedKeys(helpers)
+	pr.Kfuncs = sortedKeys(kfuncs)
+	pr.Calls = sortedKeys(calls)
+	pr.TailCalls = sortedKeys(tails)
+	pr.Maps = sortedKeys(used)
+	return pr
+}
+
+// tailCallMap returns the map whose pointer is in R2 at the tail call
+// insns[at]: the last write to R2 before it, when that is a map load.
+func tailCallMap(insns asm.Instructions, at int) string {
+	for j := at - 1; j >= 0; j-- {
+		ins := &insns[j]
+		if ins.OpCode.JumpOp() == asm.Call || ins.OpCode.JumpOp() == asm.Exit {
+			return "" // R2 is clobbered by calls
+		}
+		if ins.Dst != asm.R2 {
+			continue
+		}
+		cls := ins.OpCode.Class()
+		if cls.IsLoad() || cls.IsALU() {
+			if ins.IsLoadFromMap() && ins.Src == asm.PseudoMapFD {
+				return ins.Reference()
+			}
+			return ""
+		}
+	}
+	return ""
+}
+
+// programMaps lists the maps a program's instructions load.
+func programMaps(insns asm.Instructions) []string {
+	var out []string
+	for i := range insns {
+		if insns[i].IsLoadFromMap() {
+			if ref := insns[i].Reference(); ref != "" {
+				out = append(out, ref)
+			}
+		}
+	}
+	return out
+}
+
+func sortedKeys(m map[string]bool) []string {
+	if len(m) == 0 {
+		return nil
+	}
+	return slices.Sorted(maps.Keys(m))
+}
+
+// gplCompatibleLicenses are the ELF license strings the kernel treats as
+// GPL-compatible: license_is_gpl_compatible() in include/linux/license.h
+// (Linux 6.x), which the BPF verifier applies to a program's license
+// (kernel/bpf/syscall.c, bpf_prog_load). The comparison is exact.
+var gplCompatibleLicenses = []string{
+	"GPL",
+	"GPL v2",
+	"GPL and additional rights",
+	"Dual BSD/GPL",
+	"Dual MIT/GPL",
+	"Dual MPL/GPL",
+}
+
+// LicenseIsGPLCompatible reports whether the kernel counts an ELF license
+// string as GPL-compatible, as license_is_gpl_compatible() does.
+func LicenseIsGPLCompatible(license string) bool {
+	return slices.Contains(gplCompatibleLicenses, license)
+}
+
+// isELF reports whether data starts with the ELF magic.
+func isELF(data []byte) bool { return bytes.HasPrefix(data, []byte("\x7fELF")) }

@@ -1,8 +1,17 @@
 package pkgfmt
 
 import (
+	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"unicode/utf8"
 )
 
 // LintOptions configures Describe and LintPath. The zero value means
@@ -16,32 +25,382 @@ type LintOptions struct {
 // MaxReadmeSize bounds the README text carried in a Description.
 const MaxReadmeSize = 256 << 10
 
+// Problem codes of Describe and LintPath, beyond those of ParseManifest,
+// CheckContents, CheckMinKernel, VerifierProblems and BTFCompatProblems.
+// docs/lint.md documents every code.
+const (
+	CodeManifestMissing       = "manifest.missing"
+	CodeObjectMissing         = "object.missing"
+	CodeObjectParse           = "object.parse"
+	CodeObjectGPLHelper       = "object.gpl-helper"
+	CodeProgramMissing        = "program.missing"
+	CodeProgramTypeMismatch   = "program.type-mismatch"
+	CodeProgramUndeclared     = "program.undeclared"
+	CodeProgramUnknownSection = "program.unknown-section"
+	CodeChainingNoProgArray   = "chaining.no-prog-array"
+	CodeChainingNoTailCall    = "chaining.no-tail-call"
+	CodeKernelBTFUnreadable   = "kernel.btf-unreadable"
+	CodeArchiveUnsafe         = "archive.unsafe"
+)
+
+const (
+	codeContentsMissingFile = "package.missing-file" // CheckContents
+	elfMachineBPF           = 247                    // EM_BPF, the ELF machine of eBPF objects
+)
+
 // Describe validates the contents of one package and returns its
-// description: manifest, inspection report, and every problem found.
-// (STUB: being implemented.)
+// description: the manifest, every file with its digest, the README, the
+// inspection report of every eBPF object (each object a program names,
+// plus any other eBPF ELF file in the package), the minimum-kernel
+// inference, and — when opts ask for them — offline CO-RE results and the
+// running kernel's verifier results. Problems holds every problem found,
+// sorted by file, field, program and code; each names the package as
+// "name@version" (or c.Name when the manifest cannot be read). The
+// description is never nil; it is usable even when the package has errors.
 func Describe(ctx context.Context, c *Contents, opts LintOptions) *Description {
-	m, probs := ParseManifestFile(c)
-	d := &Description{Problems: probs}
+	d := &Description{Objects: []ObjectReport{}, Files: []FileEntry{}}
+	var probs []Problem
+	add := func(sev Severity, code, file, field, prog, format string, args ...any) {
+		probs = append(probs, Problem{Severity: sev, Code: code, File: file, Field: field, Program: prog,
+			Message: fmt.Sprintf(format, args...)})
+	}
+
+	var m *Manifest
+	if mf, ok := c.File(ManifestFile); !ok {
+		add(SeverityError, CodeManifestMissing, ManifestFile, "", "",
+			"the package has no %s: write one (see docs/package-format.md)", ManifestFile)
+	} else {
+		var mp []Problem
+		m, mp = ParseManifest(mf.Data)
+		probs = append(probs, mp...)
+	}
+	label := c.Name
 	if m != nil {
 		d.Manifest = *m
+		if m.Name != "" && m.Version != "" {
+			label = m.Name + "@" + m.Version
+		}
+		for _, p := range CheckContents(m, c) {
+			if p.Code == codeContentsMissingFile && strings.HasPrefix(p.Field, "programs[") {
+				continue // reported as object.missing below
+			}
+			probs = append(probs, p)
+		}
 	}
+
+	for _, f := range c.Files {
+		sum := sha256.Sum256(f.Data)
+		d.Files = append(d.Files, FileEntry{Path: f.Path, Size: int64(len(f.Data)),
+			Executable: f.Mode&0o111 != 0, SHA256: hex.EncodeToString(sum[:])})
+	}
+	if m != nil && m.Readme != "" {
+		if f, ok := c.File(m.Readme); ok {
+			d.Readme = readmeText(f.Data)
+		}
+	}
+
+	// Objects: those the programs name, plus every other eBPF ELF file.
+	declared := map[string]bool{}
+	if m != nil {
+		for i, p := range m.Programs {
+			if p.Object == "" || checkRelPath(p.Object) != nil {
+				continue // the manifest check reported it
+			}
+			if _, ok := c.File(p.Object); !ok {
+				add(SeverityError, CodeObjectMissing, ManifestFile, fmt.Sprintf("programs[%d].object", i), p.Name,
+					"object %q is not in the package: add it, or fix the path (relative to the package root)", p.Object)
+				continue
+			}
+			declared[p.Object] = true
+		}
+	}
+	reports := map[string]*ObjectReport{}
+	var objData []ObjectData
+	for _, f := range c.Files {
+		if !declared[f.Path] && !isBPFObject(f.Path, f.Data) {
+			continue
+		}
+		r, err := InspectObject(f.Path, f.Data)
+		if err != nil {
+			var oe *ObjectError
+			msg := err.Error()
+			if errors.As(err, &oe) {
+				msg = oe.Err.Error()
+			}
+			add(SeverityError, CodeObjectParse, f.Path, "", "",
+				"%s; rebuild it with clang -target bpf (and -g for BTF)", msg)
+			continue
+		}
+		d.Objects = append(d.Objects, r)
+		objData = append(objData, ObjectData{Path: f.Path, Data: f.Data})
+	}
+	for i := range d.Objects {
+		reports[d.Objects[i].Path] = &d.Objects[i]
+	}
+
+	if m != nil {
+		probs = append(probs, checkPrograms(m, reports)...)
+	}
+	for _, o := range d.Objects {
+		probs = append(probs, checkObject(o, m != nil, declaredPrograms(m, o.Path))...)
+	}
+
+	// Kernel: inferred minimum, declared minimum, offline CO-RE.
+	d.Kernel = InferKernel(d.Objects)
+	minProbs := CheckMinKernel(d.Manifest.MinKernel, d.Kernel)
+	for _, p := range minProbs {
+		if p.Code == CodeMinKernelInvalid {
+			continue // ParseManifest reported it as manifest.min-kernel
+		}
+		probs = append(probs, p)
+	}
+	if len(opts.KernelBTF) > 0 && len(objData) > 0 {
+		res, err := CheckKernelBTF(ctx, objData, opts.KernelBTF)
+		if err != nil {
+			add(SeverityError, CodeKernelBTFUnreadable, "", "", "", "%v: give a raw BTF file (e.g. /sys/kernel/btf/vmlinux) or an ELF with a .BTF section", err)
+		}
+		if len(res) > 0 {
+			if d.Kernel == nil {
+				d.Kernel = &KernelReport{}
+			}
+			d.Kernel.Compatible = res
+			probs = append(probs, BTFCompatProblems(res)...)
+		}
+	}
+	if opts.Verify && len(objData) > 0 {
+		d.Verifier = VerifyObjects(ctx, objData)
+		probs = append(probs, VerifierProblems(d.Verifier)...)
+	}
+
+	for i := range probs {
+		probs[i].Package = label
+	}
+	SortProblems(probs)
+	d.Problems = probs
 	return d
 }
 
-// ParseManifestFile is a placeholder helper of the stub.
-func ParseManifestFile(c *Contents) (*Manifest, []Problem) {
-	f, ok := c.File(ManifestFile)
-	if !ok {
-		return nil, []Problem{{Severity: SeverityError, File: ManifestFile, Code: "manifest.missing", Message: "no manifest"}}
+// declaredPrograms returns the names of the programs the manifest declares
+// in object path.
+func declaredPrograms(m *Manifest, path string) map[string]bool {
+	out := map[string]bool{}
+	if m == nil {
+		return out
 	}
-	return ParseManifest(f.Data)
+	for _, p := range m.Programs {
+		if p.Object == path {
+			out[p.Name] = true
+		}
+	}
+	return out
+}
+
+// checkPrograms checks each declared program against its object.
+func checkPrograms(m *Manifest, reports map[string]*ObjectReport) []Problem {
+	var probs []Problem
+	add := func(sev Severity, code, field, prog, format string, args ...any) {
+		probs = append(probs, Problem{Severity: sev, Code: code, File: ManifestFile, Field: field, Program: prog,
+			Message: fmt.Sprintf(format, args...)})
+	}
+	for i, p := range m.Programs {
+		o, ok := reports[p.Object]
+		if !ok || p.Name == "" {
+			continue // missing or unparsable object, reported already
+		}
+		field := func(k string) string { return fmt.Sprintf("programs[%d].%s", i, k) }
+		j := slices.IndexFunc(o.Programs, func(r ProgramReport) bool { return r.Name == p.Name })
+		if j < 0 {
+			var names []string
+			for _, r := range o.Programs {
+				names = append(names, r.Name)
+			}
+			add(SeverityError, CodeProgramMissing, field("name"), p.Name,
+				"%s has no program %q; it holds: %s (the name is the entry function's ELF symbol)",
+				p.Object, p.Name, orNone(names))
+			continue
+		}
+		pr := o.Programs[j]
+		if want, ok := ProgramTypeFor(p.Type); ok {
+			if pr.Type != want.String() {
+				add(SeverityError, CodeProgramTypeMismatch, field("type"), p.Name,
+					"declared type %q (%s), but its ELF section %q makes it %s: fix type, or the SEC() of the program",
+					p.Type, want, pr.Section, pr.Type)
+			} else if at, ok := tracingAttachTypes[p.Type]; ok && pr.AttachType != at {
+				add(SeverityError, CodeProgramTypeMismatch, field("type"), p.Name,
+					"declared type %q, but its ELF section %q gives attach type %s, not %s: fix type, or the SEC() of the program",
+					p.Type, pr.Section, orNone([]string{pr.AttachType}), at)
+			}
+		}
+		if p.Chaining != ChainingL3af || p.MapName == "" {
+			continue
+		}
+		mi := slices.IndexFunc(o.Maps, func(r MapReport) bool { return r.Name == p.MapName })
+		switch {
+		case mi < 0:
+			add(SeverityError, CodeChainingNoProgArray, field("map_name"), p.Name,
+				`%s has no map %q: chaining = "l3af" needs a BPF_MAP_TYPE_PROG_ARRAY of that name, which l3afd fills with the next program`,
+				p.Object, p.MapName)
+		case o.Maps[mi].Type != "ProgramArray":
+			add(SeverityError, CodeChainingNoProgArray, field("map_name"), p.Name,
+				`map %q in %s is a %s: chaining = "l3af" needs a BPF_MAP_TYPE_PROG_ARRAY`, p.MapName, p.Object, o.Maps[mi].Type)
+		case !slices.Contains(pr.TailCalls, p.MapName):
+			add(SeverityError, CodeChainingNoTailCall, field("chaining"), p.Name,
+				`chaining = "l3af", but the program never tail-calls through %q: end it with bpf_tail_call(ctx, &%s, 0), or set chaining = "none"`,
+				p.MapName, p.MapName)
+		}
+	}
+	return probs
+}
+
+// tracingAttachTypes are the manifest types a Tracing program's attach
+// type tells apart.
+var tracingAttachTypes = map[string]string{
+	"fentry":   "TraceFEntry",
+	"fexit":    "TraceFExit",
+	"fmod_ret": "ModifyReturn",
+	"tp_btf":   "TraceRawTp",
+	"iter":     "TraceIter",
+}
+
+// checkObject checks what one object holds on its own: sections every
+// loader understands, programs the manifest declares (when there is a
+// readable manifest), and GPL-only helpers under a license the kernel
+// counts as GPL-compatible.
+func checkObject(o ObjectReport, haveManifest bool, declared map[string]bool) []Problem {
+	var probs []Problem
+	for _, p := range o.Programs {
+		add := func(sev Severity, code, format string, args ...any) {
+			probs = append(probs, Problem{Severity: sev, Code: code, File: o.Path, Program: p.Name,
+				Message: fmt.Sprintf(format, args...)})
+		}
+		if strings.HasPrefix(p.Type, "Unspecified") {
+			add(SeverityError, CodeProgramUnknownSection,
+				"ELF section %q names no program type a loader knows: use a libbpf section name such as \"xdp\", \"tc\", \"kprobe/FUNC\" or \"tracepoint/CAT/NAME\"", p.Section)
+		}
+		if haveManifest && !declared[p.Name] {
+			add(SeverityWarning, CodeProgramUndeclared,
+				"section %q: not declared in %s: declare it with a [[programs]] entry if it is an entry point", p.Section, ManifestFile)
+		}
+		if !o.GPLCompat {
+			var gpl []string
+			for _, h := range p.Helpers {
+				if IsGPLOnlyHelper(h) {
+					gpl = append(gpl, h)
+				}
+			}
+			if len(gpl) > 0 {
+				add(SeverityError, CodeObjectGPLHelper,
+					"calls the GPL-only helper(s) %s, but the object's license %q is not GPL-compatible, so the kernel refuses to load it: set char LICENSE[] SEC(\"license\") to \"GPL\" or \"Dual BSD/GPL\" (and the manifest license accordingly), or stop calling them",
+					strings.Join(gpl, ", "), o.License)
+			}
+		}
+	}
+	return probs
+}
+
+// SortProblems sorts problems deterministically: by package, file, field,
+// program, code and message.
+func SortProblems(ps []Problem) {
+	slices.SortStableFunc(ps, func(a, b Problem) int {
+		return cmp.Or(
+			strings.Compare(a.Package, b.Package),
+			strings.Compare(a.File, b.File),
+			strings.Compare(a.Field, b.Field),
+			strings.Compare(a.Program, b.Program),
+			strings.Compare(a.Code, b.Code),
+			strings.Compare(a.Message, b.Message),
+		)
+	})
+}
+
+// isBPFObject reports whether a file is an eBPF ELF object: an ELF whose
+// machine is EM_BPF, or a file named *.bpf.o.
+func isBPFObject(path string, data []byte) bool {
+	if strings.HasSuffix(path, ".bpf.o") {
+		return true
+	}
+	if len(data) < 20 || string(data[:4]) != "\x7fELF" {
+		return false
+	}
+	var bo binary.ByteOrder = binary.LittleEndian
+	if data[5] == 2 { // ELFDATA2MSB
+		bo = binary.BigEndian
+	}
+	return bo.Uint16(data[18:]) == elfMachineBPF
+}
+
+// readmeText returns README bytes as valid UTF-8 text of at most
+// MaxReadmeSize bytes, cut at a character boundary.
+func readmeText(b []byte) string {
+	s := strings.ToValidUTF8(string(b), "\uFFFD")
+	if len(s) <= MaxReadmeSize {
+		return s
+	}
+	s = s[:MaxReadmeSize]
+	for len(s) > 0 && !utf8.ValidString(s) {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+func orNone(names []string) string {
+	var out []string
+	for _, n := range names {
+		if n != "" {
+			out = append(out, n)
+		}
+	}
+	if len(out) == 0 {
+		return "none"
+	}
+	return strings.Join(out, ", ")
 }
 
 // LintPath opens an artifact (.tar.gz, .zip) or a source directory and
-// describes it. The error is for a package that cannot be read at all.
-// (STUB: being implemented.)
+// describes it with Describe. The error is for a path that cannot be read
+// at all (missing, unreadable, not a directory nor an artifact). A package
+// the safe readers reject (an *EntryError: a path escaping the root, a
+// link, a device file, a duplicate entry, a size limit, a corrupt archive)
+// is not an error: the description holds a single archive.unsafe problem
+// naming the entry, and nothing else.
 func LintPath(ctx context.Context, path string, opts LintOptions) (*Description, error) {
-	return nil, errors.New("lint: not implemented yet")
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("lint %s: %w", path, err)
+	}
+	var c *Contents
+	switch {
+	case fi.IsDir():
+		c, err = OpenDir(ctx, path, opts.Limits)
+	case ArtifactFormat(path) != "":
+		c, err = OpenArtifact(ctx, path, opts.Limits)
+	default:
+		return nil, fmt.Errorf("lint %s: not a package: give a source directory or a .tar.gz or .zip artifact", path)
+	}
+	if err != nil {
+		var ee *EntryError
+		if !errors.As(err, &ee) {
+			return nil, fmt.Errorf("lint %s: %w", path, err)
+		}
+		return DescribeReadError(path, err), nil
+	}
+	return Describe(ctx, c, opts), nil
+}
+
+// DescribeReadError returns the description of a package the safe
+// readers (ReadArtifact, OpenArtifact, OpenDir) refused: no contents and
+// one archive.unsafe error naming the entry at fault (from an
+// *EntryError) and what was wrong. pkg names the package in the problem
+// (the path or artifact name).
+func DescribeReadError(pkg string, err error) *Description {
+	p := Problem{Severity: SeverityError, Package: pkg, Code: CodeArchiveUnsafe}
+	var ee *EntryError
+	if errors.As(err, &ee) {
+		p.File = ee.Entry
+		err = ee.Err
+	}
+	p.Message = fmt.Sprintf("%v: the package was not read; repack it with ebpfrepo pack", err)
+	return &Description{Objects: []ObjectReport{}, Files: []FileEntry{}, Problems: []Problem{p}}
 }
 
 // HasErrors reports whether any problem is an error.

@@ -135,3 +135,73 @@ func TestRealWorldLibxdpKernelBTF(t *testing.T) {
 		}
 	}
 }
+
+// libxdpPackage builds a package source directory around one libxdp
+// object, declaring every program with the manifest type its section
+// names.
+func libxdpPackage(t *testing.T, obj ObjectData) string {
+	t.Helper()
+	r, err := InspectObject(obj.Path, obj.Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := strings.ReplaceAll(strings.ToLower(strings.TrimSuffix(obj.Path, ".o")), ".", "_")
+	p := &lintPkg{
+		m: Manifest{
+			Name: name, Version: "1.4.2", Description: "libxdp's " + obj.Path + ", packaged by a test",
+			License: "GPL-2.0-only", Readme: "README.md", Artifact: name + ".tar.gz",
+			Platforms: []string{"bookworm"}, Maintainers: []Maintainer{{Name: "xdp-project"}},
+		},
+		files: map[string][]byte{"README.md": []byte("# " + name + "\n"), obj.Path: obj.Data},
+	}
+	for _, pr := range r.Programs {
+		typ, _, _ := strings.Cut(pr.Section, "/")
+		if _, ok := ProgramTypeFor(typ); !ok {
+			t.Fatalf("%s: no manifest type for section %q", pr.Name, pr.Section)
+		}
+		p.m.Programs = append(p.m.Programs, Program{Name: pr.Name, Object: obj.Path, Type: typ, Chaining: ChainingNone})
+	}
+	return p.write(t)
+}
+
+// TestRealWorldLibxdpLint packs every libxdp object into a package, lints
+// the artifact — and, as root, runs the verifier on it — and checks that
+// it has no errors and that every program's type is the one its section
+// announces.
+func TestRealWorldLibxdpLint(t *testing.T) {
+	verify := os.Geteuid() == 0
+	for _, obj := range libxdpObjects(t) {
+		t.Run(obj.Path, func(t *testing.T) {
+			art, err := Pack(context.Background(), libxdpPackage(t, obj), t.TempDir(), PackOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			d, err := LintPath(context.Background(), art, LintOptions{Verify: verify})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range d.Problems {
+				t.Logf("%s %s: %s", p.Severity, p.Code, p.Message)
+			}
+			if d.HasErrors() {
+				t.Errorf("lint errors: %+v", d.Errors())
+			}
+			if len(d.Objects) != 1 || len(d.Objects[0].Programs) == 0 {
+				t.Fatalf("objects: %+v", d.Objects)
+			}
+			for _, p := range d.Objects[0].Programs {
+				if want := sectionProgramType(p.Section); p.Type != want {
+					t.Errorf("%s: section %q, type %s, want %s", p.Name, p.Section, p.Type, want)
+				}
+			}
+			if d.Kernel == nil || d.Kernel.MinVersion == "" {
+				t.Errorf("no minimum kernel inferred: %+v", d.Kernel)
+			}
+			if verify && d.Verifier != nil {
+				for _, v := range d.Verifier.Programs {
+					t.Logf("verifier: %s: %s %s", v.Program, v.Status, v.Reason)
+				}
+			}
+		})
+	}
+}

@@ -214,6 +214,10 @@ func verifierUnpin(m *ebpf.MapSpec) {
 func verifyProgram(spec *ebpf.CollectionSpec, name string, mapsByName map[string]*ebpf.Map, cache *btf.Cache) VerifierResult {
 	ps := spec.Programs[name]
 	switch ps.Type {
+	case ebpf.UnspecifiedProgram:
+		// The section names no program type: nothing the kernel can load.
+		// Lint reports it as program.unknown-section.
+		return VerifierResult{Status: VerifierRejected, Reason: fmt.Sprintf("section %q names no program type; the kernel cannot load it", ps.SectionName)}
 	case ebpf.Extension:
 		return VerifierResult{Status: VerifierInconclusive, Reason: "freplace (Extension) programs need the program they replace; not loaded"}
 	case ebpf.StructOps:

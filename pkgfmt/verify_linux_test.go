@@ -94,13 +94,13 @@ func TestVerifyObjectsCORE(t *testing.T) {
 }
 
 // TestVerifyObjectsExamples loads the example packages' objects
-// (testdata/packages/<name>/<version>/*.bpf.o): every program must be
+// (testdata/packages/<dir>/*.bpf.o): every program must be
 // accepted by the running kernel.
 func TestVerifyObjectsExamples(t *testing.T) {
 	requireVerifier(t)
-	paths, _ := filepath.Glob("../testdata/packages/*/*/*.bpf.o")
+	paths, _ := filepath.Glob("../testdata/packages/*/*.bpf.o")
 	if len(paths) == 0 {
-		t.Skip("no example objects under testdata/packages yet")
+		t.Fatal("no example objects under ../testdata/packages")
 	}
 	for _, p := range paths {
 		t.Run(strings.TrimPrefix(p, "../testdata/packages/"), func(t *testing.T) {
@@ -115,6 +115,26 @@ func TestVerifyObjectsExamples(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestVerifyObjectsUnknownSection: a program in a section that names no
+// type is reported rejected, not a crash (regression: nil program).
+func TestVerifyObjectsUnknownSection(t *testing.T) {
+	requireVerifier(t)
+	paths, _ := filepath.Glob("../testdata/bad/unknown-section/*.o")
+	if len(paths) == 0 {
+		t.Fatal("no object under ../testdata/bad/unknown-section")
+	}
+	r := VerifyObjects(context.Background(), []ObjectData{readObject(t, paths[0])})
+	var rejected int
+	for _, res := range r.Programs {
+		if res.Status == VerifierRejected && strings.Contains(res.Reason, "names no program type") {
+			rejected++
+		}
+	}
+	if rejected == 0 {
+		t.Errorf("results %+v: want a rejection naming the section", r.Programs)
 	}
 }
 

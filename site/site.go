@@ -1,7 +1,15 @@
 package site
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/ebpfrepo/ebpfrepo/index"
@@ -35,7 +43,167 @@ type Role struct {
 	Threshold int
 }
 
+// DataError reports Data the catalogue cannot render safely, such as a
+// package name that is not a valid path component.
+type DataError struct {
+	Package string // package name, if one is at fault
+	Field   string // e.g. "Name", "Trust.RootPath"
+	Err     error
+}
+
+func (e *DataError) Error() string {
+	if e.Package != "" {
+		return fmt.Sprintf("site: package %q: %s: %v", e.Package, e.Field, e.Err)
+	}
+	return fmt.Sprintf("site: %s: %v", e.Field, e.Err)
+}
+
+func (e *DataError) Unwrap() error { return e.Err }
+
+// writer holds the state of one Write.
+type writer struct {
+	d      *Data
+	dir    string
+	pkgs   []*index.Package    // sorted by name
+	slugs  map[string][]string // package name → file stem of each version's page
+	assets assetNames
+}
+
 // Write renders the catalogue into dir (the build's temporary output root):
-// index.html, trust.html, packages/<name>/index.html, search.json, assets/.
-// (Placeholder until the catalogue work, issue 5, lands.)
-func Write(ctx context.Context, dir string, d *Data) error { return nil }
+// index.html, trust.html, packages/<name>/index.html (the latest version),
+// packages/<name>/<version>.html (every version), search.json and
+// assets/ with content-hashed names. Every link is relative, so the tree
+// works under any sub-path and from file://. The same Data always yields
+// the same bytes. Write does not remove other files in dir; publishing
+// atomically is the caller's job.
+func Write(ctx context.Context, dir string, d *Data) error {
+	if d == nil {
+		return &DataError{Field: "Data", Err: fmt.Errorf("nil")}
+	}
+	w, err := newWriter(dir, d)
+	if err != nil {
+		return err
+	}
+	if err := w.writeAssets(); err != nil {
+		return err
+	}
+	hv, si := w.home()
+	if err := w.render("index.html", tmplHome, hv); err != nil {
+		return err
+	}
+	sj, err := json.MarshalIndent(si, "", " ")
+	if err != nil {
+		return fmt.Errorf("site: search.json: %w", err)
+	}
+	if err := w.writeFile("search.json", append(sj, '\n')); err != nil {
+		return err
+	}
+	if err := w.render("trust.html", tmplTrust, w.trust()); err != nil {
+		return err
+	}
+	for _, p := range w.pkgs {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if len(p.Versions) == 0 {
+			continue
+		}
+		li := latestIndex(p)
+		if err := w.render(path.Join("packages", p.Name, "index.html"), tmplPackage, w.packageView(p, li, true)); err != nil {
+			return err
+		}
+		for i := range p.Versions {
+			file := path.Join("packages", p.Name, w.slugs[p.Name][i]+".html")
+			if err := w.render(file, tmplPackage, w.packageView(p, i, false)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func newWriter(dir string, d *Data) (*writer, error) {
+	w := &writer{d: d, dir: dir, slugs: make(map[string][]string)}
+	return w, w.prepare()
+}
+
+// prepare validates names that become paths and sorts the packages.
+func (w *writer) prepare() error {
+	seen := make(map[string]bool)
+	for _, p := range w.d.Packages {
+		if p == nil {
+			continue
+		}
+		if !pkgNameRE.MatchString(p.Name) {
+			return &DataError{Package: p.Name, Field: "Name", Err: fmt.Errorf("not a valid package name ([a-z0-9][a-z0-9_-]{0,62})")}
+		}
+		if seen[p.Name] {
+			return &DataError{Package: p.Name, Field: "Name", Err: fmt.Errorf("listed twice")}
+		}
+		seen[p.Name] = true
+		w.pkgs = append(w.pkgs, p)
+		used := map[string]bool{"index": true}
+		slugs := make([]string, len(p.Versions))
+		for i, v := range p.Versions {
+			s := versionSlug(v.Version)
+			if s == "" || s[0] == '.' || s[0] == '-' {
+				s = "v" + s
+			}
+			base := s
+			for n := 2; used[s]; n++ {
+				s = fmt.Sprintf("%s_%d", base, n)
+			}
+			used[s] = true
+			slugs[i] = s
+		}
+		w.slugs[p.Name] = slugs
+	}
+	slices.SortFunc(w.pkgs, func(a, b *index.Package) int { return strings.Compare(a.Name, b.Name) })
+	if rp := w.d.Trust.RootPath; rp != "" {
+		if !isRelativeFile(rp) {
+			return &DataError{Field: "Trust.RootPath", Err: fmt.Errorf("%q is not a relative path inside the output", rp)}
+		}
+	}
+	return nil
+}
+
+func isRelativeFile(p string) bool {
+	if p == "" || strings.Contains(p, "\\") || strings.Contains(p, ":") || path.IsAbs(p) {
+		return false
+	}
+	c := path.Clean(p)
+	return c == p && c != "." && c != ".." && !strings.HasPrefix(c, "../")
+}
+
+func (w *writer) base(root, nav, title string) pageBase {
+	return pageBase{
+		Title:       title,
+		Description: w.d.Description,
+		Root:        root,
+		Assets:      w.assets,
+		Repository:  w.d.Repository,
+		Generated:   formatTime(w.d.Generated),
+		GeneratedAt: w.d.Generated.UTC().Format(time.RFC3339),
+		Nav:         nav,
+		Packages:    len(w.pkgs),
+	}
+}
+
+func (w *writer) render(name string, t templateName, data any) error {
+	var buf bytes.Buffer
+	if err := templates().ExecuteTemplate(&buf, string(t), data); err != nil {
+		return fmt.Errorf("site: %s: %w", name, err)
+	}
+	return w.writeFile(name, buf.Bytes())
+}
+
+func (w *writer) writeFile(name string, data []byte) error {
+	p := filepath.Join(w.dir, filepath.FromSlash(name))
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return fmt.Errorf("site: %w", err)
+	}
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		return fmt.Errorf("site: %w", err)
+	}
+	return nil
+}

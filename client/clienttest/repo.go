@@ -190,7 +190,8 @@ func (f *Repo) AddPackage(name, version string, platforms ...string) {
 	art := "l3af_" + name + ".tar.gz"
 	v := index.Version{Version: version, Added: f.Now, Description: pkgfmt.Description{Manifest: pkgfmt.Manifest{
 		Name: name, Version: version, Description: "test package " + name, Artifact: art, Platforms: platforms,
-		Keywords: []string{"xdp"}, L3afd: &pkgfmt.L3afd{CmdStart: name},
+		Keywords: []string{"l3af"}, L3afd: &pkgfmt.L3afd{CmdStart: name},
+		Programs: []pkgfmt.Program{{Name: "xdp_" + name, Object: name + ".bpf.o", Type: "xdp", Chaining: "none"}},
 	}}}
 	for _, plat := range platforms {
 		data := Artifact("l3af_"+name, name, version+plat)
@@ -229,7 +230,7 @@ func (f *Repo) Publish() {
 			latest = l.Version
 		}
 		sum.Packages = append(sum.Packages, index.SummaryPackage{Name: n, Latest: latest, Description: "test package " + n,
-			Keywords: []string{"xdp"}, Platforms: p.Versions[0].Platforms(), Versions: len(p.Versions), Index: tp,
+			Keywords: []string{"l3af"}, ProgramTypes: []string{"xdp"}, Platforms: p.Versions[0].Platforms(), Versions: len(p.Versions), Index: tp,
 			IndexLength: int64(len(b)), IndexSHA256: hex.EncodeToString(h[:])})
 	}
 	b, _ := json.MarshalIndent(sum, "", "  ")

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -18,6 +19,8 @@ import (
 
 	"github.com/ebpfrepo/ebpfrepo/client"
 	"github.com/ebpfrepo/ebpfrepo/client/clienttest"
+	"github.com/ebpfrepo/ebpfrepo/e2e"
+	"github.com/google/go-cmp/cmp"
 )
 
 // consumerRepo publishes the demo repository and writes its root.json.
@@ -150,38 +153,83 @@ func TestMirrorSearchInfo(t *testing.T) {
 func TestProxyCommand(t *testing.T) {
 	r, root := consumerRepo(t)
 	srv := r.Serve(nil)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	var out, errb bytes.Buffer
-	go func() {
-		done <- run(ctx, []string{"proxy", "--repo", srv.URL, "--root", root, "--cache", t.TempDir(), "--listen", addr}, &out, &errb)
-	}()
-	// l3afd's request: url.JoinPath(repo, name, version, platform, artifact).
-	u, _ := url.JoinPath("http://"+addr, "ratelimiting", "latest", "jammy", "l3af_ratelimiting.tar.gz")
-	var res *http.Response
-	for i := 0; i < 100; i++ {
-		if res, err = http.Get(u); err == nil {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	if err != nil {
-		t.Fatalf("proxy did not come up: %v\n%s", err, errb.String())
-	}
-	body, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	if res.StatusCode != 200 || !bytes.Equal(body, r.Files["ratelimiting/1.1.0/jammy/l3af_ratelimiting.tar.gz"]) {
-		t.Errorf("proxy: %d, %d bytes", res.StatusCode, len(body))
-	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Errorf("proxy exit: %v", err)
+	for _, jsonOut := range []bool{false, true} {
+		t.Run(fmt.Sprintf("json=%v", jsonOut), func(t *testing.T) {
+			l, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			addr := l.Addr().String()
+			l.Close()
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			var out, errb bytes.Buffer
+			args := []string{"proxy", "--repo", srv.URL, "--root", root, "--cache", t.TempDir(), "--listen", addr}
+			if jsonOut {
+				args = append([]string{"--json"}, args...)
+			}
+			go func() { done <- run(ctx, args, &out, &errb) }()
+			// l3afd's request: url.JoinPath(repo, name, version, platform, artifact).
+			get := func(name string) (*http.Response, []byte, error) {
+				u, _ := url.JoinPath("http://"+addr, name, "latest", "jammy", "l3af_ratelimiting.tar.gz")
+				res, err := http.Get(u)
+				if err != nil {
+					return nil, nil, err
+				}
+				defer res.Body.Close()
+				body, _ := io.ReadAll(res.Body)
+				return res, body, nil
+			}
+			var res *http.Response
+			var body []byte
+			for i := 0; i < 100; i++ {
+				if res, body, err = get("ratelimiting"); err == nil {
+					break
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			if err != nil {
+				cancel()
+				<-done
+				t.Fatalf("proxy did not come up: %v\n%s", err, errb.String())
+			}
+			if res.StatusCode != 200 || !bytes.Equal(body, r.Files["ratelimiting/1.1.0/jammy/l3af_ratelimiting.tar.gz"]) {
+				t.Errorf("proxy: %d, %d bytes", res.StatusCode, len(body))
+			}
+			if res, _, err := get("nosuch"); err != nil || res.StatusCode != 404 {
+				t.Errorf("unknown package: %v %v, want 404", res.StatusCode, err)
+			}
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("proxy exit: %v", err)
+			}
+			if !jsonOut {
+				if !strings.Contains(errb.String(), "GET /ratelimiting/latest/jammy/l3af_ratelimiting.tar.gz: 200") {
+					t.Errorf("log:\n%s", errb.String())
+				}
+				return
+			}
+			dec := json.NewDecoder(&out)
+			var first struct{ Listen string }
+			if err := dec.Decode(&first); err != nil || first.Listen != "http://"+addr {
+				t.Errorf("first JSON line: %+v %v", first, err)
+			}
+			var statuses []int
+			for dec.More() {
+				var e struct {
+					Path   string
+					Status int
+					Error  string
+				}
+				if err := dec.Decode(&e); err != nil {
+					t.Fatal(err)
+				}
+				statuses = append(statuses, e.Status)
+			}
+			if fmt.Sprint(statuses) != "[200 404]" {
+				t.Errorf("JSON log statuses %v, want [200 404]\n%s", statuses, out.String())
+			}
+		})
 	}
 }
 
@@ -196,4 +244,112 @@ func TestOSReleaseCodename(t *testing.T) {
 			t.Errorf("osReleaseCodename(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+// TestRealBuildCLI drives get, mirror, search and info through run()
+// against the real build of the example packages, served by `ebpfrepo
+// serve` and read as a file:// tree.
+func TestRealBuildCLI(t *testing.T) {
+	b := e2e.Build(t, time.Time{})
+	sum := sha256.Sum256(b.Root)
+	rootSum := hex.EncodeToString(sum[:])
+
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	var serveOut, serveErr bytes.Buffer
+	go func() { done <- run(ctx, []string{"serve", b.Out, "--addr", addr}, &serveOut, &serveErr) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	}()
+	for i := 0; i < 100; i++ {
+		if res, err := http.Get("http://" + addr + "/metadata/timestamp.json"); err == nil {
+			res.Body.Close()
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	l3afdTree := filepath.Join(b.Out, "l3afd")
+	for _, repoURL := range []string{"http://" + addr, "file://" + b.Out} {
+		t.Run(repoURL[:4], func(t *testing.T) {
+			common := []string{"--repo", repoURL, "--root", b.RootPath, "--root-sha256", rootSum, "--cache", t.TempDir()}
+			out := t.TempDir()
+			stdout, stderr, code := runCmd(t, append(append([]string{"--json", "get"}, common...), "--platform", "jammy", "-o", out, "ratelimiting@^1")...)
+			var got struct {
+				Version, Path, SHA256 string
+			}
+			if code != 0 || json.Unmarshal([]byte(stdout), &got) != nil {
+				t.Fatalf("get: exit %d %s %s", code, stdout, stderr)
+			}
+			want, _ := os.ReadFile(filepath.Join(l3afdTree, "ratelimiting", "1.1.0", "jammy", "l3af_ratelimiting.tar.gz"))
+			data, _ := os.ReadFile(got.Path)
+			if got.Version != "1.1.0" || !bytes.Equal(data, want) || got.SHA256 != fmt.Sprintf("%x", sha256.Sum256(data)) {
+				t.Errorf("get: %+v, %d bytes; want 1.1.0 with the build's bytes", got, len(data))
+			}
+
+			to := t.TempDir()
+			stdout, stderr, code = runCmd(t, append(append([]string{"mirror"}, common...), "--to", to)...)
+			if code != 0 || !strings.Contains(stdout, "34 written, 0 unchanged") {
+				t.Fatalf("mirror: exit %d\n%s%s", code, stdout, stderr)
+			}
+			if diff := treeDiff(t, l3afdTree, to); diff != "" {
+				t.Errorf("mirror differs from the build's l3afd tree:\n%s", diff)
+			}
+			stdout, _, code = runCmd(t, append(append([]string{"mirror"}, common...), "--to", to)...)
+			if code != 0 || !strings.Contains(stdout, "0 written, 34 unchanged") {
+				t.Errorf("second mirror: exit %d\n%s", code, stdout)
+			}
+
+			stdout, _, code = runCmd(t, append(append([]string{"search"}, common...), "tc")...)
+			if code != 0 || !strings.Contains(stdout, "tc-stats") {
+				t.Errorf("search tc: exit %d\n%s", code, stdout)
+			}
+			stdout, _, code = runCmd(t, append(append([]string{"info"}, common...), "ratelimiting")...)
+			for _, w := range []string{"latest:      1.1.0", "2.0.0-rc.1", "pre-release", "xdp_ratelimiting", "bins-"} {
+				if code != 0 || !strings.Contains(stdout, w) {
+					t.Errorf("info: exit %d, missing %q in\n%s", code, w, stdout)
+				}
+			}
+		})
+	}
+}
+
+// treeDiff compares the regular files of two trees by content.
+func treeDiff(t *testing.T, a, b string) string {
+	t.Helper()
+	read := func(dir string) map[string]string {
+		m := map[string]string{}
+		filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+			if err == nil && d.Type().IsRegular() {
+				data, _ := os.ReadFile(p)
+				rel, _ := filepath.Rel(dir, p)
+				m[filepath.ToSlash(rel)] = fmt.Sprintf("%x", sha256.Sum256(data))
+			}
+			return err
+		})
+		return m
+	}
+	return cmp.Diff(read(a), read(b))
+}
+
+// FuzzOSReleaseCodename: any os-release content yields a codename or
+// nothing, never a panic, and never a value with a path separator.
+func FuzzOSReleaseCodename(f *testing.F) {
+	f.Add("VERSION_CODENAME=noble\n")
+	f.Add("UBUNTU_CODENAME='jammy'\nVERSION_CODENAME=\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		c := osReleaseCodename(strings.NewReader(s))
+		if strings.ContainsAny(c, "\n") {
+			t.Fatalf("codename %q spans lines", c)
+		}
+	})
 }

@@ -21,12 +21,13 @@ newest stable version of each package and platform into DIR/<name>/latest/…,
 so that l3afd configured with
 
   [ebpf-repo]
-  url = file:///DIR
+  url: file:///DIR
 
 loads only verified programs. NAME mirrors every non-yanked version of a
 package, NAME@CONSTRAINT the newest matching version per platform; no selector
-mirrors every package. Re-running is incremental and replaces a stale latest
-atomically. Only bytes verified through TUF are written.`,
+mirrors every package. latest is the newest stable version mirrored. Re-running
+is incremental and replaces a stale latest atomically (and removes one whose
+versions were all yanked). Only bytes verified through TUF are written.`,
 		Args: argsBetween(0, -1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if to == "" {
@@ -54,8 +55,15 @@ atomically. Only bytes verified through TUF are written.`,
 						fmt.Fprintf(g.Stdout, "%-8s %s\n", e.Action, e.Path)
 					}
 				}
-				w, u := rep.Counts()
-				fmt.Fprintf(g.Stdout, "mirror %s: %d written, %d unchanged\n", consumerAbs(to), w, u)
+				n := map[string]int{}
+				for _, e := range rep.Entries {
+					n[e.Action]++
+				}
+				fmt.Fprintf(g.Stdout, "mirror %s: %d written, %d unchanged", consumerAbs(to), n["written"]+n["replaced"], n["unchanged"])
+				if n["removed"] > 0 {
+					fmt.Fprintf(g.Stdout, ", %d stale latest removed", n["removed"])
+				}
+				fmt.Fprintln(g.Stdout)
 			}
 			return consumerFail(err)
 		},

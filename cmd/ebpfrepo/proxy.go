@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/ebpfrepo/ebpfrepo/client"
@@ -28,9 +30,10 @@ bytes, 404 for an unknown package, version, platform or artifact, 502 with the
 reason when verification fails. Configure l3afd with
 
   [ebpf-repo]
-  url = http://127.0.0.1:8181
+  url: http://127.0.0.1:8181
 
-(or a program's ebpf_package_repo_url). Runs until interrupted.`,
+(or a program's ebpf_package_repo_url). Runs until interrupted. Requests are
+logged to stderr; with --json, one JSON object per request on stdout.`,
 		Args: argsBetween(0, 0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := cf.newClient()
@@ -57,9 +60,31 @@ reason when verification fails. Configure l3afd with
 	return cmd
 }
 
+// proxyLog is one request of the proxy log (--json: one JSON object per
+// line on stdout).
+type proxyLog struct {
+	Time   time.Time `json:"time"`
+	Method string    `json:"method"`
+	Path   string    `json:"path"`
+	Status int       `json:"status"`
+	Error  string    `json:"error,omitempty"`
+}
+
 // serveProxy serves the verifying proxy on l until ctx is done.
 func serveProxy(ctx context.Context, g *globals, c *client.Client, l net.Listener) error {
+	var mu sync.Mutex
+	enc := json.NewEncoder(g.Stdout)
 	h := client.NewProxy(c, client.ProxyOptions{Log: func(r *http.Request, status int, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if g.JSON {
+			e := proxyLog{Time: time.Now().UTC(), Method: r.Method, Path: r.URL.Path, Status: status}
+			if err != nil {
+				e.Error = err.Error()
+			}
+			enc.Encode(e)
+			return
+		}
 		if err != nil {
 			fmt.Fprintf(g.Stderr, "proxy: %s %s: %d: %v\n", r.Method, r.URL.Path, status, err)
 			return
@@ -67,7 +92,15 @@ func serveProxy(ctx context.Context, g *globals, c *client.Client, l net.Listene
 		fmt.Fprintf(g.Stderr, "proxy: %s %s: %d\n", r.Method, r.URL.Path, status)
 	}})
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute}
-	fmt.Fprintf(g.Stdout, "proxy: serving verified packages on http://%s\n", l.Addr())
+	mu.Lock()
+	if g.JSON {
+		enc.Encode(struct {
+			Listen string `json:"listen"`
+		}{"http://" + l.Addr().String()})
+	} else {
+		fmt.Fprintf(g.Stdout, "proxy: serving verified packages on http://%s\n", l.Addr())
+	}
+	mu.Unlock()
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(l) }()
 	select {

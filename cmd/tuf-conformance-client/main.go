@@ -9,6 +9,12 @@
 //	    --target-name PATH --target-base-url URL --target-dir DIR download
 //
 // The exit status is 0 on success and 1 on any failure.
+//
+// The suite runs some commands under faketime(1). libfaketime does not
+// reach a Go program's clock, so the reference time of TUF expiry checks
+// is taken from the FAKETIME environment variable that faketime sets,
+// when it holds an absolute time ("[@]2006-01-02 15:04:05", local time)
+// or an offset ("+2d", "-10h"; units s, m, h, d, y).
 package main
 
 import (
@@ -17,11 +23,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/ebpfrepo/ebpfrepo/client"
 )
@@ -54,7 +63,11 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		return 1
 	}
 	fetcher := client.NewFetcher(client.FetcherOptions{Retries: *retries, UserAgent: "ebpfrepo-tuf-conformance-client"})
-	var err error
+	now, err := fakeNow(os.Getenv("FAKETIME"), time.Now)
+	if err != nil {
+		fmt.Fprintf(stderr, "tuf-conformance-client: %v\n", err)
+		return 1
+	}
 	switch rest[0] {
 	case "init":
 		if len(rest) != 2 {
@@ -63,9 +76,9 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		}
 		err = initCmd(*metadataDir, rest[1])
 	case "refresh":
-		err = refreshCmd(ctx, fetcher, *metadataDir, *metadataURL)
+		err = refreshCmd(ctx, fetcher, now, *metadataDir, *metadataURL)
 	case "download":
-		err = downloadCmd(ctx, fetcher, *metadataDir, *metadataURL, *targetName, *targetBaseURL, *targetDir)
+		err = downloadCmd(ctx, fetcher, now, *metadataDir, *metadataURL, *targetName, *targetBaseURL, *targetDir)
 	default:
 		err = fmt.Errorf("unknown command %q", rest[0])
 	}
@@ -102,7 +115,7 @@ func initCmd(metadataDir, trustedRoot string) error {
 }
 
 // session starts an updater from metadataDir/root.json.
-func session(ctx context.Context, f *client.Fetcher, metadataDir, metadataURL, targetsURL, targetsDir string) (*client.Updater, func(), error) {
+func session(ctx context.Context, f *client.Fetcher, now func() time.Time, metadataDir, metadataURL, targetsURL, targetsDir string) (*client.Updater, func(), error) {
 	if metadataURL == "" {
 		return nil, nil, errors.New("--metadata-url is required")
 	}
@@ -122,6 +135,7 @@ func session(ctx context.Context, f *client.Fetcher, metadataDir, metadataURL, t
 		MetadataDir: metadataDir,
 		TargetsDir:  targetsDir,
 		Fetcher:     f,
+		Now:         now,
 	})
 	if err != nil {
 		cleanup()
@@ -130,8 +144,8 @@ func session(ctx context.Context, f *client.Fetcher, metadataDir, metadataURL, t
 	return up, cleanup, nil
 }
 
-func refreshCmd(ctx context.Context, f *client.Fetcher, metadataDir, metadataURL string) error {
-	up, cleanup, err := session(ctx, f, metadataDir, metadataURL, "", "")
+func refreshCmd(ctx context.Context, f *client.Fetcher, now func() time.Time, metadataDir, metadataURL string) error {
+	up, cleanup, err := session(ctx, f, now, metadataDir, metadataURL, "", "")
 	if err != nil {
 		return err
 	}
@@ -139,14 +153,14 @@ func refreshCmd(ctx context.Context, f *client.Fetcher, metadataDir, metadataURL
 	return up.Refresh()
 }
 
-func downloadCmd(ctx context.Context, f *client.Fetcher, metadataDir, metadataURL, name, baseURL, dir string) error {
+func downloadCmd(ctx context.Context, f *client.Fetcher, now func() time.Time, metadataDir, metadataURL, name, baseURL, dir string) error {
 	if name == "" || baseURL == "" || dir == "" {
 		return errors.New("download: --target-name, --target-base-url and --target-dir are required")
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	up, cleanup, err := session(ctx, f, metadataDir, metadataURL, baseURL, dir)
+	up, cleanup, err := session(ctx, f, now, metadataDir, metadataURL, baseURL, dir)
 	if err != nil {
 		return err
 	}
@@ -160,4 +174,37 @@ func downloadCmd(ctx context.Context, f *client.Fetcher, metadataDir, metadataUR
 	}
 	_, _, err = up.Download(tf) // a verified cached copy is reused
 	return err
+}
+
+// fakeNow returns the clock FAKETIME describes (see the package
+// documentation), or real when it is empty.
+func fakeNow(faketime string, real func() time.Time) (func() time.Time, error) {
+	s := strings.TrimSpace(faketime)
+	bad := fmt.Errorf("FAKETIME %q: want [@]YYYY-MM-DD HH:MM:SS or an offset such as +2d", faketime)
+	if s == "" {
+		return real, nil
+	}
+	if s[0] == '+' || s[0] == '-' {
+		num, unit := s[1:], time.Second
+		if n := len(num); n > 0 {
+			if u, ok := map[byte]time.Duration{'s': time.Second, 'm': time.Minute, 'h': time.Hour, 'd': 24 * time.Hour, 'y': 365 * 24 * time.Hour}[num[n-1]]; ok {
+				num, unit = num[:n-1], u
+			}
+		}
+		k, err := strconv.ParseFloat(num, 64)
+		secs := k * unit.Seconds()
+		if err != nil || math.IsNaN(secs) || math.Abs(secs) > 1e4*365*24*3600 {
+			return nil, bad
+		}
+		off := time.Duration(secs * float64(time.Second))
+		if s[0] == '-' {
+			off = -off
+		}
+		return func() time.Time { return real().Add(off) }, nil
+	}
+	t, err := time.ParseInLocation("2006-01-02 15:04:05.999999999", strings.TrimPrefix(s, "@"), time.Local)
+	if err != nil {
+		return nil, bad
+	}
+	return func() time.Time { return t }, nil
 }

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/ebpfrepo/ebpfrepo/bench/internal/clientcheck"
+	"github.com/ebpfrepo/ebpfrepo/bench/internal/measure"
+	"github.com/google/go-cmp/cmp"
+)
+
+func sum(s, rss float64) measure.Summary { return measure.Summary{Runs: 3, Seconds: s, RSSMiB: rss} }
+
+func testReport() *Report {
+	return &Report{Runs: 3, Machine: Machine{CPU: "test CPU", Cores: 2}, Sizes: []*SizeResult{
+		{N: 1000, Names: 100, ColdBuild: sum(1, 50), Floor: sum(1, 10)},
+		{N: 10000, Names: 1000, ColdBuild: sum(2, 90), Floor: sum(1.6, 10), Incremental: sum(0.03, 40), Add: sum(0.02, 20),
+			HelmFull: sum(7, 391), HelmMerge: sum(7.2, 391),
+			Client: &clientcheck.Result{
+				Cold: clientcheck.Traffic{Requests: 8, Metadata: 40e3, Index: 30e3, Artifact: 50e3},
+				Warm: clientcheck.Traffic{Requests: 2, Bytes: 500, Log: []clientcheck.Request{{Path: "/metadata/2.root.json", Status: 404}, {Path: "/metadata/timestamp.json", Status: 200}}},
+			}},
+	}}
+}
+
+// TestTargets checks the evaluation of issue 6's targets at the
+// largest size.
+func TestTargets(t *testing.T) {
+	n, ts := targets(testReport())
+	if n != 10000 {
+		t.Errorf("evaluated at %d versions, want 10000", n)
+	}
+	got := map[string]string{}
+	for _, x := range ts {
+		got[x.Goal] = x.Status
+	}
+	want := map[string]string{
+		"cold full build ≤ 1.3× the floor":                                 "**met**",
+		"cold full build ≥ 2.7× faster than `helm repo index`":             "**met**",
+		"incremental build after adding one package ≤ 2 % of a full build": "**met**",
+		"build peak RSS ≤ 100 MB":                                          "**met**",
+		"cold `get`: ≤ 100 KB of metadata and index":                       "**met**",
+		"warm check, nothing new: one request of ≤ 2 KB":                   "**not met**",
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("targets (-want +got):\n%s", d)
+	}
+}
+
+func TestRenderMarkdown(t *testing.T) {
+	md := renderMarkdown(testReport(), "")
+	for _, s := range []string{"| measure | 1,000 versions | 10,000 versions |", "| **build / floor** | 1.00× | 1.25× |",
+		"| **incremental / cold build** | — | 1.5 % |", "## Targets of issue 6 (at 10,000 versions)", "test CPU, 2 cores"} {
+		if !strings.Contains(md, s) {
+			t.Errorf("report lacks %q:\n%s", s, md)
+		}
+	}
+	if txt := renderTable(testReport()); strings.Contains(txt, "**") || !strings.Contains(txt, "build / floor") {
+		t.Errorf("terminal table:\n%s", txt)
+	}
+}

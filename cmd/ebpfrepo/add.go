@@ -1,0 +1,79 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/ebpfrepo/ebpfrepo/repo"
+	"github.com/spf13/cobra"
+)
+
+func init() { registerCommand(newAddCmd) }
+
+// repoFlag is the --repo REPO_DIR flag of the maintainer commands.
+func repoFlag(cmd *cobra.Command, dir *string) {
+	cmd.Flags().StringVar(dir, "repo", "", "repository directory (required)")
+}
+
+func openRepo(cmd *cobra.Command, dir string) (*repo.Repo, error) {
+	if dir == "" {
+		return nil, usagef("%s: --repo REPO_DIR is required", cmd.Name())
+	}
+	return repo.Open(cmd.Context(), dir)
+}
+
+// repoFail marks package and repository problems as validation failures
+// (exit status 1).
+func repoFail(err error) error {
+	var ie *repo.InvalidError
+	var ce *repo.ConflictError
+	if errors.As(err, &ie) || errors.As(err, &ce) || errors.Is(err, repo.ErrLocked) {
+		return consumerFail(err)
+	}
+	return err
+}
+
+func newAddCmd(g *globals) *cobra.Command {
+	var (
+		dir    string
+		verify bool
+	)
+	cmd := &cobra.Command{
+		Use:   "add --repo REPO_DIR PATH...",
+		Short: "Validate packages and copy them into the repository",
+		Long: `Lint each PATH (an artifact .tar.gz/.zip, or a package source directory,
+which is packed first) and copy the artifacts into
+REPO_DIR/packages/<name>/<version>/. Any error blocks the whole add: nothing
+is copied and every problem is listed. A published name@version is
+immutable: different bytes are refused, identical bytes are a no-op.
+The packages are published at the next build.`,
+		Args: argsBetween(1, -1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			r, err := openRepo(cmd, dir)
+			if err != nil {
+				return err
+			}
+			res, err := r.Add(cmd.Context(), args, repo.AddOptions{Verify: verify})
+			if err != nil {
+				return repoFail(err)
+			}
+			if g.JSON {
+				return consumerJSON(g.Stdout, res)
+			}
+			for _, a := range res {
+				state := "added"
+				if a.Unchanged {
+					state = "unchanged"
+				}
+				fmt.Fprintf(g.Stdout, "%s@%s %s (%s, sha256 %s)\n", a.Name, a.Version, state, a.Path, a.SHA256)
+				for _, w := range a.Warnings {
+					fmt.Fprintf(g.Stderr, "warning: %s\n", repo.ProblemText(w))
+				}
+			}
+			return nil
+		},
+	}
+	repoFlag(cmd, &dir)
+	cmd.Flags().BoolVar(&verify, "verify", false, "also load every program into this kernel's verifier (root)")
+	return cmd
+}

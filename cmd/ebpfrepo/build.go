@@ -1,0 +1,79 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/ebpfrepo/ebpfrepo/repo"
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+)
+
+func init() { registerCommand(newBuildCmd) }
+
+func newBuildCmd(g *globals) *cobra.Command {
+	var (
+		dir  string
+		opts repo.BuildOptions
+	)
+	cmd := &cobra.Command{
+		Use:   "build --repo REPO_DIR [-o OUT_DIR] [--skip-invalid] [--json]",
+		Short: "Write the static, signed repository and catalogue",
+		Long: `Validate every package of REPO_DIR and write the static repository into
+OUT_DIR (default REPO_DIR/public): the index and the artifacts as TUF
+targets, the TUF metadata, the plain l3afd tree and the catalogue. The
+output is built beside OUT_DIR and swapped in at the end: a failed build
+leaves the previous output untouched. Invalid packages fail the build
+with every problem listed, unless --skip-invalid. SOURCE_DATE_EPOCH fixes
+the build time (and so the expiry dates). Needs the targets, bins,
+snapshot and timestamp keys (files in keys/ or EBPFREPO_<ROLE>_KEY).`,
+		Args: argsBetween(0, 0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			r, err := openRepo(cmd, dir)
+			if err != nil {
+				return err
+			}
+			var bar *progressbar.ProgressBar
+			if f, ok := g.Stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) && !g.JSON {
+				opts.Progress = func(done, total int) {
+					if bar == nil {
+						bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(f), progressbar.OptionSetDescription("validating"),
+							progressbar.OptionShowCount(), progressbar.OptionClearOnFinish(), progressbar.OptionThrottle(100_000_000))
+					}
+					bar.Set(done)
+				}
+			}
+			res, err := r.Build(cmd.Context(), opts)
+			if bar != nil {
+				bar.Finish()
+			}
+			if err != nil {
+				return repoFail(err)
+			}
+			for _, s := range res.Skipped {
+				for _, p := range s.Problems {
+					fmt.Fprintf(g.Stderr, "skipped: %s\n", repo.ProblemText(p))
+				}
+			}
+			if g.JSON {
+				return consumerJSON(g.Stdout, res)
+			}
+			signed := "nothing changed"
+			if len(res.RolesSigned) > 0 || res.BinsSigned > 0 {
+				signed = fmt.Sprintf("signed %s and %d of %d bins", strings.Join(res.RolesSigned, ", "), res.BinsSigned, res.Bins)
+			}
+			fmt.Fprintf(g.Stdout, "built %s: %d packages, %d versions, %d targets, %d bytes of artifacts (%d validated, %d cached); %s; %.2fs\n",
+				res.OutDir, res.Packages, res.Versions, res.Targets, res.Bytes, res.Validated, res.Cached, signed, res.Seconds)
+			if len(res.Skipped) > 0 {
+				fmt.Fprintf(g.Stdout, "skipped %d invalid version(s)\n", len(res.Skipped))
+			}
+			return nil
+		},
+	}
+	repoFlag(cmd, &dir)
+	cmd.Flags().StringVarP(&opts.OutDir, "output", "o", "", "output directory (default REPO_DIR/public)")
+	cmd.Flags().BoolVar(&opts.SkipInvalid, "skip-invalid", false, "report invalid packages and leave them out instead of failing")
+	return cmd
+}

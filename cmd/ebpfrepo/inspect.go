@@ -1,0 +1,135 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/ebpfrepo/ebpfrepo/pkgfmt"
+	"github.com/spf13/cobra"
+)
+
+func init() { registerCommand(newInspectCmd) }
+
+// inspectOutput is what `inspect --json` prints: the object report with
+// the minimum-kernel inference for the object alone.
+type inspectOutput struct {
+	pkgfmt.ObjectReport
+	Kernel *pkgfmt.KernelReport `json:"kernel,omitempty"`
+}
+
+func newInspectCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "inspect OBJECT.o [--json]",
+		Short: "Show the programs, maps, helpers, BTF and license of one eBPF object",
+		Long: `Parse one eBPF ELF object (no kernel needed) and show its programs (section,
+type, attach type, instructions, helpers, kfuncs, calls, tail calls, maps),
+its maps, BTF and CO-RE relocations, license and the minimum kernel it
+needs. The object is named by its file name in the output.`,
+		Args: argsBetween(1, 1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path := args[0]
+			fi, err := os.Stat(path)
+			if err != nil {
+				return err
+			}
+			if !fi.Mode().IsRegular() {
+				return usagef("inspect: %s is not a regular file", path)
+			}
+			if fi.Size() > pkgfmt.MaxObjectSize {
+				return fmt.Errorf("%w: object %s: %d bytes, over the %d-byte limit", errValidation, path, fi.Size(), pkgfmt.MaxObjectSize)
+			}
+			data, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			r, err := pkgfmt.InspectObject(filepath.Base(path), data)
+			if err != nil {
+				return fmt.Errorf("%w: %w", errValidation, err)
+			}
+			out := inspectOutput{ObjectReport: r, Kernel: pkgfmt.InferKernel([]pkgfmt.ObjectReport{r})}
+			if g.JSON {
+				return consumerJSON(g.Stdout, out)
+			}
+			printInspect(g.Stdout, out)
+			return nil
+		},
+	}
+}
+
+func printInspect(w io.Writer, o inspectOutput) {
+	yes := func(b bool) string {
+		if b {
+			return "yes"
+		}
+		return "no"
+	}
+	fmt.Fprintf(w, "object:     %s (%d bytes, sha256 %s)\n", o.Path, o.Size, o.SHA256)
+	fmt.Fprintf(w, "license:    %q (GPL-compatible: %s)\n", o.License, yes(o.GPLCompat))
+	fmt.Fprintf(w, "byte order: %s\n", o.ByteOrder)
+	relos := 0
+	for _, p := range o.Programs {
+		relos += p.CORERelos
+	}
+	fmt.Fprintf(w, "BTF:        %s\n", yes(o.BTF))
+	fmt.Fprintf(w, "CO-RE:      %s (%d relocations)\n", yes(o.CORE), relos)
+	if len(o.DataSections) > 0 {
+		fmt.Fprintf(w, "data:       %s\n", strings.Join(o.DataSections, ", "))
+	}
+	if k := o.Kernel; k != nil && k.MinVersion != "" {
+		var by []string
+		for _, f := range k.SetBy {
+			by = append(by, f.Kind+" "+f.Name)
+		}
+		fmt.Fprintf(w, "min kernel: %s (%s)\n", k.MinVersion, strings.Join(by, ", "))
+		if len(k.Unknown) > 0 {
+			fmt.Fprintf(w, "            not in the kernel table: %s\n", strings.Join(k.Unknown, ", "))
+		}
+	}
+
+	fmt.Fprintf(w, "\nPROGRAMS (%d)\n", len(o.Programs))
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tSECTION\tTYPE\tATTACH\tINSNS\tCO-RE RELOS")
+	for _, p := range o.Programs {
+		attach := p.AttachType
+		if p.AttachTo != "" {
+			attach = strings.TrimSpace(attach + " " + p.AttachTo)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\n", p.Name, p.Section, p.Type, dash(attach), p.Instructions, p.CORERelos)
+	}
+	tw.Flush()
+	for _, p := range o.Programs {
+		if len(p.Helpers)+len(p.Kfuncs)+len(p.Calls)+len(p.Maps)+len(p.TailCalls) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "  %s:\n", p.Name)
+		for _, l := range []struct {
+			k string
+			v []string
+		}{{"helpers", p.Helpers}, {"kfuncs", p.Kfuncs}, {"calls", p.Calls}, {"maps", p.Maps}, {"tail calls", p.TailCalls}} {
+			if len(l.v) > 0 {
+				fmt.Fprintf(w, "    %-11s %s\n", l.k+":", strings.Join(l.v, ", "))
+			}
+		}
+	}
+
+	fmt.Fprintf(w, "\nMAPS (%d)\n", len(o.Maps))
+	if len(o.Maps) > 0 {
+		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "NAME\tTYPE\tKEY\tVALUE\tMAX ENTRIES\tFLAGS\tPINNING")
+		for _, m := range o.Maps {
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%#x\t%s\n", m.Name, m.Type, m.KeySize, m.ValueSize, m.MaxEntries, m.Flags, dash(m.Pinning))
+		}
+		tw.Flush()
+	}
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

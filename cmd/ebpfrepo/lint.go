@@ -1,0 +1,181 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/ebpfrepo/ebpfrepo/pkgfmt"
+	"github.com/spf13/cobra"
+)
+
+func init() { registerCommand(newLintCmd) }
+
+// lintResult is one element of `lint --json`'s results (docs/lint.md).
+type lintResult struct {
+	Path        string              `json:"path"`
+	OK          bool                `json:"ok"` // no error problems (warnings allowed)
+	Errors      int                 `json:"errors"`
+	Warnings    int                 `json:"warnings"`
+	Error       string              `json:"error,omitempty"` // the path could not be read at all
+	Description *pkgfmt.Description `json:"description,omitempty"`
+}
+
+// lintOutput is the document `lint --json` prints.
+type lintOutput struct {
+	OK      bool         `json:"ok"`
+	Results []lintResult `json:"results"`
+}
+
+func newLintCmd(g *globals) *cobra.Command {
+	var opts pkgfmt.LintOptions
+	cmd := &cobra.Command{
+		Use:   "lint PATH... [--json] [--verify] [--kernel-btf FILE]...",
+		Short: "Validate package source directories or artifacts",
+		Long: `Validate each PATH — a package source directory or a .tar.gz/.zip artifact —
+and report every problem: manifest errors, missing or unparsable objects,
+programs that are missing or of another type than declared, GPL-only helpers
+under a non-GPL license, l3af chaining without prog array or tail call,
+unknown sections, a declared min_kernel below the inferred one.
+
+--verify also loads every program into the running kernel's verifier (root);
+--kernel-btf FILE checks CO-RE relocations against a kernel's BTF offline.
+Exit status 1 when any package has an error. See docs/lint.md.`,
+		Args: argsBetween(1, -1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			for _, f := range opts.KernelBTF {
+				if _, err := os.Stat(f); err != nil {
+					return usagef("--kernel-btf: %v", err)
+				}
+			}
+			out := lintPaths(cmd.Context(), args, opts)
+			if g.JSON {
+				if err := consumerJSON(g.Stdout, out); err != nil {
+					return err
+				}
+			} else {
+				printLint(g.Stdout, g.Stderr, out)
+			}
+			if !out.OK {
+				return fmt.Errorf("%w: %w", errValidation, errSilent)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&opts.Verify, "verify", false, "load every program into the running kernel's verifier (needs root)")
+	cmd.Flags().StringArrayVar(&opts.KernelBTF, "kernel-btf", nil, "check CO-RE relocations against this kernel BTF file (repeatable)")
+	return cmd
+}
+
+func lintPaths(ctx context.Context, paths []string, opts pkgfmt.LintOptions) lintOutput {
+	out := lintOutput{OK: true, Results: []lintResult{}}
+	for _, p := range paths {
+		r := lintResult{Path: p}
+		d, err := pkgfmt.LintPath(ctx, p, opts)
+		if err != nil {
+			r.Error = err.Error()
+		} else {
+			r.Description = d
+			for _, pr := range d.Problems {
+				if pr.Severity == pkgfmt.SeverityError {
+					r.Errors++
+				} else {
+					r.Warnings++
+				}
+			}
+		}
+		r.OK = err == nil && r.Errors == 0
+		out.OK = out.OK && r.OK
+		out.Results = append(out.Results, r)
+	}
+	return out
+}
+
+func printLint(stdout, stderr io.Writer, out lintOutput) {
+	var errs, warns, failed int
+	for _, r := range out.Results {
+		if r.Error != "" {
+			fmt.Fprintf(stderr, "error: %s\n", r.Error)
+			failed++
+			continue
+		}
+		for _, p := range r.Description.Problems {
+			fmt.Fprintln(stdout, problemLine(p))
+		}
+		if v := r.Description.Verifier; v != nil {
+			fmt.Fprintln(stdout, verifierSummary(r.Description, v))
+		}
+		if len(r.Description.Problems) == 0 {
+			fmt.Fprintf(stdout, "ok: %s@%s: %s\n", r.Description.Manifest.Name, r.Description.Manifest.Version, r.Path)
+		}
+		errs += r.Errors
+		warns += r.Warnings
+		if r.Errors > 0 {
+			failed++
+		}
+	}
+	fmt.Fprintf(stdout, "%s: %d error(s), %d warning(s); %d of %d package(s) failed\n",
+		map[bool]string{true: "ok", false: "FAILED"}[out.OK], errs, warns, failed, len(out.Results))
+}
+
+// problemLine formats a problem as
+// "severity: package: file: field/program: message [code]"; continuation
+// lines of a long message (a verifier log) are indented.
+func problemLine(p pkgfmt.Problem) string {
+	parts := []string{string(p.Severity)}
+	for _, s := range []string{p.Package, p.File} {
+		if s != "" {
+			parts = append(parts, s)
+		}
+	}
+	switch {
+	case p.Field != "" && p.Program != "":
+		parts = append(parts, p.Field+" ("+p.Program+")")
+	case p.Field != "":
+		parts = append(parts, p.Field)
+	case p.Program != "":
+		parts = append(parts, "program "+p.Program)
+	}
+	msg := strings.ReplaceAll(strings.TrimRight(p.Message, "\n"), "\n", "\n    ")
+	return strings.Join(parts, ": ") + ": " + msg + " [" + p.Code + "]"
+}
+
+// lintErrors returns a validation error listing a description's errors.
+func lintErrors(d *pkgfmt.Description) error {
+	var lines []string
+	for _, p := range d.Errors() {
+		lines = append(lines, problemLine(p))
+	}
+	return fmt.Errorf("%w: %d error(s):\n%s", errValidation, len(lines), strings.Join(lines, "\n"))
+}
+
+// verifierSummary is the one line `lint --verify` prints per package:
+// how many programs the verifier accepted, rejected, could not run or
+// could not judge, with the first reason of the last two.
+func verifierSummary(d *pkgfmt.Description, v *pkgfmt.VerifierReport) string {
+	count := map[string]int{}
+	why := map[string]string{}
+	for _, p := range v.Programs {
+		count[p.Status]++
+		if why[p.Status] == "" && p.Reason != "" {
+			why[p.Status] = p.Program + ": " + p.Reason
+		}
+	}
+	var parts []string
+	for _, st := range []string{pkgfmt.VerifierAccepted, pkgfmt.VerifierRejected, pkgfmt.VerifierNotRun, pkgfmt.VerifierInconclusive} {
+		if count[st] == 0 {
+			continue
+		}
+		s := fmt.Sprintf("%d %s", count[st], st)
+		if (st == pkgfmt.VerifierNotRun || st == pkgfmt.VerifierInconclusive) && why[st] != "" {
+			s += " (" + why[st] + ")"
+		}
+		parts = append(parts, s)
+	}
+	if len(parts) == 0 {
+		parts = []string{"no programs"}
+	}
+	return fmt.Sprintf("verifier: %s@%s on %s %s: %s", d.Manifest.Name, d.Manifest.Version, v.Kernel, v.Arch, strings.Join(parts, ", "))
+}

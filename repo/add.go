@@ -1,0 +1,210 @@
+package repo
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/ebpfrepo/ebpfrepo/pkgfmt"
+)
+
+// AddOptions configures Add. The zero value means defaults.
+type AddOptions struct {
+	Now    time.Time // the "added" date; zero: SOURCE_DATE_EPOCH, else the current time
+	Verify bool      // also run the kernel verifier (always on when ebpfrepo.toml says verify = true)
+}
+
+// AddResult says what Add did with one path.
+type AddResult struct {
+	Source    string           `json:"source"` // the path given
+	Name      string           `json:"name"`
+	Version   string           `json:"version"`
+	Path      string           `json:"path"` // the artifact under packages/
+	Length    int64            `json:"length"`
+	SHA256    string           `json:"sha256"`
+	Unchanged bool             `json:"unchanged"` // identical bytes were already there: nothing to do
+	Warnings  []pkgfmt.Problem `json:"warnings,omitempty"`
+}
+
+// ConflictError reports an attempt to replace a published name@version
+// with different bytes.
+type ConflictError struct {
+	Package       string // name@version
+	Existing, New string // sha256 of the artifact in the repository and of the one offered
+	ExistingPath  string // the file in the repository
+	NewPath       string // the path offered
+}
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("package %s is already in the repository with other bytes (%s sha256 %s; %s sha256 %s): a published version is immutable, publish a new version instead",
+		e.Package, e.ExistingPath, e.Existing, e.NewPath, e.New)
+}
+
+type pending struct {
+	res  AddResult
+	data []byte
+	desc *pkgfmt.Description
+	art  string // artifact file name
+}
+
+// Add validates each path (an artifact, or a source directory that is
+// packed first) and copies the valid artifacts into
+// packages/<name>/<version>/<artifact>. If any package has an error,
+// nothing is copied and the error is an *InvalidError listing every
+// problem. A name@version already present with identical bytes is a
+// no-op (AddResult.Unchanged); with different bytes it is refused with a
+// *ConflictError.
+func (r *Repo) Add(ctx context.Context, paths []string, opts AddOptions) ([]AddResult, error) {
+	now, err := resolveNow(opts.Now)
+	if err != nil {
+		return nil, err
+	}
+	unlock, err := r.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	verify := opts.Verify || r.Config.Verify
+	lint := pkgfmt.LintOptions{Verify: verify}
+	tmpDir, err := os.MkdirTemp("", "ebpfrepo-add-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmpDir)
+
+	var (
+		todo     []*pending
+		problems []pkgfmt.Problem
+		seen     = map[string]*pending{}
+	)
+	for i, src := range paths {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		art := src
+		fi, err := os.Stat(src)
+		if err != nil {
+			return nil, fmt.Errorf("add %s: %w", src, err)
+		}
+		if fi.IsDir() {
+			out := filepath.Join(tmpDir, fmt.Sprint(i))
+			art, err = pkgfmt.Pack(ctx, src, out, pkgfmt.PackOptions{})
+			if err != nil {
+				if me, ok := err.(*pkgfmt.ManifestError); ok {
+					for _, p := range me.Problems {
+						if p.Severity == pkgfmt.SeverityError {
+							p.Package = src
+							problems = append(problems, p)
+						}
+					}
+					continue
+				}
+				return nil, fmt.Errorf("add %s: %w", src, err)
+			}
+		}
+		data, sha, err := readArtifact(art, lint.Limits)
+		if err != nil {
+			return nil, fmt.Errorf("add %s: %w", src, err)
+		}
+		d := describeBytes(ctx, art, data, lint)
+		m := d.Manifest
+		label := src
+		if m.Name != "" && m.Version != "" {
+			label = m.Name + "@" + m.Version + " (" + src + ")"
+		}
+		if !fi.IsDir() && m.Artifact != "" && filepath.Base(art) != m.Artifact {
+			d.Problems = append(d.Problems, pkgfmt.Problem{Severity: pkgfmt.SeverityError, File: filepath.Base(art), Field: "artifact",
+				Code: "repo.artifact-name", Message: fmt.Sprintf("the file is named %q but the manifest's artifact is %q: rename the file or fix the manifest", filepath.Base(art), m.Artifact)})
+		}
+		var warns []pkgfmt.Problem
+		bad := false
+		for _, p := range d.Problems {
+			p.Package = label
+			if p.Severity == pkgfmt.SeverityError {
+				problems = append(problems, p)
+				bad = true
+			} else {
+				warns = append(warns, p)
+			}
+		}
+		if bad {
+			continue
+		}
+		p := &pending{res: AddResult{Source: src, Name: m.Name, Version: m.Version, Length: int64(len(data)), SHA256: sha, Warnings: warns},
+			data: data, desc: d, art: m.Artifact}
+		p.res.Path = filepath.Join(r.Dir, PackagesDir, m.Name, m.Version, m.Artifact)
+		key := m.Name + "@" + m.Version
+		if prev, ok := seen[key]; ok {
+			if prev.res.SHA256 != sha {
+				return nil, &ConflictError{Package: key, Existing: prev.res.SHA256, New: sha, ExistingPath: prev.res.Source, NewPath: src}
+			}
+			p.res.Unchanged = true
+			p.data = nil
+		} else if err := r.checkExisting(p); err != nil {
+			return nil, err
+		}
+		seen[key] = p
+		todo = append(todo, p)
+	}
+	if len(problems) > 0 {
+		return nil, &InvalidError{Op: "add", Problems: problems}
+	}
+	cache := newDescCache(filepath.Join(r.Dir, CacheDir, "desc"))
+	defer cache.flush() // a cache: a failure only costs time
+	stats := loadStatCache(filepath.Join(r.Dir, CacheDir, "files.json"))
+	var out []AddResult
+	for _, p := range todo {
+		if !p.res.Unchanged {
+			dir := filepath.Dir(p.res.Path)
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return out, err
+			}
+			if err := writeFileAtomic(filepath.Join(dir, addedFile), []byte(now.Format(time.RFC3339)+"\n"), 0o644); err != nil {
+				return out, err
+			}
+			if err := writeFileAtomic(p.res.Path, p.data, 0o644); err != nil {
+				return out, err
+			}
+			if fi, err := os.Stat(p.res.Path); err == nil {
+				rel, _ := filepath.Rel(filepath.Join(r.Dir, PackagesDir), p.res.Path)
+				stats.set(filepath.ToSlash(rel), fi, p.res.SHA256)
+			}
+		}
+		_ = cache.put(p.res.SHA256, verify, p.desc) // a cache: a failure only costs time
+		out = append(out, p.res)
+	}
+	_ = stats.save()
+	return out, nil
+}
+
+// checkExisting compares p with what packages/<name>/<version>/ holds.
+func (r *Repo) checkExisting(p *pending) error {
+	dir := filepath.Dir(p.res.Path)
+	ents, err := os.ReadDir(dir)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	key := p.res.Name + "@" + p.res.Version
+	for _, e := range ents {
+		if e.Name() == addedFile || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		existing := filepath.Join(dir, e.Name())
+		_, sha, err := readArtifact(existing, pkgfmt.Limits{})
+		if err != nil {
+			return fmt.Errorf("package %s: %w", key, err)
+		}
+		if e.Name() != p.art || sha != p.res.SHA256 {
+			return &ConflictError{Package: key, Existing: sha, New: p.res.SHA256, ExistingPath: existing, NewPath: p.res.Source}
+		}
+		p.res.Unchanged = true
+		p.data = nil
+	}
+	return nil
+}

@@ -1,0 +1,508 @@
+package repo
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ebpfrepo/ebpfrepo/index"
+	"github.com/ebpfrepo/ebpfrepo/pkgfmt"
+	"github.com/ebpfrepo/ebpfrepo/site"
+	"github.com/ebpfrepo/ebpfrepo/tufrepo"
+)
+
+// BuildOptions configures Build. The zero value means defaults.
+type BuildOptions struct {
+	OutDir      string    // default REPO_DIR/public
+	SkipInvalid bool      // report invalid packages and leave them out instead of failing
+	Now         time.Time // zero: SOURCE_DATE_EPOCH, else the current time
+	// Progress, if set, is called as artifacts are validated (from one
+	// goroutine at a time).
+	Progress func(done, total int)
+}
+
+// BuildResult summarises a build (ebpfrepo build --json).
+type BuildResult struct {
+	OutDir    string `json:"out_dir"`
+	Packages  int    `json:"packages"`
+	Versions  int    `json:"versions"`
+	Artifacts int    `json:"artifacts"` // artifact files (one per version)
+	Targets   int    `json:"targets"`   // TUF targets: an artifact per platform, plus the index files
+	Bytes     int64  `json:"bytes"`     // bytes of all artifacts
+	Hashed    int    `json:"hashed"`    // artifacts read and hashed in this build
+	Validated int    `json:"validated"` // artifacts validated in this build
+	Cached    int    `json:"cached"`    // artifacts whose description came from the cache
+	Warnings  int    `json:"warnings"`
+	// Skipped lists the invalid versions left out (SkipInvalid).
+	Skipped []Skipped `json:"skipped,omitempty"`
+	// RolesSigned lists the top-level TUF roles that got a new version
+	// (root, targets, snapshot, timestamp); BinsSigned counts the hash
+	// bins re-signed.
+	RolesSigned      []string         `json:"roles_signed"`
+	BinsSigned       int              `json:"bins_signed"`
+	Bins             int              `json:"bins"`
+	MetadataVersions map[string]int64 `json:"metadata_versions,omitempty"`
+	Phases           []Phase          `json:"phases"`
+	Seconds          float64          `json:"seconds"`
+}
+
+// Skipped is an invalid version left out of a build.
+type Skipped struct {
+	Package  string           `json:"package"` // name@version
+	Problems []pkgfmt.Problem `json:"problems"`
+}
+
+// Phase is the duration of one phase of a build.
+type Phase struct {
+	Name    string  `json:"name"`
+	Seconds float64 `json:"seconds"`
+}
+
+// testHookMidBuild, when set, runs after the targets are written into the
+// temporary output and before signing; an error aborts the build there.
+var testHookMidBuild func() error
+
+// Build writes the static repository into opts.OutDir: the index files
+// and the artifacts as TUF targets at hash-prefixed names, the TUF
+// metadata, the plain l3afd tree and the catalogue. The output is made in
+// a temporary directory beside OutDir and swapped in at the end, so a
+// failed or interrupted build leaves the previous output as it was.
+// Invalid packages fail the build with an *InvalidError listing every
+// problem, unless SkipInvalid.
+func (r *Repo) Build(ctx context.Context, opts BuildOptions) (*BuildResult, error) {
+	start := time.Now()
+	now, err := resolveNow(opts.Now)
+	if err != nil {
+		return nil, err
+	}
+	out, err := r.outDir(opts.OutDir)
+	if err != nil {
+		return nil, err
+	}
+	unlock, err := r.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	res := &BuildResult{OutDir: out, RolesSigned: []string{}}
+	phase := time.Now()
+	mark := func(name string) {
+		t := time.Now()
+		res.Phases = append(res.Phases, Phase{Name: name, Seconds: t.Sub(phase).Seconds()})
+		phase = t
+	}
+
+	kr, err := r.keyring()
+	if err != nil {
+		return nil, fmt.Errorf("build: %w", err)
+	}
+	items, err := r.scan()
+	if err != nil {
+		return nil, fmt.Errorf("build: %w", err)
+	}
+	yanks, err := r.loadYanks()
+	if err != nil {
+		return nil, fmt.Errorf("build: %w", err)
+	}
+	mark("scan")
+
+	if err := r.validate(ctx, items, res, opts.Progress); err != nil {
+		return nil, err
+	}
+	var bad []pkgfmt.Problem
+	valid := items[:0:0]
+	for _, it := range items {
+		var errs []pkgfmt.Problem
+		if it.desc != nil {
+			for _, p := range it.desc.Problems {
+				if p.Severity == pkgfmt.SeverityError {
+					p.Package = it.label()
+					errs = append(errs, p)
+				} else {
+					res.Warnings++
+				}
+			}
+		}
+		if it.problem != nil {
+			p := *it.problem
+			p.Package = it.label()
+			errs = append(errs, p)
+		}
+		if len(errs) == 0 {
+			errs = it.checkLayout()
+		}
+		if len(errs) > 0 {
+			bad = append(bad, errs...)
+			res.Skipped = append(res.Skipped, Skipped{Package: it.label(), Problems: errs})
+			continue
+		}
+		valid = append(valid, it)
+	}
+	if len(bad) > 0 && !opts.SkipInvalid {
+		return nil, &InvalidError{Op: "build", Problems: bad}
+	}
+	mark("validate")
+
+	// Group by package; items are sorted by name already.
+	var pkgs []*index.Package
+	for i := 0; i < len(valid); {
+		j := i
+		var ins []index.VersionInput
+		for ; j < len(valid) && valid[j].name == valid[i].name; j++ {
+			it := valid[j]
+			added := it.added
+			if added.IsZero() {
+				added = now
+			}
+			ins = append(ins, index.VersionInput{Description: *it.desc, Length: it.length, SHA256: it.sha, Added: added,
+				Yanked: yanks.lookup(it.name, it.version)})
+			res.Versions++
+			res.Artifacts++
+			res.Bytes += it.length
+		}
+		pkgs = append(pkgs, index.BuildPackage(valid[i].name, ins))
+		i = j
+	}
+	res.Packages = len(pkgs)
+
+	tmp, err := r.tempOut(out)
+	if err != nil {
+		return nil, fmt.Errorf("build: %w", err)
+	}
+	keep := false
+	defer func() {
+		if !keep {
+			os.RemoveAll(tmp)
+		}
+	}()
+
+	// Index files.
+	var targets []tufrepo.Target
+	var summaries []index.SummaryPackage
+	for _, p := range pkgs {
+		data, err := index.Marshal(p)
+		if err != nil {
+			return nil, err
+		}
+		tp := fmt.Sprintf(index.PackageDirFmt, p.Name)
+		t, err := writeTarget(tmp, tp, data)
+		if err != nil {
+			return nil, fmt.Errorf("build: %w", err)
+		}
+		targets = append(targets, t)
+		summaries = append(summaries, index.Summarize(p, t.Length, t.SHA256))
+	}
+	summary := index.BuildSummary(r.Config.Name, r.Config.Description, summaries)
+	data, err := index.Marshal(summary)
+	if err != nil {
+		return nil, err
+	}
+	t, err := writeTarget(tmp, index.SummaryPath, data)
+	if err != nil {
+		return nil, fmt.Errorf("build: %w", err)
+	}
+	targets = append(targets, t)
+	mark("index")
+
+	// Artifacts: the TUF targets and the l3afd tree, linked from packages/.
+	byLabel := map[string]*item{}
+	for _, it := range valid {
+		byLabel[it.label()] = it
+	}
+	arts, err := r.writeArtifacts(ctx, tmp, pkgs, byLabel)
+	if err != nil {
+		return nil, fmt.Errorf("build: %w", err)
+	}
+	targets = append(targets, arts...)
+	res.Targets = len(targets)
+	mark("output")
+	if testHookMidBuild != nil {
+		if err := testHookMidBuild(); err != nil {
+			return nil, err
+		}
+	}
+
+	// TUF metadata.
+	metaDir := r.abs(MetadataDir)
+	tr, err := tufrepo.Load(ctx, metaDir)
+	if err != nil {
+		return nil, fmt.Errorf("build: %w", err)
+	}
+	tc, err := r.Config.tufConfig(0)
+	if err != nil {
+		return nil, err
+	}
+	sort.Slice(targets, func(i, j int) bool { return targets[i].Path < targets[j].Path })
+	ur, err := tr.Update(ctx, kr, targets, tc, now)
+	if err != nil {
+		return nil, fmt.Errorf("build: sign: %w", err)
+	}
+	if ur != nil {
+		res.MetadataVersions = map[string]int64{}
+		for _, n := range ur.Changed {
+			if strings.HasPrefix(n, tufrepo.RoleBins+"-") {
+				res.BinsSigned++
+			} else {
+				res.RolesSigned = append(res.RolesSigned, n)
+			}
+		}
+		for n, v := range ur.Versions {
+			if !strings.HasPrefix(n, tufrepo.RoleBins+"-") {
+				res.MetadataVersions[n] = v
+			}
+		}
+	}
+	res.Bins = tr.Info().Bins
+	if err := r.writeMetadata(tr, tmp); err != nil {
+		return nil, fmt.Errorf("build: %w", err)
+	}
+	mark("sign")
+
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := site.Write(ctx, tmp, r.siteData(now, summary, pkgs, tr, tmp)); err != nil {
+		return nil, fmt.Errorf("build: catalogue: %w", err)
+	}
+	mark("site")
+
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	// The metadata of record moves forward only once the output is
+	// complete; a crash between here and the swap is repaired by the next
+	// build, which finds nothing to change and writes the same output.
+	if err := tr.Save(ctx, metaDir); err != nil {
+		return nil, fmt.Errorf("build: %w", err)
+	}
+	if err := swapDir(tmp, out); err != nil {
+		return nil, fmt.Errorf("build: %w", err)
+	}
+	keep = true
+	mark("swap")
+	res.Seconds = time.Since(start).Seconds()
+	return res, nil
+}
+
+// checkLayout checks that the directory an artifact lives in agrees with
+// its manifest.
+func (it *item) checkLayout() []pkgfmt.Problem {
+	m := it.desc.Manifest
+	var ps []pkgfmt.Problem
+	add := func(field, format string, args ...any) {
+		ps = append(ps, pkgfmt.Problem{Severity: pkgfmt.SeverityError, Package: it.label(), File: filepath.ToSlash(filepath.Join(PackagesDir, it.rel)),
+			Field: field, Code: "repo.layout", Message: fmt.Sprintf(format, args...)})
+	}
+	if m.Name != it.name {
+		add("name", "the manifest says name %q but the package sits under packages/%s/: add it with ebpfrepo add", m.Name, it.name)
+	}
+	if m.Version != it.version {
+		add("version", "the manifest says version %q but the package sits under packages/%s/%s/: add it with ebpfrepo add", m.Version, it.name, it.version)
+	}
+	if m.Artifact != filepath.Base(it.path) {
+		add("artifact", "the manifest's artifact is %q but the file is %q", m.Artifact, filepath.Base(it.path))
+	}
+	return ps
+}
+
+// validate hashes and describes every item, in parallel, reading an
+// artifact only when the stat cache does not know its sha256 or the
+// description cache lacks it.
+func (r *Repo) validate(ctx context.Context, items []*item, res *BuildResult, progress func(int, int)) error {
+	verify := r.Config.Verify
+	lint := pkgfmt.LintOptions{Verify: verify}
+	cache := newDescCache(filepath.Join(r.Dir, CacheDir, "desc"))
+	defer cache.flush() // a cache: a failure only costs time
+	stats := loadStatCache(filepath.Join(r.Dir, CacheDir, "files.json"))
+	var mu sync.Mutex
+	fresh := map[string]statEntry{}
+
+	work := make(chan *item)
+	type done struct {
+		it     *item
+		hashed bool
+		err    error
+	}
+	results := make(chan done)
+	var wg sync.WaitGroup
+	for range runtime.NumCPU() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for it := range work {
+				hashed, err := r.validateOne(ctx, it, stats, cache, lint, &mu, fresh)
+				results <- done{it, hashed, err}
+			}
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(work)
+		for _, it := range items {
+			if it.problem != nil {
+				results <- done{it: it}
+				continue
+			}
+			select {
+			case work <- it:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	go func() {
+		wg.Wait()
+		close(results)
+	}()
+	var firstErr error
+	n := 0
+	for d := range results {
+		n++
+		if d.err != nil && firstErr == nil {
+			firstErr = d.err
+		}
+		if d.hashed {
+			res.Hashed++
+		}
+		if d.it.desc != nil {
+			if d.it.cached {
+				res.Cached++
+			} else {
+				res.Validated++
+			}
+		}
+		if progress != nil {
+			progress(n, len(items))
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if firstErr != nil {
+		return fmt.Errorf("build: %w", firstErr)
+	}
+	for rel, e := range fresh {
+		stats.Entries[rel] = e
+	}
+	// Forget files that are gone.
+	live := map[string]bool{}
+	for _, it := range items {
+		live[it.rel] = true
+	}
+	for rel := range stats.Entries {
+		if !live[rel] {
+			delete(stats.Entries, rel)
+		}
+	}
+	_ = stats.save() // a cache: a failure only costs time
+	return nil
+}
+
+func (r *Repo) validateOne(ctx context.Context, it *item, stats *statCache, cache *descCache, lint pkgfmt.LintOptions, mu *sync.Mutex, fresh map[string]statEntry) (hashed bool, err error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	fi, err := os.Stat(it.path)
+	if err != nil {
+		return false, err
+	}
+	it.length = fi.Size()
+	sha, ok := stats.lookup(it.rel, fi)
+	if ok {
+		if d, ok := cache.get(sha, lint.Verify); ok {
+			it.sha, it.desc, it.cached = sha, d, true
+			return false, nil
+		}
+	}
+	data, sha, err := readArtifact(it.path, lint.Limits)
+	if err != nil {
+		return false, err
+	}
+	it.sha = sha
+	it.length = int64(len(data))
+	mu.Lock()
+	fresh[it.rel] = statEntry{Size: fi.Size(), MTime: fi.ModTime().UnixNano(), SHA256: sha}
+	mu.Unlock()
+	if d, ok := cache.get(sha, lint.Verify); ok {
+		it.desc, it.cached = d, true
+		return true, nil
+	}
+	it.desc = describeBytes(ctx, it.path, data, lint)
+	_ = cache.put(sha, lint.Verify, it.desc)
+	return true, nil
+}
+
+// writeTarget writes an index file at its consistent (hash-prefixed) name
+// under dir/targets and returns it as a TUF target.
+func writeTarget(dir, tp string, data []byte) (tufrepo.Target, error) {
+	sum := sha256.Sum256(data)
+	t := tufrepo.Target{Path: tp, Length: int64(len(data)), SHA256: hex.EncodeToString(sum[:])}
+	p := filepath.Join(dir, "targets", filepath.FromSlash(tufrepo.ConsistentTargetName(tp, t.SHA256)))
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return t, err
+	}
+	return t, os.WriteFile(p, data, 0o644)
+}
+
+// writeMetadata writes the TUF metadata into dir/metadata: every file
+// tufrepo publishes, plus every N.root.json of the repository so that
+// clients holding an old root can follow the chain.
+func (r *Repo) writeMetadata(tr *tufrepo.Repo, dir string) error {
+	md := filepath.Join(dir, "metadata")
+	if err := os.MkdirAll(md, 0o755); err != nil {
+		return err
+	}
+	files := tr.Files()
+	for name, data := range files {
+		name = strings.TrimPrefix(filepath.ToSlash(name), "metadata/")
+		if strings.Contains(name, "/") || name == "" || name == "." || name == ".." {
+			return fmt.Errorf("metadata file name %q", name)
+		}
+		if err := os.WriteFile(filepath.Join(md, name), data, 0o644); err != nil {
+			return err
+		}
+	}
+	roots, _ := filepath.Glob(filepath.Join(r.abs(MetadataDir), "*.root.json"))
+	for _, p := range roots {
+		dst := filepath.Join(md, filepath.Base(p))
+		if _, err := os.Stat(dst); err == nil {
+			continue
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(dst, data, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// siteData fills the catalogue's data.
+func (r *Repo) siteData(now time.Time, summary *index.Summary, pkgs []*index.Package, tr *tufrepo.Repo, dir string) *site.Data {
+	d := &site.Data{Repository: r.Config.Name, Description: r.Config.Description, BaseURL: r.Config.BaseURL,
+		Generated: now, Summary: summary, Packages: pkgs}
+	info := tr.Info()
+	d.Trust.RootPath = "metadata/1.root.json"
+	if data, err := os.ReadFile(filepath.Join(dir, "metadata", "1.root.json")); err == nil {
+		sum := sha256.Sum256(data)
+		d.Trust.RootSHA256 = hex.EncodeToString(sum[:])
+	}
+	d.Trust.Bins = info.Bins
+	for _, ri := range info.Roles {
+		d.Trust.Roles = append(d.Trust.Roles, site.Role{Name: ri.Name, Version: ri.Version, Expires: ri.Expires,
+			KeyIDs: slices.Clone(ri.KeyIDs), Threshold: ri.Threshold})
+	}
+	return d
+}

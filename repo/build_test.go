@@ -1,0 +1,553 @@
+package repo
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ebpfrepo/ebpfrepo/index"
+	"github.com/ebpfrepo/ebpfrepo/tufrepo"
+	"github.com/google/go-cmp/cmp"
+)
+
+// TestEndToEnd builds a repository from testdata, serves it on
+// 127.0.0.1 and downloads every target through go-tuf's updater.
+func TestEndToEnd(t *testing.T) {
+	r := newRepo(t)
+	addGood(t, r)
+	res := build(t, r, BuildOptions{})
+	if res.Versions != len(goodPackages) || res.Packages != 4 || res.Validated+res.Cached != len(goodPackages) {
+		t.Errorf("result %+v", res)
+	}
+	out := filepath.Join(r.Dir, PublicDir)
+	root, err := os.ReadFile(filepath.Join(out, "metadata", "1.root.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := serve(t, out)
+	c := newTUFClient(t, srv.URL, root, t0.Add(time.Hour))
+	up, err := c.refresh()
+	if err != nil {
+		t.Fatalf("refresh: %v", err)
+	}
+	sum := c.summary(up)
+	if sum.Schema != index.Schema || sum.Repository != "test-repo" || len(sum.Packages) != 4 {
+		t.Fatalf("summary %+v", sum)
+	}
+	n := 0
+	for _, sp := range sum.Packages {
+		data := c.download(up, sp.Index)
+		h := sha256.Sum256(data)
+		if hex.EncodeToString(h[:]) != sp.IndexSHA256 || int64(len(data)) != sp.IndexLength {
+			t.Errorf("%s: index file does not match its summary entry", sp.Name)
+		}
+		var p index.Package
+		if err := json.Unmarshal(data, &p); err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range p.Versions {
+			if v.Description.Manifest.Name != p.Name || len(v.Description.Objects) == 0 {
+				t.Errorf("%s@%s: description lacks manifest or objects", p.Name, v.Version)
+			}
+			for _, a := range v.Artifacts {
+				data := c.download(up, a.Path)
+				h := sha256.Sum256(data)
+				if hex.EncodeToString(h[:]) != a.SHA256 || int64(len(data)) != a.Length {
+					t.Errorf("%s: sha256/length differ from the index entry", a.Path)
+				}
+				// The plain l3afd tree holds the same bytes.
+				plain, err := os.ReadFile(filepath.Join(out, "l3afd", filepath.FromSlash(a.Path)))
+				if err != nil || !bytes.Equal(plain, data) {
+					t.Errorf("l3afd/%s: missing or different (%v)", a.Path, err)
+				}
+				n++
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("no artifacts downloaded")
+	}
+	// latest is the newest stable, non-yanked: ratelimiting 1.1.0, not 2.0.0-rc.1.
+	var rl index.Package
+	if err := json.Unmarshal(c.download(up, "index/ratelimiting.json"), &rl); err != nil {
+		t.Fatal(err)
+	}
+	a := rl.Lookup("1.1.0").Artifacts[0]
+	latest, err := os.ReadFile(filepath.Join(out, "l3afd", "ratelimiting", "latest", a.Platform, filepath.Base(a.Path)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := sha256.Sum256(latest)
+	if hex.EncodeToString(h[:]) != a.SHA256 {
+		t.Error("l3afd latest is not 1.1.0")
+	}
+	if !rl.Versions[0].Prerelease || rl.Versions[0].Version != "2.0.0-rc.1" {
+		t.Errorf("newest version first, flagged prerelease: %+v", rl.Versions[0].Version)
+	}
+}
+
+func TestNoChangeRebuildIdentical(t *testing.T) {
+	r := newRepo(t)
+	addGood(t, r, "ratelimiting-1.0.0", "tc-stats")
+	res1 := build(t, r, BuildOptions{})
+	out := filepath.Join(r.Dir, PublicDir)
+	before := tree(t, out)
+	res2 := build(t, r, BuildOptions{})
+	if diff := cmp.Diff(before, tree(t, out)); diff != "" {
+		t.Errorf("rebuild changed the output (-before +after):\n%s", diff)
+	}
+	if res2.Validated != 0 || res2.Hashed != 0 || res2.Cached != 2 {
+		t.Errorf("rebuild validated %d, hashed %d, cached %d; want 0, 0, 2", res2.Validated, res2.Hashed, res2.Cached)
+	}
+	if len(res2.RolesSigned) != 0 || res2.BinsSigned != 0 {
+		t.Errorf("rebuild re-signed %v and %d bins", res2.RolesSigned, res2.BinsSigned)
+	}
+	if len(res1.RolesSigned) == 0 {
+		t.Error("first build signed nothing")
+	}
+	// Adding a package changes only what it must; versions only increase.
+	addGood(t, r, "xdp-root")
+	res3 := build(t, r, BuildOptions{Now: t0.Add(time.Minute)})
+	// Add validated and hashed the new package already: the build reads nothing.
+	if res3.Validated+res3.Hashed != 0 || res3.Cached != 3 {
+		t.Errorf("incremental: %+v", res3)
+	}
+	for role, v := range res3.MetadataVersions {
+		if v < res2.MetadataVersions[role] {
+			t.Errorf("%s version went back from %d to %d", role, res2.MetadataVersions[role], v)
+		}
+	}
+	if res3.BinsSigned >= res3.Bins && res3.Bins > 2 {
+		t.Errorf("adding one package re-signed every bin (%d of %d)", res3.BinsSigned, res3.Bins)
+	}
+}
+
+func TestAddImmutable(t *testing.T) {
+	r := newRepo(t)
+	first := addGood(t, r, "tc-stats")
+	if first[0].Unchanged {
+		t.Fatal("first add reported unchanged")
+	}
+	again := addGood(t, r, "tc-stats")
+	if !again[0].Unchanged {
+		t.Error("adding identical bytes is not a no-op")
+	}
+	// Same name@version, other bytes: pack with another mtime.
+	other := t.TempDir()
+	p, err := packWithTime(t, "tc-stats", other, time.Unix(1, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = r.Add(context.Background(), []string{p}, AddOptions{})
+	var ce *ConflictError
+	if !errors.As(err, &ce) {
+		t.Fatalf("add of other bytes: %v, want a ConflictError", err)
+	}
+	if ce.Existing != first[0].SHA256 || ce.New == ce.Existing || !strings.Contains(err.Error(), ce.New) {
+		t.Errorf("conflict error lacks the digests: %v", err)
+	}
+	data, _ := os.ReadFile(first[0].Path)
+	h := sha256.Sum256(data)
+	if hex.EncodeToString(h[:]) != first[0].SHA256 {
+		t.Error("the published artifact changed")
+	}
+	// A source directory is packed then added.
+	res, err := r.Add(context.Background(), []string{filepath.Join("..", "testdata", "packages", "xdp-root")}, AddOptions{})
+	if err != nil || len(res) != 1 || res[0].Name != "xdp-root" {
+		t.Fatalf("add of a source dir: %v %+v", err, res)
+	}
+}
+
+func TestAddInvalidCopiesNothing(t *testing.T) {
+	r := newRepo(t)
+	bad := []string{filepath.Join("..", "testdata", "bad", "gpl-helper"), filepath.Join("..", "testdata", "bad", "missing-readme")}
+	_, err := r.Add(context.Background(), append([]string{packed(t, "tc-stats")}, bad...), AddOptions{})
+	var ie *InvalidError
+	if !errors.As(err, &ie) {
+		t.Fatalf("got %v, want an InvalidError", err)
+	}
+	pkgs := map[string]bool{}
+	for _, p := range ie.Problems {
+		pkgs[p.Package] = true
+		if p.Code == "" || p.Message == "" {
+			t.Errorf("problem without code or message: %+v", p)
+		}
+	}
+	if len(pkgs) != 2 {
+		t.Errorf("problems name %d packages, want both bad ones: %v", len(pkgs), err)
+	}
+	ents, _ := os.ReadDir(filepath.Join(r.Dir, PackagesDir))
+	if len(ents) != 0 {
+		t.Errorf("an invalid add copied %d packages", len(ents))
+	}
+}
+
+func TestInvalidPackageBuild(t *testing.T) {
+	r := newRepo(t)
+	addGood(t, r, "tc-stats")
+	// A valid artifact placed under the wrong version, and a bad package
+	// copied in by hand.
+	wrong := filepath.Join(r.Dir, PackagesDir, "ratelimiting", "9.9.9")
+	os.MkdirAll(wrong, 0o755)
+	copyTo(t, packed(t, "ratelimiting-1.0.0"), wrong)
+	badArt, err := packDir(t, filepath.Join("..", "testdata", "bad", "gpl-helper"), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := readManifestOf(t, filepath.Join("..", "testdata", "bad", "gpl-helper"))
+	badDir := filepath.Join(r.Dir, PackagesDir, m.Name, m.Version)
+	os.MkdirAll(badDir, 0o755)
+	copyTo(t, badArt, badDir)
+
+	_, err = r.Build(context.Background(), BuildOptions{Now: t0})
+	var ie *InvalidError
+	if !errors.As(err, &ie) {
+		t.Fatalf("got %v, want an InvalidError", err)
+	}
+	msg := err.Error()
+	for _, want := range []string{"ratelimiting@9.9.9", "field version", m.Name + "@" + m.Version} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error lacks %q:\n%s", want, msg)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(r.Dir, PublicDir)); !os.IsNotExist(err) {
+		t.Error("a failed build wrote output")
+	}
+
+	res := build(t, r, BuildOptions{SkipInvalid: true})
+	if len(res.Skipped) != 2 || res.Versions != 1 {
+		t.Fatalf("skip-invalid: skipped %d, versions %d: %+v", len(res.Skipped), res.Versions, res.Skipped)
+	}
+	var sum index.Summary
+	readJSON(t, findTarget(t, filepath.Join(r.Dir, PublicDir), index.SummaryPath), &sum)
+	if len(sum.Packages) != 1 || sum.Packages[0].Name != "tc-stats" {
+		t.Errorf("summary after skip-invalid: %+v", sum.Packages)
+	}
+}
+
+func TestInterruptedBuildKeepsOutput(t *testing.T) {
+	r := newRepo(t)
+	addGood(t, r, "tc-stats")
+	build(t, r, BuildOptions{})
+	out := filepath.Join(r.Dir, PublicDir)
+	before := tree(t, out)
+	metaBefore := tree(t, filepath.Join(r.Dir, MetadataDir))
+	addGood(t, r, "xdp-root")
+	testHookMidBuild = func() error { return errors.New("injected failure") }
+	defer func() { testHookMidBuild = nil }()
+	if _, err := r.Build(context.Background(), BuildOptions{Now: t0.Add(time.Hour)}); err == nil || !strings.Contains(err.Error(), "injected") {
+		t.Fatalf("build: %v, want the injected failure", err)
+	}
+	if diff := cmp.Diff(before, tree(t, out)); diff != "" {
+		t.Errorf("failed build changed the output:\n%s", diff)
+	}
+	if diff := cmp.Diff(metaBefore, tree(t, filepath.Join(r.Dir, MetadataDir))); diff != "" {
+		t.Errorf("failed build changed the metadata of record:\n%s", diff)
+	}
+	ents, _ := os.ReadDir(r.Dir)
+	for _, e := range ents {
+		if strings.Contains(e.Name(), buildInfix) {
+			t.Errorf("temporary output %s left behind", e.Name())
+		}
+	}
+	testHookMidBuild = nil
+	build(t, r, BuildOptions{Now: t0.Add(time.Hour)})
+	if _, err := os.Stat(filepath.Join(out, "l3afd", "xdp-root")); err != nil {
+		t.Errorf("the next build did not publish: %v", err)
+	}
+}
+
+func TestConcurrentBuildRefused(t *testing.T) {
+	r := newRepo(t)
+	unlock, err := r.lock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	r2, _ := Open(context.Background(), r.Dir)
+	_, err = r2.Build(context.Background(), BuildOptions{Now: t0})
+	if !errors.Is(err, ErrLocked) {
+		t.Fatalf("second build: %v, want ErrLocked", err)
+	}
+	if _, err := r2.Add(context.Background(), []string{packed(t, "tc-stats")}, AddOptions{}); !errors.Is(err, ErrLocked) {
+		t.Errorf("add during a build: %v, want ErrLocked", err)
+	}
+}
+
+func TestTimestampResign(t *testing.T) {
+	r := newRepo(t)
+	addGood(t, r, "tc-stats")
+	build(t, r, BuildOptions{})
+	out := filepath.Join(r.Dir, PublicDir)
+	before := tree(t, out)
+	if err := r.Timestamp(context.Background(), TimestampOptions{Now: t0.Add(20 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	after := tree(t, out)
+	for p, h := range before {
+		if p == "metadata/timestamp.json" {
+			if after[p] == h {
+				t.Error("timestamp.json not re-signed")
+			}
+			continue
+		}
+		if after[p] != h {
+			t.Errorf("%s changed", p)
+		}
+	}
+	if len(after) != len(before) {
+		t.Errorf("files added or removed: %d → %d", len(before), len(after))
+	}
+	var ts struct {
+		Signed struct {
+			Version int64     `json:"version"`
+			Expires time.Time `json:"expires"`
+		} `json:"signed"`
+	}
+	readJSON(t, filepath.Join(out, "metadata", "timestamp.json"), &ts)
+	if ts.Signed.Version < 2 || !ts.Signed.Expires.After(t0.Add(24*time.Hour)) {
+		t.Errorf("timestamp version %d expires %v", ts.Signed.Version, ts.Signed.Expires)
+	}
+	pub, _ := os.ReadFile(filepath.Join(out, "metadata", "timestamp.json"))
+	rec, _ := os.ReadFile(filepath.Join(r.Dir, MetadataDir, "timestamp.json"))
+	if !bytes.Equal(pub, rec) {
+		t.Error("published and recorded timestamp.json differ")
+	}
+	// A client a day later still refreshes.
+	root, _ := os.ReadFile(filepath.Join(out, "metadata", "1.root.json"))
+	c := newTUFClient(t, serve(t, out).URL, root, t0.Add(30*time.Hour))
+	if _, err := c.refresh(); err != nil {
+		t.Errorf("refresh after re-sign: %v", err)
+	}
+}
+
+func TestYank(t *testing.T) {
+	r := newRepo(t)
+	addGood(t, r, "ratelimiting-1.0.0", "ratelimiting-1.1.0")
+	ctx := context.Background()
+	if err := r.Yank(ctx, "ratelimiting", "1.1.0", "CVE-2026-0001", false); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Yank(ctx, "ratelimiting", "3.0.0", "x", false); err == nil {
+		t.Error("yanking a missing version succeeded")
+	}
+	build(t, r, BuildOptions{})
+	out := filepath.Join(r.Dir, PublicDir)
+	var p index.Package
+	readJSON(t, findTarget(t, out, "index/ratelimiting.json"), &p)
+	v := p.Lookup("1.1.0")
+	if v == nil || v.Yanked == nil || v.Yanked.Reason != "CVE-2026-0001" {
+		t.Fatalf("1.1.0 not marked yanked: %+v", v)
+	}
+	if _, err := os.Stat(filepath.Join(out, "l3afd", "ratelimiting", "1.1.0")); err != nil {
+		t.Error("a yanked version must stay downloadable")
+	}
+	old := p.Lookup("1.0.0").Artifacts[0]
+	latest, _ := os.ReadFile(filepath.Join(out, "l3afd", "ratelimiting", "latest", old.Platform, filepath.Base(old.Path)))
+	h := sha256.Sum256(latest)
+	if hex.EncodeToString(h[:]) != old.SHA256 {
+		t.Error("latest is not 1.0.0 after yanking 1.1.0")
+	}
+	if err := r.Yank(ctx, "ratelimiting", "1.1.0", "", true); err != nil {
+		t.Fatal(err)
+	}
+	build(t, r, BuildOptions{})
+	var p2 index.Package
+	readJSON(t, findTarget(t, out, "index/ratelimiting.json"), &p2)
+	if p2.Lookup("1.1.0").Yanked != nil {
+		t.Error("undo did not un-yank")
+	}
+}
+
+func TestRootRotation(t *testing.T) {
+	r := newRepo(t)
+	addGood(t, r, "tc-stats")
+	build(t, r, BuildOptions{})
+	out := filepath.Join(r.Dir, PublicDir)
+	root1, _ := os.ReadFile(filepath.Join(out, "metadata", "1.root.json"))
+	srv := serve(t, out)
+	early := newTUFClient(t, srv.URL, root1, t0.Add(time.Hour))
+	if _, err := early.refresh(); err != nil {
+		t.Fatal(err)
+	}
+	oldKey, _ := os.ReadFile(filepath.Join(r.Dir, KeysDir, "root.pem"))
+	for _, role := range []string{"root", "timestamp"} {
+		if err := r.RotateKey(context.Background(), role); err != nil {
+			t.Fatalf("rotate %s: %v", role, err)
+		}
+	}
+	newKey, _ := os.ReadFile(filepath.Join(r.Dir, KeysDir, "root.pem"))
+	if bytes.Equal(oldKey, newKey) {
+		t.Error("root.pem not replaced")
+	}
+	olds, _ := filepath.Glob(filepath.Join(r.Dir, KeysDir, "root.pem.old-*"))
+	if len(olds) != 1 {
+		t.Errorf("old root key kept as %v", olds)
+	}
+	addGood(t, r, "xdp-root")
+	build(t, r, BuildOptions{Now: t0.Add(time.Minute)})
+	if _, err := os.Stat(filepath.Join(out, "metadata", "3.root.json")); err != nil {
+		t.Errorf("rotations did not publish 3.root.json: %v", err)
+	}
+	for name, c := range map[string]*tufClient{"fresh": newTUFClient(t, srv.URL, root1, t0.Add(time.Hour)), "early": early} {
+		up, err := c.refresh()
+		if err != nil {
+			t.Fatalf("%s client holding 1.root.json: %v", name, err)
+		}
+		if v := up.GetTrustedMetadataSet().Root.Signed.Version; v != 3 {
+			t.Errorf("%s client trusts root %d, want 3", name, v)
+		}
+		c.download(up, "index/xdp-root.json")
+	}
+}
+
+func TestNoPrivateKeyInOutput(t *testing.T) {
+	r := newRepo(t)
+	addGood(t, r, "tc-stats")
+	build(t, r, BuildOptions{})
+	var secrets [][]byte
+	keys, _ := filepath.Glob(filepath.Join(r.Dir, KeysDir, "*.pem"))
+	for _, k := range keys {
+		pem, _ := os.ReadFile(k)
+		key, err := tufrepo.LoadKeyFile(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seed := key.Private.Seed()
+		secrets = append(secrets, pem, seed, []byte(hex.EncodeToString(seed)), key.Private)
+		if fi, _ := os.Stat(k); fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s mode %v, want 0600", k, fi.Mode().Perm())
+		}
+	}
+	if len(keys) != 5 {
+		t.Fatalf("%d key files", len(keys))
+	}
+	out := filepath.Join(r.Dir, PublicDir)
+	for p := range tree(t, out) {
+		data, _ := os.ReadFile(filepath.Join(out, p))
+		if bytes.Contains(data, []byte("PRIVATE KEY")) {
+			t.Errorf("%s holds a PEM private key", p)
+		}
+		for _, s := range secrets {
+			if bytes.Contains(data, s) {
+				t.Errorf("%s holds private key bytes", p)
+			}
+		}
+	}
+	if _, err := r.outDir(r.Dir); err == nil {
+		t.Error("building into the repository directory itself was allowed")
+	}
+	if _, err := r.outDir(filepath.Join(r.Dir, KeysDir, "x")); err == nil {
+		t.Error("building into keys/ was allowed")
+	}
+}
+
+func TestInit(t *testing.T) {
+	r := newRepo(t)
+	fi, err := os.Stat(filepath.Join(r.Dir, KeysDir))
+	if err != nil || fi.Mode().Perm() != 0o700 {
+		t.Errorf("keys dir: %v %v", fi.Mode(), err)
+	}
+	for _, p := range []string{PackagesDir, "metadata/1.root.json", ConfigFile} {
+		if _, err := os.Stat(filepath.Join(r.Dir, p)); err != nil {
+			t.Error(err)
+		}
+	}
+	if r.Config.Name != "test-repo" || r.Config.Expiry.Timestamp != "1d" {
+		t.Errorf("config %+v", r.Config)
+	}
+	err = Init(context.Background(), r.Dir, InitOptions{})
+	var ee *ExistsError
+	if !errors.As(err, &ee) {
+		t.Errorf("second init: %v, want an ExistsError", err)
+	}
+	// Threshold 2 of 3 root keys.
+	dir := filepath.Join(t.TempDir(), "r")
+	if err := Init(context.Background(), dir, InitOptions{RootKeys: 3, RootThreshold: 2, Now: t0}); err != nil {
+		t.Fatal(err)
+	}
+	var root struct {
+		Signed struct {
+			Roles map[string]struct {
+				KeyIDs    []string `json:"keyids"`
+				Threshold int      `json:"threshold"`
+			} `json:"roles"`
+		} `json:"signed"`
+		Signatures []json.RawMessage `json:"signatures"`
+	}
+	readJSON(t, filepath.Join(dir, MetadataDir, "1.root.json"), &root)
+	if rr := root.Signed.Roles["root"]; len(rr.KeyIDs) != 3 || rr.Threshold != 2 {
+		t.Errorf("root role %+v", rr)
+	}
+	if err := Init(context.Background(), filepath.Join(t.TempDir(), "x"), InitOptions{RootKeys: 1, RootThreshold: 2}); err == nil {
+		t.Error("threshold above the number of keys accepted")
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	r := newRepo(t)
+	for _, tc := range []struct{ name, text, want string }{
+		{"unknown key", "nmae = \"x\"\n", "unknown key"},
+		{"bad expiry", "[expiry]\ntimestamp = \"soon\"\n", "expiry.timestamp"},
+		{"bad bins", "bins = 3\n", "power of two"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			os.WriteFile(filepath.Join(r.Dir, ConfigFile), []byte(tc.text), 0o644)
+			_, err := Open(context.Background(), r.Dir)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("got %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// findTarget returns the published (hash-prefixed) file of target tp.
+func findTarget(t *testing.T, out, tp string) string {
+	t.Helper()
+	dir, base := filepath.Split(filepath.FromSlash(tp))
+	m, _ := filepath.Glob(filepath.Join(out, "targets", dir, "*."+base))
+	if len(m) != 1 {
+		t.Fatalf("target %s: %d files", tp, len(m))
+	}
+	return m[0]
+}
+
+func copyTo(t *testing.T, src, dir string) {
+	t.Helper()
+	data, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, filepath.Base(src)), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+var _ = fmt.Sprint
+
+func TestVerifySettingAndProgress(t *testing.T) {
+	r := newRepo(t)
+	r.Config.Verify = true
+	addGood(t, r, "xdp-root")
+	var calls, last int
+	res := build(t, r, BuildOptions{Progress: func(done, total int) { calls++; last = done }})
+	if calls == 0 || last != res.Versions {
+		t.Errorf("progress called %d times, last %d of %d", calls, last, res.Versions)
+	}
+	var p index.Package
+	readJSON(t, findTarget(t, filepath.Join(r.Dir, PublicDir), "index/xdp-root.json"), &p)
+	vr := p.Versions[0].Description.Verifier
+	if vr == nil || len(vr.Programs) == 0 {
+		t.Fatalf("verify = true did not run the verifier: %+v", vr)
+	}
+	t.Logf("verifier on %s %s: %s", vr.Kernel, vr.Arch, vr.Programs[0].Status)
+}

@@ -1,0 +1,164 @@
+package repo
+
+import (
+	"bytes"
+	"fmt"
+	"math/bits"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+	"github.com/ebpfrepo/ebpfrepo/tufrepo"
+)
+
+// ConfigFile is the repository configuration at the root of REPO_DIR.
+const ConfigFile = "ebpfrepo.toml"
+
+// Directories and files of a repository, relative to REPO_DIR.
+const (
+	KeysDir     = "keys"
+	PackagesDir = "packages"
+	MetadataDir = "metadata"
+	CacheDir    = ".cache"
+	PublicDir   = "public"
+	YankedFile  = "yanked.toml"
+	lockFile    = ".lock"
+	addedFile   = "added" // packages/<name>/<version>/added: RFC 3339 time the version was added
+)
+
+// Config is ebpfrepo.toml. Every field is documented in docs/repository.md.
+type Config struct {
+	Name        string `toml:"name"`
+	Description string `toml:"description"`
+	BaseURL     string `toml:"base_url"`
+	// Bins is the number of succinct hash bins (a power of two, 2 to
+	// 65536); 0 sizes them from the number of targets.
+	Bins int `toml:"bins"`
+	// Verify makes build load every program into the running kernel's
+	// verifier (root and a BPF-capable kernel; "not run" otherwise).
+	Verify bool   `toml:"verify"`
+	Expiry Expiry `toml:"expiry"`
+	Keys   Keys   `toml:"keys"`
+}
+
+// Expiry holds the validity period of each role's metadata, as Go
+// durations ("24h") or days ("90d"). Empty means the default.
+type Expiry struct {
+	Root      string `toml:"root"`
+	Targets   string `toml:"targets"`
+	Bins      string `toml:"bins"`
+	Snapshot  string `toml:"snapshot"`
+	Timestamp string `toml:"timestamp"`
+}
+
+// Keys says where the private keys are: Dir (default "keys", relative to
+// REPO_DIR or absolute) holds <role>.pem for each role, and root-2.pem,
+// root-3.pem … for further root keys. The environment variable
+// EBPFREPO_<ROLE>_KEY holding the PEM text replaces the files of its role.
+type Keys struct {
+	Dir string `toml:"dir"`
+}
+
+// Roles lists the TUF roles in the order ebpfrepo handles them.
+var Roles = []string{tufrepo.RoleRoot, tufrepo.RoleTargets, tufrepo.RoleBins, tufrepo.RoleSnapshot, tufrepo.RoleTimestamp}
+
+// Default expiry periods.
+var defaultExpiry = Expiry{Root: "365d", Targets: "90d", Bins: "90d", Snapshot: "7d", Timestamp: "1d"}
+
+func parsePeriod(field, s string) (time.Duration, error) {
+	if s == "" {
+		return 0, nil
+	}
+	if d, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(d)
+		if err != nil || n <= 0 || n > 100*365 {
+			return 0, fmt.Errorf("%s: expiry.%s: %q: write a number of days such as \"90d\" or a duration such as \"24h\"", ConfigFile, field, s)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < time.Minute {
+		return 0, fmt.Errorf("%s: expiry.%s: %q: write a number of days such as \"90d\" or a duration such as \"24h\" (at least 1m)", ConfigFile, field, s)
+	}
+	return d, nil
+}
+
+// tufConfig converts the configuration into tufrepo's. rootThreshold is
+// the root threshold to keep (0 = tufrepo's default).
+func (c *Config) tufConfig(rootThreshold int) (tufrepo.Config, error) {
+	var tc tufrepo.Config
+	var err error
+	for _, f := range []struct {
+		name string
+		val  string
+		dst  *time.Duration
+	}{
+		{"root", c.Expiry.Root, &tc.RootExpiry},
+		{"targets", c.Expiry.Targets, &tc.TargetsExpiry},
+		{"bins", c.Expiry.Bins, &tc.BinsExpiry},
+		{"snapshot", c.Expiry.Snapshot, &tc.SnapshotExpiry},
+		{"timestamp", c.Expiry.Timestamp, &tc.TimestampExpiry},
+	} {
+		if *f.dst, err = parsePeriod(f.name, f.val); err != nil {
+			return tc, err
+		}
+	}
+	if c.Bins != 0 {
+		if c.Bins < 2 || c.Bins > 1<<16 || c.Bins&(c.Bins-1) != 0 {
+			return tc, fmt.Errorf("%s: bins: %d: use 0 (sized from the repository) or a power of two from 2 to 65536", ConfigFile, c.Bins)
+		}
+		tc.BinBits = bits.TrailingZeros(uint(c.Bins))
+	}
+	tc.RootThreshold = rootThreshold
+	return tc, nil
+}
+
+func loadConfig(dir string) (*Config, error) {
+	p := filepath.Join(dir, ConfigFile)
+	data, err := os.ReadFile(p)
+	if err != nil {
+		if os.IsNotExist(err) {
+			return nil, fmt.Errorf("%s is not an ebpfrepo repository (no %s): create one with ebpfrepo init", dir, ConfigFile)
+		}
+		return nil, err
+	}
+	var c Config
+	md, err := toml.Decode(string(data), &c)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", p, err)
+	}
+	if und := md.Undecoded(); len(und) > 0 {
+		return nil, fmt.Errorf("%s: unknown key %q (see docs/repository.md)", p, und[0].String())
+	}
+	if _, err := c.tufConfig(0); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+const configHeader = `# ebpfrepo repository configuration (docs/repository.md).
+#
+# name, description  shown in the index and the catalogue
+# base_url           public URL the output is served from ("" = unknown)
+# bins               number of succinct hash bins, a power of two; 0 = sized from the repository
+# verify             run the kernel verifier on every package during build (needs root)
+# [expiry]           validity of each role's metadata: "90d" (days) or a Go duration ("24h")
+# [keys] dir         directory of the private keys: <role>.pem, root-2.pem …; the environment
+#                    variable EBPFREPO_<ROLE>_KEY (PEM text) replaces the files of its role.
+#                    Keep root keys offline: build needs targets, bins, snapshot and timestamp.
+
+`
+
+func marshalConfig(c *Config) ([]byte, error) {
+	var buf bytes.Buffer
+	buf.WriteString(configHeader)
+	enc := toml.NewEncoder(&buf)
+	enc.Indent = ""
+	if err := enc.Encode(c); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}

@@ -1,0 +1,309 @@
+package repo
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/ebpfrepo/ebpfrepo/pkgfmt"
+)
+
+// InvalidError lists every problem that made packages unacceptable.
+type InvalidError struct {
+	Op       string           // "add" or "build"
+	Problems []pkgfmt.Problem // errors only; Package names name@version and the file
+}
+
+func (e *InvalidError) Error() string {
+	var b strings.Builder
+	pkgs := map[string]bool{}
+	for _, p := range e.Problems {
+		pkgs[p.Package] = true
+	}
+	fmt.Fprintf(&b, "%s: %d invalid package(s), %d problem(s):", e.Op, len(pkgs), len(e.Problems))
+	for _, p := range e.Problems {
+		b.WriteString("\n  ")
+		b.WriteString(ProblemText(p))
+	}
+	return b.String()
+}
+
+// ProblemText formats a problem on one line: package, file, field,
+// program, message and code.
+func ProblemText(p pkgfmt.Problem) string {
+	var parts []string
+	if p.Package != "" {
+		parts = append(parts, "package "+p.Package)
+	}
+	if p.File != "" {
+		parts = append(parts, "file "+p.File)
+	}
+	if p.Field != "" {
+		parts = append(parts, "field "+p.Field)
+	}
+	if p.Program != "" {
+		parts = append(parts, "program "+p.Program)
+	}
+	parts = append(parts, p.Message)
+	s := strings.Join(parts, ": ")
+	if p.Code != "" {
+		s += " [" + p.Code + "]"
+	}
+	return s
+}
+
+// described is the validation of one artifact file.
+type described struct {
+	Desc   *pkgfmt.Description
+	SHA256 string
+	Length int64
+}
+
+// readArtifact reads an artifact whole (it is bounded by the archive size
+// limit) and returns its bytes and sha256.
+func readArtifact(path string, lim pkgfmt.Limits) ([]byte, string, error) {
+	lim = lim.WithDefaults()
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, "", err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, "", err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, "", fmt.Errorf("%s: not a regular file", path)
+	}
+	if fi.Size() > lim.MaxArchiveSize {
+		return nil, "", fmt.Errorf("%s: %d bytes, over the %d-byte artifact limit", path, fi.Size(), lim.MaxArchiveSize)
+	}
+	data := make([]byte, fi.Size())
+	if _, err := io.ReadFull(f, data); err != nil {
+		return nil, "", fmt.Errorf("%s: %w", path, err)
+	}
+	sum := sha256.Sum256(data)
+	return data, hex.EncodeToString(sum[:]), nil
+}
+
+// describeBytes validates artifact bytes. A package that cannot be read
+// at all is described by a single error problem.
+func describeBytes(ctx context.Context, path string, data []byte, opts pkgfmt.LintOptions) *pkgfmt.Description {
+	c, err := pkgfmt.ReadArtifact(ctx, path, bytes.NewReader(data), int64(len(data)), opts.Limits)
+	if err != nil {
+		return &pkgfmt.Description{Problems: []pkgfmt.Problem{{Severity: pkgfmt.SeverityError, File: filepath.Base(path),
+			Code: "archive.unreadable", Message: err.Error()}}}
+	}
+	return pkgfmt.Describe(ctx, c, opts)
+}
+
+// descCache stores descriptions by artifact sha256 (and whether the
+// verifier ran) in .cache/desc/<xx>.jsonl, 256 append-only shard files
+// keyed by the first two hex digits of the sha256, one line per entry:
+// "<sha256>[-verify] <description JSON>". Few files keep a cold build
+// from creating one file per artifact and a warm one from opening them;
+// a torn last line (crash) does not parse and counts as a miss. Deleting
+// .cache is always safe. Safe for concurrent use.
+type descCache struct {
+	dir     string
+	mu      sync.Mutex
+	shards  map[string]*descShard
+	pending map[string]*bytes.Buffer // shard → lines to append on flush
+}
+
+type descShard struct {
+	once    sync.Once
+	mu      sync.Mutex
+	entries map[string][]byte // key → description JSON
+}
+
+func newDescCache(dir string) *descCache {
+	return &descCache{dir: dir, shards: map[string]*descShard{}, pending: map[string]*bytes.Buffer{}}
+}
+
+func descKey(sha string, verify bool) string {
+	if verify {
+		return sha + "-verify"
+	}
+	return sha
+}
+
+func shardOf(sha string) string {
+	if len(sha) < 2 {
+		return "00"
+	}
+	return sha[:2]
+}
+
+func (c *descCache) shard(name string) *descShard {
+	c.mu.Lock()
+	sh := c.shards[name]
+	if sh == nil {
+		sh = &descShard{}
+		c.shards[name] = sh
+	}
+	c.mu.Unlock()
+	sh.once.Do(func() {
+		sh.entries = map[string][]byte{}
+		data, err := os.ReadFile(filepath.Join(c.dir, name+".jsonl"))
+		if err != nil {
+			return
+		}
+		for len(data) > 0 {
+			line := data
+			if i := bytes.IndexByte(data, '\n'); i >= 0 {
+				line, data = data[:i], data[i+1:]
+			} else {
+				data = nil // torn last line
+				break
+			}
+			if k, v, ok := bytes.Cut(line, []byte(" ")); ok {
+				sh.entries[string(k)] = v
+			}
+		}
+	})
+	return sh
+}
+
+// get returns the cached description; each entry is handed out once
+// (the raw bytes are dropped to bound memory).
+func (c *descCache) get(sha string, verify bool) (*pkgfmt.Description, bool) {
+	sh := c.shard(shardOf(sha))
+	k := descKey(sha, verify)
+	sh.mu.Lock()
+	raw, ok := sh.entries[k]
+	delete(sh.entries, k)
+	sh.mu.Unlock()
+	if !ok {
+		return nil, false
+	}
+	var d pkgfmt.Description
+	if err := json.Unmarshal(raw, &d); err != nil {
+		return nil, false
+	}
+	return &d, true
+}
+
+// put records a description, written by flush.
+func (c *descCache) put(sha string, verify bool, d *pkgfmt.Description) error {
+	data, err := json.Marshal(d)
+	if err != nil {
+		return err
+	}
+	name := shardOf(sha)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	b := c.pending[name]
+	if b == nil {
+		b = &bytes.Buffer{}
+		c.pending[name] = b
+	}
+	b.WriteString(descKey(sha, verify))
+	b.WriteByte(' ')
+	b.Write(data)
+	b.WriteByte('\n')
+	return nil
+}
+
+// flush appends the pending entries to their shard files.
+func (c *descCache) flush() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.pending) == 0 {
+		return nil
+	}
+	if err := os.MkdirAll(c.dir, 0o755); err != nil {
+		return err
+	}
+	var first error
+	for name, b := range c.pending {
+		f, err := os.OpenFile(filepath.Join(c.dir, name+".jsonl"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+		if err == nil {
+			_, err = f.Write(b.Bytes())
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+		}
+		if err != nil && first == nil {
+			first = err
+		}
+	}
+	c.pending = map[string]*bytes.Buffer{}
+	return first
+}
+
+// statCache maps an artifact under packages/ (relative path) to its size,
+// modification time and sha256, so that unchanged artifacts are not read
+// again. It lives in .cache/files.json; it is only a cache.
+type statCache struct {
+	path    string
+	Entries map[string]statEntry `json:"entries"`
+}
+
+type statEntry struct {
+	Size   int64  `json:"size"`
+	MTime  int64  `json:"mtime_ns"`
+	SHA256 string `json:"sha256"`
+}
+
+func loadStatCache(path string) *statCache {
+	c := &statCache{path: path, Entries: map[string]statEntry{}}
+	data, err := os.ReadFile(path)
+	if err == nil && json.Unmarshal(data, c) == nil && c.Entries != nil {
+		return c
+	}
+	return &statCache{path: path, Entries: map[string]statEntry{}}
+}
+
+func (c *statCache) lookup(rel string, fi os.FileInfo) (string, bool) {
+	e, ok := c.Entries[rel]
+	if !ok || e.Size != fi.Size() || e.MTime != fi.ModTime().UnixNano() {
+		return "", false
+	}
+	return e.SHA256, true
+}
+
+func (c *statCache) set(rel string, fi os.FileInfo, sha string) {
+	c.Entries[rel] = statEntry{Size: fi.Size(), MTime: fi.ModTime().UnixNano(), SHA256: sha}
+}
+
+func (c *statCache) save() error {
+	data, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	return writeCacheFile(c.path, data)
+}
+
+var cacheSeq atomic.Uint64 // names temporary cache files
+
+// writeCacheFile writes a cache file through a temporary file and a
+// rename, without fsync: a cache entry lost in a crash only costs time,
+// and a torn one does not decode and counts as a miss.
+func writeCacheFile(p string, data []byte) error {
+	tmp := fmt.Sprintf("%s.tmp-%d-%d", p, os.Getpid(), cacheSeq.Add(1))
+	err := os.WriteFile(tmp, data, 0o644)
+	if errors.Is(err, fs.ErrNotExist) {
+		if err = os.MkdirAll(filepath.Dir(p), 0o755); err == nil {
+			err = os.WriteFile(tmp, data, 0o644)
+		}
+	}
+	if err == nil {
+		err = os.Rename(tmp, p)
+	}
+	if err != nil {
+		os.Remove(tmp)
+	}
+	return err
+}

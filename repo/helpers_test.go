@@ -1,0 +1,222 @@
+package repo
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io/fs"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/ebpfrepo/ebpfrepo/index"
+	"github.com/ebpfrepo/ebpfrepo/internal/testpkgs"
+	"github.com/theupdateframework/go-tuf/v2/metadata/config"
+	"github.com/theupdateframework/go-tuf/v2/metadata/updater"
+)
+
+// t0 is the build time of the tests (expiry dates follow from it).
+var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+func newRepo(t *testing.T) *Repo {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "repo")
+	ctx := context.Background()
+	if err := Init(ctx, dir, InitOptions{Name: "test-repo", Description: "a test repository", Now: t0}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// packed packs the good example packages once per test binary.
+var packedCache = map[string]string{}
+
+func packed(t *testing.T, dir string) string {
+	t.Helper()
+	if p, ok := packedCache[dir]; ok {
+		return p
+	}
+	p := testpkgs.Pack(t, testpkgs.Dir(dir))
+	// t.TempDir is removed with the test: keep a copy for the binary's life.
+	keep := filepath.Join(testTmp, dir)
+	os.MkdirAll(keep, 0o755)
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := filepath.Join(keep, filepath.Base(p))
+	if err := os.WriteFile(dst, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	packedCache[dir] = dst
+	return dst
+}
+
+var testTmp string
+
+func TestMain(m *testing.M) {
+	var err error
+	testTmp, err = os.MkdirTemp("", "repo-test-")
+	if err != nil {
+		panic(err)
+	}
+	os.Unsetenv("SOURCE_DATE_EPOCH")
+	code := m.Run()
+	os.RemoveAll(testTmp)
+	os.Exit(code)
+}
+
+// goodPackages are the example packages the integration tests add.
+var goodPackages = []string{"connection-limit", "ratelimiting-1.0.0", "ratelimiting-1.1.0", "ratelimiting-2.0.0-rc.1", "tc-stats", "xdp-root"}
+
+func addGood(t *testing.T, r *Repo, names ...string) []AddResult {
+	t.Helper()
+	if len(names) == 0 {
+		names = goodPackages
+	}
+	var paths []string
+	for _, n := range names {
+		paths = append(paths, packed(t, n))
+	}
+	res, err := r.Add(context.Background(), paths, AddOptions{Now: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func build(t *testing.T, r *Repo, opts BuildOptions) *BuildResult {
+	t.Helper()
+	if opts.Now.IsZero() {
+		opts.Now = t0
+	}
+	res, err := r.Build(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// tree returns path → sha256 of every regular file under dir.
+func tree(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.Type().IsRegular() {
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			rel, _ := filepath.Rel(dir, p)
+			sum := sha256.Sum256(data)
+			out[filepath.ToSlash(rel)] = hex.EncodeToString(sum[:])
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func readJSON(t *testing.T, p string, v any) {
+	t.Helper()
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		t.Fatalf("%s: %v", p, err)
+	}
+}
+
+// serve serves dir on 127.0.0.1.
+func serve(t *testing.T, dir string) *httptest.Server {
+	srv := httptest.NewServer(http.FileServer(http.Dir(dir)))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// tufClient is a go-tuf updater session against srv with a trusted root,
+// its reference time set to now.
+type tufClient struct {
+	t       *testing.T
+	url     string
+	metaDir string
+	tgtDir  string
+	now     time.Time
+}
+
+func newTUFClient(t *testing.T, url string, root []byte, now time.Time) *tufClient {
+	c := &tufClient{t: t, url: url, metaDir: t.TempDir(), tgtDir: t.TempDir(), now: now}
+	if err := os.WriteFile(filepath.Join(c.metaDir, "root.json"), root, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// refresh runs a new updater session from the cached root.
+func (c *tufClient) refresh() (*updater.Updater, error) {
+	root, err := os.ReadFile(filepath.Join(c.metaDir, "root.json"))
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := config.New(c.url+"/metadata", root)
+	if err != nil {
+		return nil, err
+	}
+	cfg.RemoteTargetsURL = c.url + "/targets"
+	cfg.LocalMetadataDir = c.metaDir
+	cfg.LocalTargetsDir = c.tgtDir
+	cfg.PrefixTargetsWithHash = true
+	up, err := updater.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	up.UnsafeSetRefTime(c.now)
+	return up, up.Refresh()
+}
+
+// download fetches and verifies one target.
+func (c *tufClient) download(up *updater.Updater, tp string) []byte {
+	c.t.Helper()
+	ti, err := up.GetTargetInfo(tp)
+	if err != nil {
+		c.t.Fatalf("target %s: %v", tp, err)
+	}
+	_, data, err := up.DownloadTarget(ti, filepath.Join(c.t.TempDir(), "f"), "")
+	if err != nil {
+		c.t.Fatalf("download %s: %v", tp, err)
+	}
+	return data
+}
+
+// packageIndex reads a published per-package index through TUF.
+func (c *tufClient) summary(up *updater.Updater) *index.Summary {
+	var s index.Summary
+	if err := json.Unmarshal(c.download(up, index.SummaryPath), &s); err != nil {
+		c.t.Fatal(err)
+	}
+	return &s
+}
+
+func sortedKeys[M ~map[string]V, V any](m M) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

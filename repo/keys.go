@@ -1,0 +1,97 @@
+package repo
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ebpfrepo/ebpfrepo/tufrepo"
+)
+
+func (r *Repo) abs(p string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(r.Dir, filepath.FromSlash(p))
+}
+
+func (r *Repo) keysDir() string {
+	d := r.Config.Keys.Dir
+	if d == "" {
+		d = KeysDir
+	}
+	return r.abs(d)
+}
+
+// keyring loads the private keys at hand: the key files of the keys
+// directory, each role replaced by $EBPFREPO_<ROLE>_KEY when set. Keys
+// kept offline are simply absent; signing reports a missing key.
+func (r *Repo) keyring() (*tufrepo.Keyring, error) {
+	return tufrepo.LoadKeyring(r.keysDir())
+}
+
+// RotateKey replaces the key of role (root, targets, bins, snapshot or
+// timestamp) with a new ed25519 key. The root keys must be at hand:
+// rotating changes root, and the next N.root.json is signed by the old
+// and the new keys so that clients follow the chain. The new key is
+// written to keys/<role>.pem; the old file is kept beside it as
+// <role>.pem.old-<keyid8> (which no command loads). The published output
+// changes at the next build.
+func (r *Repo) RotateKey(ctx context.Context, role string) error {
+	if !slices.Contains(Roles, role) {
+		return fmt.Errorf("keys rotate: unknown role %q (one of %s)", role, strings.Join(Roles, ", "))
+	}
+	now, err := resolveNow(time.Time{})
+	if err != nil {
+		return err
+	}
+	unlock, err := r.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	kr, err := r.keyring()
+	if err != nil {
+		return fmt.Errorf("keys rotate %s: %w", role, err)
+	}
+	tr, err := tufrepo.Load(ctx, r.abs(MetadataDir))
+	if err != nil {
+		return fmt.Errorf("keys rotate %s: %w", role, err)
+	}
+	nk, err := tufrepo.GenerateKey()
+	if err != nil {
+		return fmt.Errorf("keys rotate %s: %w", role, err)
+	}
+	target := filepath.Join(r.keysDir(), role+".pem")
+	if err := os.MkdirAll(filepath.Dir(target), 0o700); err != nil {
+		return err
+	}
+	// Write the new key first, under a temporary name: if signing fails,
+	// nothing changed.
+	tmp := target + ".new"
+	os.Remove(tmp)
+	if err := nk.WriteFile(tmp); err != nil {
+		return fmt.Errorf("keys rotate %s: %w", role, err)
+	}
+	defer os.Remove(tmp)
+	if err := tr.RotateKey(kr, role, nk, now); err != nil {
+		return fmt.Errorf("keys rotate %s: %w", role, err)
+	}
+	if err := tr.Save(ctx, r.abs(MetadataDir)); err != nil {
+		return fmt.Errorf("keys rotate %s: %w", role, err)
+	}
+	if old, err := tufrepo.LoadKeyFile(target); err == nil {
+		id := old.ID()
+		if len(id) > 8 {
+			id = id[:8]
+		}
+		if err := os.Rename(target, target+".old-"+id); err != nil {
+			return err
+		}
+	}
+	return os.Rename(tmp, target)
+}

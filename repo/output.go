@@ -1,0 +1,344 @@
+package repo
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ebpfrepo/ebpfrepo/index"
+	"github.com/ebpfrepo/ebpfrepo/tufrepo"
+)
+
+// outDir resolves the output directory and refuses one that would hold
+// or replace the repository itself (keys must never be published).
+func (r *Repo) outDir(out string) (string, error) {
+	if out == "" {
+		out = filepath.Join(r.Dir, PublicDir)
+	}
+	absOut, err := filepath.Abs(out)
+	if err != nil {
+		return "", err
+	}
+	absRepo, err := filepath.Abs(r.Dir)
+	if err != nil {
+		return "", err
+	}
+	within := func(p, dir string) bool {
+		rel, err := filepath.Rel(dir, p)
+		return err == nil && (rel == "." || (rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))))
+	}
+	if within(absRepo, absOut) {
+		return "", fmt.Errorf("build: output directory %s holds the repository (and its keys): choose a directory of its own", out)
+	}
+	for _, d := range []string{KeysDir, PackagesDir, MetadataDir, CacheDir} {
+		if within(absOut, filepath.Join(absRepo, d)) {
+			return "", fmt.Errorf("build: output directory %s is inside the repository's %s/: choose another", out, d)
+		}
+	}
+	if kd, err := filepath.Abs(r.keysDir()); err == nil && (within(kd, absOut) || within(absOut, kd)) {
+		return "", fmt.Errorf("build: output directory %s and keys directory %s overlap: keys are never published; choose another output", out, kd)
+	}
+	return out, nil
+}
+
+const (
+	buildInfix = ".build-"
+	oldInfix   = ".old-"
+)
+
+// tempOut makes the temporary output directory beside out, after removing
+// what interrupted builds left there.
+func (r *Repo) tempOut(out string) (string, error) {
+	parent, base := filepath.Dir(out), filepath.Base(out)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return "", err
+	}
+	for _, infix := range []string{buildInfix, oldInfix} {
+		stale, _ := filepath.Glob(filepath.Join(parent, "."+base+infix+"*"))
+		for _, p := range stale {
+			removeAllParallel(p)
+		}
+	}
+	tmp, err := os.MkdirTemp(parent, "."+base+buildInfix)
+	if err != nil {
+		return "", err
+	}
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		os.RemoveAll(tmp)
+		return "", err
+	}
+	return tmp, nil
+}
+
+// swapDir puts tmp in the place of out: out (if any) is renamed away, tmp
+// renamed in, and the old tree removed. If the second rename fails the old
+// tree is put back.
+func swapDir(tmp, out string) error {
+	old := ""
+	if _, err := os.Lstat(out); err == nil {
+		f, err := os.MkdirTemp(filepath.Dir(out), "."+filepath.Base(out)+oldInfix)
+		if err != nil {
+			return err
+		}
+		os.Remove(f)
+		old = f
+		if err := os.Rename(out, old); err != nil {
+			return err
+		}
+	}
+	if err := os.Rename(tmp, out); err != nil {
+		if old != "" {
+			os.Rename(old, out)
+		}
+		return err
+	}
+	if old != "" {
+		return removeAllParallel(old)
+	}
+	return nil
+}
+
+// removeAllParallel removes a tree, its subtrees two levels down one per
+// CPU at a time: removing a large output is bound by unlink calls.
+func removeAllParallel(dir string) error {
+	var subs []string
+	tops, _ := os.ReadDir(dir)
+	for _, t := range tops {
+		p := filepath.Join(dir, t.Name())
+		if !t.IsDir() {
+			subs = append(subs, p)
+			continue
+		}
+		kids, _ := os.ReadDir(p)
+		for _, k := range kids {
+			subs = append(subs, filepath.Join(p, k.Name()))
+		}
+	}
+	work := make(chan string)
+	var wg sync.WaitGroup
+	for range runtime.NumCPU() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for p := range work {
+				os.RemoveAll(p)
+			}
+		}()
+	}
+	for _, p := range subs {
+		work <- p
+	}
+	close(work)
+	wg.Wait()
+	return os.RemoveAll(dir)
+}
+
+// dirMaker creates directories, remembering those made so that each is
+// made once; safe for concurrent use.
+type dirMaker struct{ made sync.Map }
+
+func (m *dirMaker) mkdirAll(dir string) error {
+	if _, ok := m.made.Load(dir); ok {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	m.made.Store(dir, true)
+	return nil
+}
+
+// linker places the bytes of one source file at several paths: hard links
+// to the source when the file system allows, else one copy and hard links
+// to it, so artifact bytes are never copied twice.
+type linker struct {
+	src   string
+	first string // the first placed copy, when the source could not be linked
+	dirs  *dirMaker
+}
+
+func (l *linker) place(dst string) error {
+	if err := l.dirs.mkdirAll(filepath.Dir(dst)); err != nil {
+		return err
+	}
+	if l.first == "" {
+		if err := os.Link(l.src, dst); err == nil {
+			return nil
+		}
+		if err := copyFile(l.src, dst); err != nil {
+			return err
+		}
+		l.first = dst
+		return nil
+	}
+	if err := os.Link(l.first, dst); err == nil {
+		return nil
+	}
+	return copyFile(l.first, dst)
+}
+
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(out, in)
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// placement is where one version's artifact goes in the output.
+type placement struct {
+	src  string
+	dsts []string
+}
+
+// writeArtifacts places every artifact in the output — at its consistent
+// target name for each platform, in the l3afd tree, and under
+// l3afd/<name>/latest/ for the newest stable, non-yanked version — with
+// one worker per CPU, and returns the artifacts as TUF targets.
+func (r *Repo) writeArtifacts(ctx context.Context, dir string, pkgs []*index.Package, items map[string]*item) ([]tufrepo.Target, error) {
+	var targets []tufrepo.Target
+	var work []placement
+	for _, p := range pkgs {
+		latest := p.Latest()
+		for i := range p.Versions {
+			v := &p.Versions[i]
+			it := items[p.Name+"@"+v.Version]
+			if it == nil {
+				return nil, fmt.Errorf("package %s@%s: lost its artifact", p.Name, v.Version)
+			}
+			pl := placement{src: it.path}
+			for _, a := range v.Artifacts {
+				targets = append(targets, tufrepo.Target{Path: a.Path, Length: a.Length, SHA256: a.SHA256})
+				pl.dsts = append(pl.dsts,
+					filepath.Join(dir, "targets", filepath.FromSlash(tufrepo.ConsistentTargetName(a.Path, a.SHA256))),
+					filepath.Join(dir, "l3afd", filepath.FromSlash(a.Path)))
+				if v == latest {
+					pl.dsts = append(pl.dsts, filepath.Join(dir, "l3afd", p.Name, "latest", a.Platform, filepath.Base(a.Path)))
+				}
+			}
+			work = append(work, pl)
+		}
+	}
+	dirs := &dirMaker{}
+	jobs := make(chan placement)
+	errc := make(chan error, runtime.NumCPU())
+	var wg sync.WaitGroup
+	for range runtime.NumCPU() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for pl := range jobs {
+				l := &linker{src: pl.src, dirs: dirs}
+				for _, d := range pl.dsts {
+					if err := l.place(d); err != nil {
+						select {
+						case errc <- err:
+						default:
+						}
+						break
+					}
+				}
+			}
+		}()
+	}
+	var err error
+feed:
+	for _, pl := range work {
+		select {
+		case jobs <- pl:
+		case err = <-errc:
+			break feed
+		case <-ctx.Done():
+			err = ctx.Err()
+			break feed
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	if err == nil {
+		select {
+		case err = <-errc:
+		default:
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return targets, nil
+}
+
+// TimestampOptions configures Timestamp. The zero value means defaults.
+type TimestampOptions struct {
+	OutDir string    // the published output to update (default REPO_DIR/public; skipped if it does not exist)
+	Now    time.Time // zero: SOURCE_DATE_EPOCH, else the current time
+}
+
+// Timestamp re-signs timestamp.json only (a new version and expiry) in
+// REPO_DIR/metadata and, if it exists, in the published output, where the
+// file is replaced atomically. Only the timestamp key is needed.
+func (r *Repo) Timestamp(ctx context.Context, opts TimestampOptions) error {
+	now, err := resolveNow(opts.Now)
+	if err != nil {
+		return err
+	}
+	out, err := r.outDir(opts.OutDir)
+	if err != nil {
+		return err
+	}
+	unlock, err := r.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	kr, err := r.keyring()
+	if err != nil {
+		return fmt.Errorf("timestamp: %w", err)
+	}
+	metaDir := r.abs(MetadataDir)
+	tr, err := tufrepo.Load(ctx, metaDir)
+	if err != nil {
+		return fmt.Errorf("timestamp: %w", err)
+	}
+	tc, err := r.Config.tufConfig(0)
+	if err != nil {
+		return err
+	}
+	if err := tr.Timestamp(kr, tc, now); err != nil {
+		return fmt.Errorf("timestamp: %w", err)
+	}
+	var data []byte
+	for name, b := range tr.Files() {
+		if strings.TrimPrefix(filepath.ToSlash(name), "metadata/") == "timestamp.json" {
+			data = b
+		}
+	}
+	if data == nil {
+		return fmt.Errorf("timestamp: tufrepo returned no timestamp.json")
+	}
+	if err := tr.Save(ctx, metaDir); err != nil {
+		return fmt.Errorf("timestamp: %w", err)
+	}
+	pub := filepath.Join(out, "metadata")
+	if _, err := os.Stat(pub); err != nil {
+		return nil // not built yet: the next build publishes it
+	}
+	if err := writeFileAtomic(filepath.Join(pub, "timestamp.json"), data, 0o644); err != nil {
+		return fmt.Errorf("timestamp: %w", err)
+	}
+	return nil
+}

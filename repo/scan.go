@@ -1,0 +1,128 @@
+package repo
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+	"github.com/ebpfrepo/ebpfrepo/index"
+	"github.com/ebpfrepo/ebpfrepo/pkgfmt"
+)
+
+// item is one name@version directory under packages/.
+type item struct {
+	name, version string
+	rel           string // artifact path relative to packages/, slash-separated ("" if none)
+	path          string
+	added         time.Time
+	problem       *pkgfmt.Problem // a layout problem found while scanning
+
+	// Filled by validation.
+	sha    string
+	length int64
+	desc   *pkgfmt.Description
+	cached bool
+}
+
+func (it *item) label() string { return it.name + "@" + it.version }
+
+// scan lists packages/<name>/<version>/<artifact>, sorted by name and
+// directory name.
+func (r *Repo) scan() ([]*item, error) {
+	root := filepath.Join(r.Dir, PackagesDir)
+	names, err := os.ReadDir(root)
+	if err != nil {
+		if os.IsNotExist(err) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	var items []*item
+	for _, n := range names {
+		if strings.HasPrefix(n.Name(), ".") || !n.IsDir() {
+			continue
+		}
+		vers, err := os.ReadDir(filepath.Join(root, n.Name()))
+		if err != nil {
+			return nil, err
+		}
+		for _, v := range vers {
+			if strings.HasPrefix(v.Name(), ".") || !v.IsDir() {
+				continue
+			}
+			it := &item{name: n.Name(), version: v.Name()}
+			dir := filepath.Join(root, n.Name(), v.Name())
+			files, err := os.ReadDir(dir)
+			if err != nil {
+				return nil, err
+			}
+			var arts []string
+			for _, f := range files {
+				switch {
+				case strings.HasPrefix(f.Name(), "."):
+				case f.Name() == addedFile:
+					if data, err := os.ReadFile(filepath.Join(dir, addedFile)); err == nil {
+						it.added, _ = time.Parse(time.RFC3339, strings.TrimSpace(string(data)))
+					}
+				default:
+					arts = append(arts, f.Name())
+				}
+			}
+			switch len(arts) {
+			case 1:
+				it.rel = n.Name() + "/" + v.Name() + "/" + arts[0]
+				it.path = filepath.Join(dir, arts[0])
+			case 0:
+				it.problem = &pkgfmt.Problem{Severity: pkgfmt.SeverityError, File: filepath.Join(PackagesDir, n.Name(), v.Name()),
+					Code: "repo.no-artifact", Message: "the version directory holds no artifact: add the package with ebpfrepo add or remove the directory"}
+			default:
+				sort.Strings(arts)
+				it.problem = &pkgfmt.Problem{Severity: pkgfmt.SeverityError, File: filepath.Join(PackagesDir, n.Name(), v.Name()),
+					Code: "repo.several-artifacts", Message: fmt.Sprintf("the version directory holds %d files (%s): keep only the artifact", len(arts), strings.Join(arts, ", "))}
+			}
+			items = append(items, it)
+		}
+	}
+	return items, nil
+}
+
+// yankEntry is one [[yank]] of yanked.toml.
+type yankEntry struct {
+	Name    string    `toml:"name"`
+	Version string    `toml:"version"`
+	Reason  string    `toml:"reason"`
+	At      time.Time `toml:"at"`
+}
+
+type yankFile struct {
+	Yank []yankEntry `toml:"yank"`
+}
+
+func (r *Repo) loadYanks() (*yankFile, error) {
+	p := filepath.Join(r.Dir, YankedFile)
+	var y yankFile
+	data, err := os.ReadFile(p)
+	if os.IsNotExist(err) {
+		return &y, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if _, err := toml.Decode(string(data), &y); err != nil {
+		return nil, fmt.Errorf("%s: %w", p, err)
+	}
+	return &y, nil
+}
+
+func (y *yankFile) lookup(name, version string) *index.Yank {
+	for _, e := range y.Yank {
+		if e.Name == name && e.Version == version {
+			return &index.Yank{Reason: e.Reason, At: e.At}
+		}
+	}
+	return nil
+}

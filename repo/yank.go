@@ -1,0 +1,64 @@
+package repo
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Yank withdraws name@version from range resolution and "latest" (undo
+// reverses it). It is recorded in REPO_DIR/yanked.toml and takes effect
+// at the next build; the version stays downloadable by its exact version
+// and is marked in the index with the reason.
+func (r *Repo) Yank(ctx context.Context, name, version, reason string, undo bool) error {
+	if !undo && reason == "" {
+		return fmt.Errorf("yank %s@%s: give a reason (it is shown to everyone who resolves the version)", name, version)
+	}
+	unlock, err := r.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if _, err := os.Stat(filepath.Join(r.Dir, PackagesDir, name, version)); err != nil {
+		return fmt.Errorf("yank %s@%s: no such version in %s", name, version, filepath.Join(r.Dir, PackagesDir))
+	}
+	y, err := r.loadYanks()
+	if err != nil {
+		return err
+	}
+	idx := -1
+	for i, e := range y.Yank {
+		if e.Name == name && e.Version == version {
+			idx = i
+		}
+	}
+	if undo {
+		if idx < 0 {
+			return fmt.Errorf("yank --undo %s@%s: the version is not yanked", name, version)
+		}
+		y.Yank = append(y.Yank[:idx], y.Yank[idx+1:]...)
+	} else {
+		now, err := resolveNow(time.Time{})
+		if err != nil {
+			return err
+		}
+		e := yankEntry{Name: name, Version: version, Reason: reason, At: now}
+		if idx >= 0 {
+			e.At = y.Yank[idx].At
+			y.Yank[idx] = e
+		} else {
+			y.Yank = append(y.Yank, e)
+		}
+	}
+	var buf bytes.Buffer
+	buf.WriteString("# Yanked versions: skipped by range resolution and latest, still downloadable by exact version.\n# Managed by ebpfrepo yank; takes effect at the next build.\n\n")
+	if err := toml.NewEncoder(&buf).Encode(y); err != nil {
+		return err
+	}
+	return writeFileAtomic(filepath.Join(r.Dir, YankedFile), buf.Bytes(), 0o644)
+}

@@ -1,0 +1,46 @@
+#!/bin/sh
+# The main job on the bundled examples: create demo/repo, add every
+# example package of testdata/packages, build the signed repository and
+# catalogue into demo/repo/public, and print where to look.
+#
+# SOURCE_DATE_EPOCH fixes the build time (default: the start of the
+# current UTC day, so running it twice on one day gives the same bytes
+# and the metadata is valid for a day; timestamp.json expires first).
+set -eu
+cd "$(dirname "$0")/.."
+EBPFREPO=${EBPFREPO:-bin/ebpfrepo}
+[ -x "$EBPFREPO" ] || { echo "demo: $EBPFREPO missing: run make build first" >&2; exit 1; }
+if [ -z "${SOURCE_DATE_EPOCH:-}" ]; then
+	now=$(date -u +%s)
+	SOURCE_DATE_EPOCH=$((now - now % 86400))
+fi
+export SOURCE_DATE_EPOCH
+
+REPO=demo/repo
+OUT=$REPO/public
+rm -rf "$REPO"
+mkdir -p demo
+
+"$EBPFREPO" init "$REPO" --name ebpfrepo-demo \
+	--description "Example eBPF packages bundled with ebpfrepo" >/dev/null
+"$EBPFREPO" add --repo "$REPO" testdata/packages/*/
+"$EBPFREPO" build --repo "$REPO"
+
+ROOT=$OUT/metadata/1.root.json
+SUM=$(sha256sum "$ROOT" | cut -d' ' -f1)
+cat <<EOT
+
+Demo repository built (SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH).
+  repository (keys, packages, metadata):  $REPO
+  published output:                       $OUT
+  catalogue:                              $OUT/index.html
+  root to pin:                            $ROOT
+  its sha256:                             $SUM
+
+Preview it:
+  $EBPFREPO serve $OUT                       # then open http://127.0.0.1:8080/
+Fetch a package through TUF (in another shell):
+  $EBPFREPO get --repo http://127.0.0.1:8080 --root $ROOT ratelimiting@^1.0 --platform jammy -o /tmp
+Point an unmodified l3afd at the plain tree:
+  [ebpf-repo] url = http://127.0.0.1:8080/l3afd
+EOT

@@ -1,0 +1,288 @@
+package site
+
+import (
+	"html/template"
+	"slices"
+	"strings"
+
+	"github.com/ebpfrepo/ebpfrepo/index"
+	"github.com/ebpfrepo/ebpfrepo/pkgfmt"
+)
+
+type packageView struct {
+	pageBase
+	Name        string
+	Version     string
+	IsLatest    bool
+	Latest      string
+	LatestHref  string
+	Canonical   bool // this is packages/<name>/index.html
+	Description string
+	Prerelease  bool
+	Yanked      *yankView
+	Added       string
+	License     string
+	Maintainers []pkgfmt.Maintainer
+	Source      string
+	Homepage    string
+	Keywords    []string
+	Platforms   []string
+	Types       []string
+	Artifact    string
+	Readme      template.HTML
+
+	VersionOptions []versionOption
+	Versions       []versionRow
+	Artifacts      []artifactRow
+
+	Programs []programRow
+	Maps     []mapRow
+	Helpers  []string
+	Kfuncs   []string
+	Objects  []objectRow
+	Portable string // "CO-RE", "BTF, no CO-RE", "no BTF", ""
+	Compat   []pkgfmt.BTFCompat
+
+	MinKernel       string
+	DeclaredKernel  string
+	KernelFeatures  []pkgfmt.KernelFeature
+	KernelUnknown   []string
+	Verified        string
+	Verifier        *pkgfmt.VerifierReport
+	VerifierKernel  string
+	Problems        []pkgfmt.Problem
+	Files           []fileRow
+	GetSnippet      snippet
+	MirrorSnippet   snippet
+	L3afd           string
+	L3afdSkipped    []string
+	HasPlaceholders bool
+}
+
+type yankView struct {
+	Reason string
+	At     string
+}
+
+type versionOption struct {
+	Version  string
+	Href     string
+	Label    string
+	Selected bool
+}
+
+type versionRow struct {
+	Version    string
+	Href       string
+	Current    bool
+	Added      string
+	Platforms  []string
+	Size       string
+	SHA256     string // of the first artifact
+	ShortSHA   string
+	Multi      bool // several artifacts: sizes and hashes on the version page
+	Prerelease bool
+	Yanked     *yankView
+}
+
+type artifactRow struct {
+	Platform string
+	Path     string
+	Size     string
+	Length   int64
+	SHA256   string
+}
+
+type programRow struct {
+	Name         string
+	Object       string
+	Section      string
+	Type         string // manifest type
+	KernelType   string // cilium/ebpf type
+	AttachType   string
+	AttachTo     string
+	Chaining     string
+	MapName      string
+	Instructions int
+	Declared     bool
+}
+
+type mapRow struct {
+	Object     string
+	Name       string
+	Type       string
+	KeySize    uint32
+	ValueSize  uint32
+	MaxEntries uint32
+	Pinning    string
+}
+
+type objectRow struct {
+	Path      string
+	Size      string
+	License   string
+	GPLCompat bool
+	BTF       bool
+	CORE      bool
+	Relos     int
+}
+
+type fileRow struct {
+	Path       string
+	Size       string
+	Executable bool
+	SHA256     string
+}
+
+func yank(y *index.Yank) *yankView {
+	if y == nil {
+		return nil
+	}
+	return &yankView{Reason: y.Reason, At: formatDate(y.At)}
+}
+
+func shortSHA(s string) string {
+	if len(s) > 12 {
+		return s[:12]
+	}
+	return s
+}
+
+// packageView builds the page of version vi of p. canonical is true for
+// packages/<name>/index.html, false for packages/<name>/<slug>.html.
+func (w *writer) packageView(p *index.Package, vi int, canonical bool) *packageView {
+	v := &p.Versions[vi]
+	d := &v.Description
+	m := &d.Manifest
+	li := latestIndex(p)
+	title := p.Name + " " + v.Version
+	if canonical {
+		title = p.Name
+	}
+	pv := &packageView{
+		pageBase:    w.base("../../", "packages", title+" · "+w.d.Repository),
+		Name:        p.Name,
+		Version:     v.Version,
+		IsLatest:    vi == li,
+		Latest:      p.Versions[li].Version,
+		LatestHref:  "index.html",
+		Canonical:   canonical,
+		Description: m.Description,
+		Prerelease:  v.Prerelease,
+		Yanked:      yank(v.Yanked),
+		Added:       formatDate(v.Added),
+		License:     m.License,
+		Maintainers: m.Maintainers,
+		Source:      safeURL(m.Source),
+		Homepage:    safeURL(m.Homepage),
+		Keywords:    sortedUnique(m.Keywords),
+		Platforms:   platformsOf(v),
+		Types:       programTypes(m),
+		Artifact:    m.Artifact,
+		Readme:      RenderReadme(d.Readme),
+		Problems:    d.Problems,
+	}
+	pv.pageBase.Description = m.Description
+
+	for i := range p.Versions {
+		o := &p.Versions[i]
+		href := w.slugs[p.Name][i] + ".html"
+		label := o.Version
+		switch {
+		case i == li:
+			label += " (latest)"
+		case o.Yanked != nil:
+			label += " (yanked)"
+		case o.Prerelease:
+			label += " (pre-release)"
+		}
+		pv.VersionOptions = append(pv.VersionOptions, versionOption{Version: o.Version, Href: href, Label: label, Selected: i == vi})
+		row := versionRow{
+			Version: o.Version, Href: href, Current: i == vi, Added: formatDate(o.Added),
+			Platforms: platformsOf(o), Prerelease: o.Prerelease, Yanked: yank(o.Yanked),
+			Multi: len(o.Artifacts) > 1,
+		}
+		if len(o.Artifacts) > 0 {
+			a := o.Artifacts[0]
+			row.Size, row.SHA256, row.ShortSHA = formatSize(a.Length), a.SHA256, shortSHA(a.SHA256)
+		}
+		pv.Versions = append(pv.Versions, row)
+	}
+	for _, a := range v.Artifacts {
+		pv.Artifacts = append(pv.Artifacts, artifactRow{
+			Platform: a.Platform, Path: a.Path, Size: formatSize(a.Length), Length: a.Length, SHA256: a.SHA256,
+		})
+	}
+
+	declared := make(map[[2]string]pkgfmt.Program)
+	for _, mp := range m.Programs {
+		declared[[2]string{mp.Object, mp.Name}] = mp
+	}
+	var portable, btf, objs int
+	for _, o := range d.Objects {
+		objs++
+		relos := 0
+		for _, pr := range o.Programs {
+			relos += pr.CORERelos
+			row := programRow{
+				Name: pr.Name, Object: o.Path, Section: pr.Section, KernelType: pr.Type,
+				AttachType: pr.AttachType, AttachTo: pr.AttachTo, Instructions: pr.Instructions, Chaining: "—",
+			}
+			if mp, ok := declared[[2]string{o.Path, pr.Name}]; ok {
+				row.Declared, row.Type, row.Chaining, row.MapName = true, mp.Type, mp.Chaining, mp.MapName
+			}
+			pv.Programs = append(pv.Programs, row)
+		}
+		for _, mr := range o.Maps {
+			pv.Maps = append(pv.Maps, mapRow{Object: o.Path, Name: mr.Name, Type: mr.Type, KeySize: mr.KeySize,
+				ValueSize: mr.ValueSize, MaxEntries: mr.MaxEntries, Pinning: mr.Pinning})
+		}
+		pv.Objects = append(pv.Objects, objectRow{Path: o.Path, Size: formatSize(o.Size), License: o.License,
+			GPLCompat: o.GPLCompat, BTF: o.BTF, CORE: o.CORE, Relos: relos})
+		if o.CORE {
+			portable++
+		}
+		if o.BTF {
+			btf++
+		}
+	}
+	if len(d.Objects) == 0 {
+		// No inspection report: show what the manifest declares.
+		for _, mp := range m.Programs {
+			pv.Programs = append(pv.Programs, programRow{Name: mp.Name, Object: mp.Object, Type: mp.Type,
+				Chaining: mp.Chaining, MapName: mp.MapName, Declared: true})
+		}
+	}
+	switch {
+	case objs == 0:
+	case portable == objs:
+		pv.Portable = "CO-RE"
+	case btf == objs:
+		pv.Portable = "BTF"
+	default:
+		pv.Portable = "none"
+	}
+	pv.Helpers, pv.Kfuncs = helpersAndKfuncs(d)
+	if d.Kernel != nil {
+		pv.MinKernel = minKernelText(d.Kernel)
+		pv.KernelFeatures = d.Kernel.Features
+		pv.KernelUnknown = d.Kernel.Unknown
+		pv.Compat = slices.Clone(d.Kernel.Compatible)
+	}
+	pv.DeclaredKernel = m.MinKernel
+	pv.Verified = verifiedText(d.Verifier)
+	if d.Verifier != nil && len(d.Verifier.Programs) > 0 {
+		pv.Verifier = d.Verifier
+		pv.VerifierKernel = strings.TrimSpace(d.Verifier.Kernel + " " + d.Verifier.Arch)
+	}
+	for _, f := range d.Files {
+		pv.Files = append(pv.Files, fileRow{Path: f.Path, Size: formatSize(f.Size), Executable: f.Executable, SHA256: f.SHA256})
+	}
+
+	ref := p.Name + "@" + v.Version
+	pv.GetSnippet = w.snippet("ebpfrepo get \\\n  --repo {repo} \\\n  --root root.json \\\n  %s", ref)
+	pv.MirrorSnippet = w.snippet("ebpfrepo mirror \\\n  --repo {repo} \\\n  --root root.json \\\n  --to %s \\\n  %s", l3afdMirrorDir, ref)
+	pv.HasPlaceholders = pv.GetSnippet.Placeholder
+	pv.L3afd, pv.L3afdSkipped = l3afdSnippet(p.Name, v.Version, m)
+	return pv
+}

@@ -1,0 +1,272 @@
+package site
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/ebpfrepo/ebpfrepo/index"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
+
+func writeFixture(t *testing.T, d *Data) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := Write(context.Background(), dir, d); err != nil {
+		t.Fatalf("Write: %v", err)
+	}
+	return dir
+}
+
+func readFile(t *testing.T, dir, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(name)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// TestGolden compares rendered pages with testdata/golden; run
+// `go test ./site -run Golden -update` after an intended change.
+func TestGolden(t *testing.T) {
+	dir := writeFixture(t, fixtureData())
+	for _, tt := range []struct{ page, golden string }{
+		{"packages/ratelimiting/index.html", "package-ratelimiting.html"},
+		{"index.html", "home.html"},
+	} {
+		t.Run(tt.golden, func(t *testing.T) {
+			got := readFile(t, dir, tt.page)
+			path := filepath.Join("testdata", "golden", tt.golden)
+			if *update {
+				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run with -update to create it)", err)
+			}
+			if diff := cmp.Diff(string(want), got); diff != "" {
+				t.Errorf("%s differs from %s (-want +got):\n%s", tt.page, path, diff)
+			}
+		})
+	}
+}
+
+func TestDeterministic(t *testing.T) {
+	a, b := writeFixture(t, fixtureData()), writeFixture(t, fixtureData())
+	// Reverse the package order: the output must not depend on it.
+	d := fixtureData()
+	for i, j := 0, len(d.Packages)-1; i < j; i, j = i+1, j-1 {
+		d.Packages[i], d.Packages[j] = d.Packages[j], d.Packages[i]
+	}
+	c := writeFixture(t, d)
+	ta, tb, tc := tree(t, a), tree(t, b), tree(t, c)
+	if diff := cmp.Diff(ta, tb); diff != "" {
+		t.Errorf("two writes differ:\n%s", diff)
+	}
+	if diff := cmp.Diff(ta, tc); diff != "" {
+		t.Errorf("package order changes the output:\n%s", diff)
+	}
+	for _, want := range []string{"index.html", "trust.html", "search.json", "packages/ratelimiting/index.html",
+		"packages/ratelimiting/1.2.0.html", "packages/ratelimiting/1.3.0-rc.1.html", "packages/ratelimiting/1.1.0.html"} {
+		if _, ok := ta[want]; !ok {
+			t.Errorf("missing %s", want)
+		}
+	}
+}
+
+func tree(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	m := make(map[string]string)
+	err := filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
+		if err != nil || e.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		rel, _ := filepath.Rel(dir, p)
+		m[filepath.ToSlash(rel)] = string(b)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// TestHostile checks that nothing a package author controls can put
+// active content on a page.
+func TestHostile(t *testing.T) {
+	dir := writeFixture(t, fixtureData())
+	page := readFile(t, dir, "packages/readme-xss/index.html")
+	home := readFile(t, dir, "index.html")
+	for _, tt := range []struct {
+		name, page string
+		bad        *regexp.Regexp
+	}{
+		{"script element", page, regexp.MustCompile(`(?i)<script>|<script[^>]*>[^<]`)},
+		{"event handler", page, regexp.MustCompile(`(?i)<[^>]+\son[a-z]+\s*=`)},
+		{"javascript URL", page, regexp.MustCompile(`(?i)href="\s*javascript:`)},
+		{"data URL", page, regexp.MustCompile(`(?i)href="\s*data:`)},
+		{"iframe", page, regexp.MustCompile(`(?i)<iframe`)},
+		{"style element", page, regexp.MustCompile(`(?i)<style`)},
+		{"style attribute", page, regexp.MustCompile(`(?i)<[^>]+\sstyle=`)},
+		{"svg", page, regexp.MustCompile(`(?i)<svg`)},
+		{"form", page, regexp.MustCompile(`(?i)<form|<input[^>]+password`)},
+		{"object/embed", page, regexp.MustCompile(`(?i)<object|<embed`)},
+		{"meta refresh", page, regexp.MustCompile(`(?i)http-equiv="refresh"`)},
+		{"base", page, regexp.MustCompile(`(?i)<base`)},
+		{"external stylesheet", page, regexp.MustCompile(`evil\.example/x\.css`)},
+		{"image", page, regexp.MustCompile(`(?i)<img[^>]+src="(x|https?:)`)},
+		{"home script", home, regexp.MustCompile(`(?i)<script>|<b>friends`)},
+		{"home event handler", home, regexp.MustCompile(`(?i)<[^>]+\son[a-z]+\s*=`)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if loc := tt.bad.FindStringIndex(tt.page); loc != nil {
+				lo, hi := max(0, loc[0]-80), min(len(tt.page), loc[1]+80)
+				t.Errorf("found %q in:\n%s", tt.page[loc[0]:loc[1]], tt.page[lo:hi])
+			}
+		})
+	}
+	// Every script the pages load is the one embedded asset.
+	scripts := regexp.MustCompile(`<script[^>]*>`).FindAllString(page, -1)
+	if len(scripts) != 1 || !strings.Contains(scripts[0], `src="../../assets/app.`) {
+		t.Errorf("scripts on the page: %q", scripts)
+	}
+	for _, want := range []string{
+		"Hostile &lt;script&gt;window.__xss=9&lt;/script&gt; &#34;description&#34; &amp; &lt;b&gt;friends&lt;/b&gt;",
+		"<summary>Details survive</summary>",
+		"<kbd>text</kbd>",
+		`<a href="https://tracker.example/pixel.gif" rel="nofollow noreferrer">tracking pixel</a>`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("package page lacks %q", want)
+		}
+	}
+	if !strings.Contains(home, "Hostile &lt;script&gt;") {
+		t.Error("home page does not show the escaped description")
+	}
+}
+
+func TestRenderReadme(t *testing.T) {
+	for _, tt := range []struct{ name, in, want string }{
+		{"heading", "# Title", "<h1>Title</h1>\n"},
+		{"table", "| a | b |\n|:-|-:|\n| 1 | 2 |", `<th align="left">a</th>`},
+		{"code", "```c\nint x;\n```", `<pre><code class="language-c">int x;`},
+		{"link", "[x](https://example.org)", `<a href="https://example.org" rel="nofollow noreferrer">x</a>`},
+		{"script", "<script>alert(1)</script>ok", "ok"},
+		{"js link", "[x](javascript:alert(1))", "<p>x</p>"},
+		{"badge", "[![ci](https://ci/badge.svg)](https://ci/)", `<a href="https://ci/" rel="nofollow noreferrer">ci</a>`},
+		{"bad class", `<code class="x onload">y</code>`, "<code>y</code>"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got := string(RenderReadme(tt.in))
+			if !strings.Contains(got, tt.want) {
+				t.Errorf("RenderReadme(%q) = %q, want it to contain %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestWriteRejects(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		edit  func(*Data)
+		field string
+	}{
+		{"traversal name", func(d *Data) { d.Packages[0].Name = "../../etc" }, "Name"},
+		{"dotted name", func(d *Data) { d.Packages[0].Name = "a.b" }, "Name"},
+		{"duplicate", func(d *Data) { d.Packages = append(d.Packages, &index.Package{Name: d.Packages[0].Name}) }, "Name"},
+		{"absolute root", func(d *Data) { d.Trust.RootPath = "/etc/passwd" }, "Trust.RootPath"},
+		{"escaping root", func(d *Data) { d.Trust.RootPath = "../1.root.json" }, "Trust.RootPath"},
+		{"scheme root", func(d *Data) { d.Trust.RootPath = "javascript:alert(1)" }, "Trust.RootPath"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			d := fixtureData()
+			tt.edit(d)
+			err := Write(context.Background(), t.TempDir(), d)
+			var de *DataError
+			if !errors.As(err, &de) || de.Field != tt.field {
+				t.Fatalf("Write = %v, want a DataError on %s", err, tt.field)
+			}
+		})
+	}
+}
+
+func TestVersionSlugs(t *testing.T) {
+	d := fixtureData()
+	d.Packages = d.Packages[:1]
+	v := d.Packages[0].Versions
+	d.Packages[0].Versions = []index.Version{v[0], v[1], v[2], v[1], v[1]}
+	d.Packages[0].Versions[3].Version = "1.2.0+build.1"
+	d.Packages[0].Versions[4].Version = "1.2.0_build.1"
+	dir := writeFixture(t, d)
+	for _, f := range []string{"1.2.0_build.1.html", "1.2.0_build.1_2.html"} {
+		if _, err := os.Stat(filepath.Join(dir, "packages", "ratelimiting", f)); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func TestAssetsHashed(t *testing.T) {
+	dir := writeFixture(t, fixtureData())
+	ents, err := os.ReadDir(filepath.Join(dir, "assets"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	re := regexp.MustCompile(`^(app|icon)\.[0-9a-f]{12}\.(css|js|svg)$`)
+	for _, e := range ents {
+		if !re.MatchString(e.Name()) {
+			t.Errorf("asset %s is not content-hashed", e.Name())
+		}
+		b := []byte(readFile(t, dir, "assets/"+e.Name()))
+		if got := hashedName("assets/"+strings.SplitN(e.Name(), ".", 2)[0]+filepath.Ext(e.Name()), b); got != "assets/"+e.Name() {
+			t.Errorf("hash of %s: got name %s", e.Name(), got)
+		}
+	}
+	if len(ents) != 3 {
+		t.Errorf("%d assets, want 3", len(ents))
+	}
+	// Every link and resource is relative.
+	for name, body := range tree(t, dir) {
+		if !strings.HasSuffix(name, ".html") {
+			continue
+		}
+		for _, m := range regexp.MustCompile(`(?:href|src)="([^"]*)"`).FindAllStringSubmatch(body, -1) {
+			u := m[1]
+			if strings.HasPrefix(u, "/") {
+				t.Errorf("%s: absolute link %q", name, u)
+			}
+		}
+		if bytes.Count([]byte(body), []byte("Content-Security-Policy")) != 1 {
+			t.Errorf("%s: no CSP meta tag", name)
+		}
+	}
+}
+
+// FuzzRenderReadme checks that no input gets active content past the
+// sanitiser.
+func FuzzRenderReadme(f *testing.F) {
+	f.Add(hostileReadme)
+	f.Add("# t\n\n| a |\n|---|\n| <b onmouseover=x>b</b> |\n")
+	f.Add("[a](javascript:x) <a href=\"jav&#x09;ascript:x\">b</a> ![i](x)")
+	f.Add("<details ontoggle=x open><summary>s</summary></details><svg><script>x</script></svg>")
+	active := regexp.MustCompile(`(?i)<(script|style|iframe|object|embed|img|svg|math|form|base|meta|link)\b|<[^>]*\son[a-z]+\s*=|(href|src)\s*=\s*"\s*(javascript|data|vbscript):`)
+	f.Fuzz(func(t *testing.T, src string) {
+		out := string(RenderReadme(src))
+		if m := active.FindString(out); m != "" {
+			t.Fatalf("RenderReadme(%q) let %q through:\n%s", src, m, out)
+		}
+	})
+}

@@ -1,0 +1,393 @@
+package site
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ebpfrepo/ebpfrepo/index"
+	"github.com/ebpfrepo/ebpfrepo/pkgfmt"
+)
+
+// The view models below are what the templates see: plain, sorted data
+// computed once from Data, so that the templates hold no logic and the
+// output does not depend on map order.
+
+var (
+	pkgNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+	slugRE    = regexp.MustCompile(`[^0-9A-Za-z.-]`)
+)
+
+// repoURLPlaceholder stands for the repository's URL in snippets when
+// Data.BaseURL is empty; the page script replaces it with the URL the
+// page was served from.
+const repoURLPlaceholder = "https://REPOSITORY-URL"
+
+// l3afdMirrorDir is the directory the mirror snippet writes and the l3afd
+// entry points at.
+const l3afdMirrorDir = "/var/lib/l3afd/repo"
+
+type pageBase struct {
+	Title       string
+	Description string
+	Root        string // relative path to the site root: "" or "../../"
+	Assets      assetNames
+	Repository  string
+	Generated   string
+	GeneratedAt string // RFC 3339, for <time datetime>
+	Nav         string // "packages" or "trust"
+	Packages    int
+}
+
+type homeView struct {
+	pageBase
+	RepoDescription string
+	Items           []homeItem
+	Types           []facet
+	Platforms       []facet
+}
+
+type homeItem struct {
+	Name          string
+	Href          string
+	Latest        string
+	Description   string
+	Types         []string
+	Platforms     []string
+	Keywords      []string
+	License       string
+	MinKernel     string // "5.8"
+	MinKernelText string // "5.8 (RingBuf map)"
+	Verified      string
+	Prerelease    bool
+	Yanked        bool
+	Versions      int
+}
+
+type facet struct {
+	Value string
+	Count int
+}
+
+// searchDoc is one entry of search.json.
+type searchDoc struct {
+	Name        string   `json:"name"`
+	Version     string   `json:"version"`
+	Description string   `json:"description"`
+	Keywords    []string `json:"keywords"`
+	Types       []string `json:"types"`
+	Platforms   []string `json:"platforms"`
+	Helpers     []string `json:"helpers"`
+	Kfuncs      []string `json:"kfuncs"`
+	URL         string   `json:"url"`
+}
+
+type searchIndex struct {
+	Schema     int         `json:"schema"`
+	Repository string      `json:"repository"`
+	Packages   []searchDoc `json:"packages"`
+}
+
+// latestIndex picks the version a package's main page shows: the newest
+// non-prerelease, non-yanked version; else the newest non-yanked; else
+// the newest. Versions are newest first.
+func latestIndex(p *index.Package) int {
+	for i, v := range p.Versions {
+		if !v.Prerelease && v.Yanked == nil {
+			return i
+		}
+	}
+	for i, v := range p.Versions {
+		if v.Yanked == nil {
+			return i
+		}
+	}
+	return 0
+}
+
+// versionSlug is a version as a file name: semver's '+' and anything
+// else outside [0-9A-Za-z.-] become '_' (S3 reads '+' in a path as a
+// space).
+func versionSlug(v string) string {
+	return slugRE.ReplaceAllString(v, "_")
+}
+
+func sortedUnique(in []string) []string {
+	out := slices.Clone(in)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+func programTypes(m *pkgfmt.Manifest) []string {
+	var ts []string
+	for _, p := range m.Programs {
+		if p.Type != "" {
+			ts = append(ts, p.Type)
+		}
+	}
+	return sortedUnique(ts)
+}
+
+func helpersAndKfuncs(d *pkgfmt.Description) (helpers, kfuncs []string) {
+	for _, o := range d.Objects {
+		for _, p := range o.Programs {
+			helpers = append(helpers, p.Helpers...)
+			kfuncs = append(kfuncs, p.Kfuncs...)
+		}
+	}
+	return sortedUnique(helpers), sortedUnique(kfuncs)
+}
+
+func platformsOf(v *index.Version) []string {
+	var ps []string
+	for _, a := range v.Artifacts {
+		ps = append(ps, a.Platform)
+	}
+	if len(ps) == 0 {
+		ps = v.Description.Manifest.Platforms
+	}
+	return sortedUnique(ps)
+}
+
+// featureLabel names a kernel feature briefly: "bpf_loop", "RingBuf map".
+func featureLabel(f pkgfmt.KernelFeature) string {
+	switch f.Kind {
+	case pkgfmt.FeatureMapType:
+		return f.Name + " map"
+	case pkgfmt.FeatureProgramType:
+		return f.Name + " programs"
+	case pkgfmt.FeatureAttachType:
+		return "attach type " + f.Name
+	}
+	return f.Name
+}
+
+// minKernelText is "5.8 (RingBuf map, bpf_ringbuf_output)", or "".
+func minKernelText(k *pkgfmt.KernelReport) string {
+	if k == nil || k.MinVersion == "" {
+		return ""
+	}
+	var by []string
+	for i, f := range k.SetBy {
+		if i == 2 {
+			by = append(by, fmt.Sprintf("+%d more", len(k.SetBy)-2))
+			break
+		}
+		by = append(by, featureLabel(f))
+	}
+	if len(by) == 0 {
+		return k.MinVersion
+	}
+	return k.MinVersion + " (" + strings.Join(by, ", ") + ")"
+}
+
+// shortKernel turns a uname release into MAJOR.MINOR: "6.18.0-1-amd64" → "6.18".
+func shortKernel(release string) string {
+	parts := strings.SplitN(release, ".", 3)
+	if len(parts) < 2 {
+		return release
+	}
+	minor := parts[1]
+	if i := strings.IndexFunc(minor, func(r rune) bool { return r < '0' || r > '9' }); i >= 0 {
+		minor = minor[:i]
+	}
+	return parts[0] + "." + minor
+}
+
+// verifiedText is "6.18 x86_64" when the verifier accepted every program
+// it ran and accepted at least one, else "".
+func verifiedText(r *pkgfmt.VerifierReport) string {
+	if r == nil {
+		return ""
+	}
+	accepted := 0
+	for _, p := range r.Programs {
+		switch p.Status {
+		case "accepted":
+			accepted++
+		case "rejected":
+			return ""
+		}
+	}
+	if accepted == 0 {
+		return ""
+	}
+	return strings.TrimSpace(shortKernel(r.Kernel) + " " + r.Arch)
+}
+
+func formatSize(n int64) string {
+	switch {
+	case n < 1024:
+		return fmt.Sprintf("%d B", n)
+	case n < 1024*1024:
+		return fmt.Sprintf("%.1f KiB", float64(n)/1024)
+	default:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1024*1024))
+	}
+}
+
+func formatDate(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02")
+}
+
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02 15:04 UTC")
+}
+
+// safeURL returns u if it is an absolute http(s) URL, else "" — manifest
+// links are shown only when they cannot run script.
+func safeURL(u string) string {
+	p, err := url.Parse(u)
+	if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+		return ""
+	}
+	return u
+}
+
+func facets(items []homeItem, get func(*homeItem) []string) []facet {
+	counts := make(map[string]int)
+	for i := range items {
+		for _, v := range get(&items[i]) {
+			counts[v]++
+		}
+	}
+	out := make([]facet, 0, len(counts))
+	for v, n := range counts {
+		out = append(out, facet{v, n})
+	}
+	slices.SortFunc(out, func(a, b facet) int { return strings.Compare(a.Value, b.Value) })
+	return out
+}
+
+func (w *writer) home() (*homeView, *searchIndex) {
+	hv := &homeView{pageBase: w.base("", "packages", w.d.Repository), RepoDescription: w.d.Description}
+	si := &searchIndex{Schema: 1, Repository: w.d.Repository, Packages: []searchDoc{}}
+	for _, p := range w.pkgs {
+		if len(p.Versions) == 0 {
+			continue
+		}
+		v := &p.Versions[latestIndex(p)]
+		m := &v.Description.Manifest
+		item := homeItem{
+			Name:          p.Name,
+			Href:          "packages/" + p.Name + "/index.html",
+			Latest:        v.Version,
+			Description:   m.Description,
+			Types:         programTypes(m),
+			Platforms:     platformsOf(v),
+			Keywords:      sortedUnique(m.Keywords),
+			License:       m.License,
+			MinKernelText: minKernelText(v.Description.Kernel),
+			Verified:      verifiedText(v.Description.Verifier),
+			Prerelease:    v.Prerelease,
+			Yanked:        v.Yanked != nil,
+			Versions:      len(p.Versions),
+		}
+		if k := v.Description.Kernel; k != nil {
+			item.MinKernel = k.MinVersion
+		}
+		hv.Items = append(hv.Items, item)
+		helpers, kfuncs := helpersAndKfuncs(&v.Description)
+		si.Packages = append(si.Packages, searchDoc{
+			Name: p.Name, Version: v.Version, Description: m.Description,
+			Keywords: nonNil(item.Keywords), Types: nonNil(item.Types), Platforms: nonNil(item.Platforms),
+			Helpers: nonNil(helpers), Kfuncs: nonNil(kfuncs), URL: item.Href,
+		})
+	}
+	hv.Types = facets(hv.Items, func(i *homeItem) []string { return i.Types })
+	hv.Platforms = facets(hv.Items, func(i *homeItem) []string { return i.Platforms })
+	return hv, si
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// l3afdEntry is the program entry l3afd's API takes, in l3afd's field order.
+type l3afdEntry struct {
+	Name              string `json:"name"`
+	Version           string `json:"version"`
+	Artifact          string `json:"artifact"`
+	ObjectFile        string `json:"object_file"`
+	EntryFunctionName string `json:"entry_function_name"`
+	ProgType          string `json:"prog_type"`
+	MapName           string `json:"map_name,omitempty"`
+	CmdStart          string `json:"cmd_start,omitempty"`
+	CmdStop           string `json:"cmd_stop,omitempty"`
+	CmdStatus         string `json:"cmd_status,omitempty"`
+	CmdConfig         string `json:"cmd_config,omitempty"`
+	CmdUpdate         string `json:"cmd_update,omitempty"`
+	RepoURL           string `json:"ebpf_package_repo_url"`
+}
+
+// l3afdSnippet renders the l3afd program entries of a version: one object
+// for one program, an array for several. Programs of a type l3afd does
+// not load are left out and named in skipped.
+func l3afdSnippet(name, version string, m *pkgfmt.Manifest) (snippet string, skipped []string) {
+	var entries []l3afdEntry
+	for _, p := range m.Programs {
+		pt := pkgfmt.L3afdProgType(p.Type)
+		if pt == "" {
+			skipped = append(skipped, p.Name+" ("+p.Type+")")
+			continue
+		}
+		e := l3afdEntry{
+			Name: name, Version: version, Artifact: m.Artifact,
+			ObjectFile: p.Object, EntryFunctionName: p.Name, ProgType: pt, MapName: p.MapName,
+			RepoURL: "file://" + l3afdMirrorDir,
+		}
+		if m.L3afd != nil {
+			e.CmdStart, e.CmdStop, e.CmdStatus = m.L3afd.CmdStart, m.L3afd.CmdStop, m.L3afd.CmdStatus
+			e.CmdConfig, e.CmdUpdate = m.L3afd.CmdConfig, m.L3afd.CmdUpdate
+		}
+		entries = append(entries, e)
+	}
+	var (
+		b   []byte
+		err error
+	)
+	switch len(entries) {
+	case 0:
+		return "", skipped
+	case 1:
+		b, err = json.MarshalIndent(entries[0], "", "  ")
+	default:
+		b, err = json.MarshalIndent(entries, "", "  ")
+	}
+	if err != nil {
+		return "", skipped
+	}
+	return string(b), skipped
+}
+
+// repoURLParts splits a snippet around the repository URL placeholder so
+// the template can mark it for the page script.
+type snippet struct {
+	Before, URL, After string
+	Placeholder        bool
+}
+
+func (w *writer) snippet(format string, args ...any) snippet {
+	text := fmt.Sprintf(format, args...)
+	before, after, ok := strings.Cut(text, "{repo}")
+	if !ok {
+		return snippet{Before: text}
+	}
+	if w.d.BaseURL != "" {
+		return snippet{Before: before, URL: strings.TrimRight(w.d.BaseURL, "/"), After: after}
+	}
+	return snippet{Before: before, URL: repoURLPlaceholder, After: after, Placeholder: true}
+}

@@ -1,0 +1,317 @@
+package tufrepo
+
+import (
+	"errors"
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/theupdateframework/go-tuf/v2/metadata"
+)
+
+// MetadataDir is the directory of the published tree that holds the
+// TUF metadata; Files names files under it.
+const MetadataDir = "metadata"
+
+// Target is one file to publish as a TUF target: its path relative to
+// the targets URL, its length and the hex sha256 of its bytes.
+type Target struct {
+	Path   string
+	Length int64
+	SHA256 string
+}
+
+// ConsistentTargetName returns the name under which a target is
+// published with consistent snapshots: "dir/<sha256>.<base>", go-tuf's
+// hash-prefixed target file name.
+func ConsistentTargetName(targetPath, sha256hex string) string {
+	dir, base := path.Split(targetPath)
+	return dir + sha256hex + "." + base
+}
+
+// signedMeta is one signed metadata file: the parsed form and exactly
+// the bytes published, serialised once when signed.
+type signedMeta[T metadata.Roles] struct {
+	md  *metadata.Metadata[T]
+	raw []byte
+}
+
+// Repo is the TUF metadata of one repository: every root version, the
+// current targets, bins, snapshot and timestamp. Use Init or Load to
+// get one. A Repo is not safe for concurrent use.
+type Repo struct {
+	roots     []signedMeta[metadata.RootType] // roots[i] is version i+1
+	targets   signedMeta[metadata.TargetsType]
+	bins      map[string]signedMeta[metadata.TargetsType] // current bins only
+	snapshot  signedMeta[metadata.SnapshotType]
+	timestamp signedMeta[metadata.TimestampType]
+	cfg       Config // periods RotateKey uses: the last Config given
+}
+
+// Result says what Update (or another signing call) did.
+type Result struct {
+	Changed  []string         // roles re-signed: "targets", bins by name ("bins-3f"), "snapshot", "timestamp"
+	Roles    []string         // every current role: root, targets, each bin, snapshot, timestamp
+	Versions map[string]int64 // current version of every role in Roles
+	Warnings []string         // things the maintainer should act on (root expiring soon)
+}
+
+// RoleInfo describes a role for the trust page. For RoleBins, Version is
+// the highest bin version and Expires the earliest bin expiry.
+type RoleInfo struct {
+	Name      string
+	Version   int64
+	Expires   time.Time
+	KeyIDs    []string
+	Threshold int
+}
+
+// Info summarises the roles.
+type Info struct {
+	Roles   []RoleInfo
+	Bins    int
+	BinBits int
+}
+
+func (r *Repo) root() *metadata.Metadata[metadata.RootType] { return r.roots[len(r.roots)-1].md }
+
+// errNotReady is returned by methods of a Repo that Init or Load did not
+// make.
+var errNotReady = errors.New("tufrepo: empty Repo: create it with Init or Load")
+
+func (r *Repo) ready() bool {
+	return r != nil && len(r.roots) > 0 && r.targets.md != nil && r.snapshot.md != nil && r.timestamp.md != nil && r.succinct() != nil
+}
+
+func (r *Repo) succinct() *metadata.SuccinctRoles {
+	if d := r.targets.md.Signed.Delegations; d != nil {
+		return d.SuccinctRoles
+	}
+	return nil
+}
+
+// Init creates the metadata of a new repository: 1.root.json with
+// consistent snapshots, the root keys of kr (threshold cfg.RootThreshold,
+// or all of them) and the targets, snapshot and timestamp keys of kr;
+// then version 1 of targets (delegating to empty bins signed by kr's
+// bins key), of every bin, of snapshot and of timestamp, so that the new
+// repository is valid and clients can refresh it. kr must hold every
+// role's key.
+func Init(kr *Keyring, cfg Config, now time.Time) (*Repo, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	for _, role := range KeyRoles {
+		if _, err := kr.signers(role, role, ids(kr.Keys(role)), 1); err != nil {
+			return nil, fmt.Errorf("tufrepo: init: %w", err)
+		}
+	}
+	root := metadata.Root(cfg.expiry(RoleRoot, now))
+	root.Signed.ConsistentSnapshot = true
+	for _, role := range []string{RoleRoot, RoleTargets, RoleSnapshot, RoleTimestamp} {
+		if err := setRoleKeys(&root.Signed, role, kr.Keys(role)); err != nil {
+			return nil, fmt.Errorf("tufrepo: init: %w", err)
+		}
+	}
+	nroot := len(root.Signed.Roles[RoleRoot].KeyIDs)
+	th := cfg.RootThreshold
+	if th == 0 {
+		th = nroot
+	}
+	if th > nroot {
+		return nil, fmt.Errorf("tufrepo: init: root threshold %d is more than the %d root keys at hand", th, nroot)
+	}
+	root.Signed.Roles[RoleRoot].Threshold = th
+	raw, err := signRoot(root, nil, kr)
+	if err != nil {
+		return nil, fmt.Errorf("tufrepo: init: %w", err)
+	}
+	r := &Repo{roots: []signedMeta[metadata.RootType]{{root, raw}}, cfg: cfg}
+	bits := cfg.BinBits
+	if bits == 0 {
+		bits = BinBitsFor(0)
+	}
+	deleg, err := binsDelegation(kr.Keys(RoleBins), bits)
+	if err != nil {
+		return nil, fmt.Errorf("tufrepo: init: %w", err)
+	}
+	p := plan{deleg: deleg, bins: map[string]map[string]*metadata.TargetFiles{}}
+	if _, err := r.apply(kr, cfg, now, p); err != nil {
+		return nil, fmt.Errorf("tufrepo: init: %w", err)
+	}
+	return r, nil
+}
+
+func ids(ks []*Key) []string {
+	out := make([]string, 0, len(ks))
+	for _, k := range ks {
+		out = append(out, k.ID())
+	}
+	return out
+}
+
+// setRoleKeys makes ks the keys of role in root (threshold unchanged),
+// keeping root's key list free of keys no role uses.
+func setRoleKeys(root *metadata.RootType, role string, ks []*Key) error {
+	rr := root.Roles[role]
+	for _, id := range slices.Clone(rr.KeyIDs) {
+		if err := root.RevokeKey(id, role); err != nil {
+			return err
+		}
+	}
+	sorted := slices.Clone(ks)
+	slices.SortFunc(sorted, func(a, b *Key) int { return strings.Compare(a.ID(), b.ID()) })
+	for _, k := range sorted {
+		tk, err := k.TUFKey()
+		if err != nil {
+			return err
+		}
+		if err := root.AddKey(tk, role); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// binsDelegation is the succinct hashed-bin delegation to ks.
+func binsDelegation(ks []*Key, bits int) (*metadata.Delegations, error) {
+	d := &metadata.Delegations{Keys: map[string]*metadata.Key{}}
+	var kids []string
+	for _, k := range ks {
+		tk, err := k.TUFKey()
+		if err != nil {
+			return nil, err
+		}
+		id := k.ID()
+		d.Keys[id] = tk
+		kids = append(kids, id)
+	}
+	slices.Sort(kids)
+	d.SuccinctRoles = &metadata.SuccinctRoles{KeyIDs: kids, Threshold: 1, BitLength: bits, NamePrefix: RoleBins}
+	return d, nil
+}
+
+// Files returns the published metadata, keyed by path relative to the
+// published root: metadata/1.root.json … metadata/N.root.json,
+// metadata/N.targets.json, metadata/N.bins-XX.json for every bin,
+// metadata/N.snapshot.json and metadata/timestamp.json. The byte slices
+// are shared with the Repo: do not modify them.
+func (r *Repo) Files() map[string][]byte {
+	if !r.ready() {
+		return map[string][]byte{}
+	}
+	m := make(map[string][]byte, len(r.roots)+len(r.bins)+3)
+	for k, v := range r.metaFiles() {
+		m[MetadataDir+"/"+k] = v
+	}
+	return m
+}
+
+// metaFiles are the files of the metadata directory, by file name.
+func (r *Repo) metaFiles() map[string][]byte {
+	m := make(map[string][]byte, len(r.roots)+len(r.bins)+3)
+	for i, s := range r.roots {
+		m[fmt.Sprintf("%d.root.json", i+1)] = s.raw
+	}
+	m[fmt.Sprintf("%d.%s.json", r.targets.md.Signed.Version, RoleTargets)] = r.targets.raw
+	for n, b := range r.bins {
+		m[fmt.Sprintf("%d.%s.json", b.md.Signed.Version, n)] = b.raw
+	}
+	m[fmt.Sprintf("%d.%s.json", r.snapshot.md.Signed.Version, RoleSnapshot)] = r.snapshot.raw
+	m[RoleTimestamp+".json"] = r.timestamp.raw
+	return m
+}
+
+// RootJSON returns version's root metadata (1 is what clients pin) or
+// nil if there is no such version.
+func (r *Repo) RootJSON(version int) []byte {
+	if r == nil || version < 1 || version > len(r.roots) {
+		return nil
+	}
+	return r.roots[version-1].raw
+}
+
+// RootVersion is the newest root version.
+func (r *Repo) RootVersion() int64 {
+	if r == nil || len(r.roots) == 0 {
+		return 0
+	}
+	return r.root().Signed.Version
+}
+
+// Info describes the current roles.
+func (r *Repo) Info() Info {
+	if !r.ready() {
+		return Info{}
+	}
+	root := r.root().Signed
+	top := func(name string, version int64, exp time.Time) RoleInfo {
+		ri := RoleInfo{Name: name, Version: version, Expires: exp}
+		if rr := root.Roles[name]; rr != nil {
+			ri.KeyIDs, ri.Threshold = slices.Clone(rr.KeyIDs), rr.Threshold
+		}
+		return ri
+	}
+	info := Info{Bins: len(r.bins)}
+	info.Roles = append(info.Roles, top(RoleRoot, root.Version, root.Expires),
+		top(RoleTargets, r.targets.md.Signed.Version, r.targets.md.Signed.Expires))
+	if sr := r.succinct(); sr != nil {
+		info.BinBits = sr.BitLength
+		bi := RoleInfo{Name: RoleBins, KeyIDs: slices.Clone(sr.KeyIDs), Threshold: sr.Threshold}
+		for _, b := range r.bins {
+			bi.Version = max(bi.Version, b.md.Signed.Version)
+			if bi.Expires.IsZero() || b.md.Signed.Expires.Before(bi.Expires) {
+				bi.Expires = b.md.Signed.Expires
+			}
+		}
+		info.Roles = append(info.Roles, bi)
+	}
+	info.Roles = append(info.Roles, top(RoleSnapshot, r.snapshot.md.Signed.Version, r.snapshot.md.Signed.Expires),
+		top(RoleTimestamp, r.timestamp.md.Signed.Version, r.timestamp.md.Signed.Expires))
+	return info
+}
+
+// BinFor returns the name of the bin a target path belongs to.
+func (r *Repo) BinFor(targetPath string) string {
+	if !r.ready() {
+		return ""
+	}
+	return r.succinct().GetRolesForTarget(targetPath)[0].Name
+}
+
+// SetConfig sets the expiry periods that RotateKey, ReplaceKeys and
+// RenewRoot use (Init, Update and Timestamp set them too).
+func (r *Repo) SetConfig(cfg Config) error {
+	c, err := cfg.withDefaults()
+	if err != nil {
+		return err
+	}
+	r.cfg = c
+	return nil
+}
+
+// result describes the repository's current roles with changed as the
+// roles re-signed.
+func (r *Repo) result(changed []string) *Result {
+	res := &Result{Changed: changed, Versions: map[string]int64{}}
+	add := func(n string, v int64) {
+		res.Roles = append(res.Roles, n)
+		res.Versions[n] = v
+	}
+	add(RoleRoot, r.root().Signed.Version)
+	add(RoleTargets, r.targets.md.Signed.Version)
+	names := make([]string, 0, len(r.bins))
+	for n := range r.bins {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		add(n, r.bins[n].md.Signed.Version)
+	}
+	add(RoleSnapshot, r.snapshot.md.Signed.Version)
+	add(RoleTimestamp, r.timestamp.md.Signed.Version)
+	return res
+}

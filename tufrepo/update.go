@@ -1,0 +1,451 @@
+package tufrepo
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/theupdateframework/go-tuf/v2/metadata"
+)
+
+// maxTargetPath bounds a target path.
+const maxTargetPath = 1024
+
+// TargetError is an invalid entry of the target list given to Update.
+type TargetError struct {
+	Path  string
+	Field string
+	Msg   string
+}
+
+func (e *TargetError) Error() string {
+	return fmt.Sprintf("tufrepo: target %q: %s: %s", e.Path, e.Field, e.Msg)
+}
+
+// plan is the wanted state of targets and bins.
+type plan struct {
+	deleg *metadata.Delegations
+	// bins holds the wanted targets of each bin; nil keeps every bin's
+	// current targets (key changes).
+	bins map[string]map[string]*metadata.TargetFiles
+	// force re-signs these roles even if unchanged: RoleTargets,
+	// RoleBins (every bin), RoleSnapshot, RoleTimestamp.
+	force map[string]bool
+}
+
+// Update makes targets the complete target list of the repository. It
+// assigns each target to its bin (go-tuf's SuccinctRoles) and re-signs
+// only what changed, each with version+1 and expiry now+period:
+//   - a bin whose targets changed;
+//   - targets, when its delegation changed (bin bits);
+//   - snapshot, when targets or a bin was re-signed;
+//   - timestamp, when snapshot was re-signed.
+//
+// A role that would expire within half its period is re-signed even if
+// unchanged. With no change nothing is re-signed and Files returns the
+// same bytes as before. kr needs only the keys of the roles re-signed.
+// Update never re-signs root (its keys belong offline); Result.Warnings
+// says when root expires within half its period (see RenewRoot).
+//
+// cfg.BinBits 0 sizes the bins with BinBitsFor(len(targets)) but never
+// shrinks them. Changing the bit length re-signs targets and every bin;
+// bins that no longer exist stay listed in snapshot with their last
+// version, as TUF clients refuse a snapshot that drops an entry.
+func (r *Repo) Update(ctx context.Context, kr *Keyring, targets []Target, cfg Config, now time.Time) (*Result, error) {
+	if !r.ready() {
+		return nil, errNotReady
+	}
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	sr := r.succinct()
+	bits := cfg.BinBits
+	if bits == 0 {
+		bits = max(BinBitsFor(len(targets)), sr.BitLength)
+	}
+	deleg := cloneDelegations(r.targets.md.Signed.Delegations)
+	deleg.SuccinctRoles.BitLength = bits
+	want := make(map[string]map[string]*metadata.TargetFiles, 1<<bits)
+	for _, n := range deleg.SuccinctRoles.GetRoles() {
+		want[n] = map[string]*metadata.TargetFiles{}
+	}
+	for i := range targets {
+		t := &targets[i]
+		sum, err := checkTarget(t)
+		if err != nil {
+			return nil, err
+		}
+		bin := want[deleg.SuccinctRoles.GetRolesForTarget(t.Path)[0].Name]
+		if _, dup := bin[t.Path]; dup {
+			return nil, &TargetError{Path: t.Path, Field: "path", Msg: "listed twice"}
+		}
+		bin[t.Path] = &metadata.TargetFiles{Length: t.Length, Hashes: metadata.Hashes{"sha256": sum}, Path: t.Path}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	res, err := r.apply(kr, cfg, now, plan{deleg: deleg, bins: want})
+	if err != nil {
+		return nil, err
+	}
+	r.cfg = cfg
+	root := r.root().Signed
+	if cfg.stale(RoleRoot, root.Expires, now) {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("root version %d expires %s: sign a new root version with the root keys (renew or rotate) before clients refuse the repository",
+			root.Version, root.Expires.Format(time.RFC3339)))
+	}
+	return res, nil
+}
+
+// checkTarget validates t and returns its decoded sha256.
+func checkTarget(t *Target) ([]byte, error) {
+	p := t.Path
+	bad := func(field, msg string) ([]byte, error) { return nil, &TargetError{Path: p, Field: field, Msg: msg} }
+	switch {
+	case p == "":
+		return bad("path", "empty")
+	case len(p) > maxTargetPath:
+		return bad("path", fmt.Sprintf("longer than %d bytes", maxTargetPath))
+	case !utf8.ValidString(p):
+		return bad("path", "not UTF-8")
+	case strings.ContainsAny(p, "\\\x00") || strings.ContainsFunc(p, func(r rune) bool { return r < 0x20 || r == 0x7f }):
+		return bad("path", "backslash or control character")
+	}
+	for _, seg := range strings.Split(p, "/") {
+		if seg == "" || seg == "." || seg == ".." {
+			return bad("path", "must be relative, without empty, . or .. segments")
+		}
+	}
+	if t.Length < 0 {
+		return bad("length", "negative")
+	}
+	if len(t.SHA256) != 64 || strings.ToLower(t.SHA256) != t.SHA256 {
+		return bad("sha256", "want 64 lowercase hex digits")
+	}
+	sum, err := hex.DecodeString(t.SHA256)
+	if err != nil {
+		return bad("sha256", "want 64 lowercase hex digits")
+	}
+	return sum, nil
+}
+
+func cloneDelegations(d *metadata.Delegations) *metadata.Delegations {
+	c := &metadata.Delegations{Keys: make(map[string]*metadata.Key, len(d.Keys))}
+	for id, k := range d.Keys {
+		c.Keys[id] = k
+	}
+	sr := *d.SuccinctRoles
+	sr.KeyIDs = slices.Clone(sr.KeyIDs)
+	c.SuccinctRoles = &sr
+	return c
+}
+
+func delegationsEqual(a, b *metadata.Delegations) bool {
+	ja, err1 := json.Marshal(a)
+	jb, err2 := json.Marshal(b)
+	return err1 == nil && err2 == nil && bytes.Equal(ja, jb)
+}
+
+func targetFilesEqual(a, b map[string]*metadata.TargetFiles) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for p, x := range a {
+		y, ok := b[p]
+		if !ok || x.Length != y.Length || len(x.Hashes) != len(y.Hashes) || x.Custom != nil || y.Custom != nil {
+			return false
+		}
+		for alg, h := range x.Hashes {
+			if !bytes.Equal(h, y.Hashes[alg]) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func metaEqual(a, b map[string]*metadata.MetaFiles) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for n, x := range a {
+		y, ok := b[n]
+		if !ok || x.Version != y.Version || x.Length != y.Length || len(x.Hashes) != 0 || len(y.Hashes) != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// binVersion is the highest version a bin name ever had.
+func (r *Repo) binVersion(name string) int64 {
+	var v int64
+	if b, ok := r.bins[name]; ok {
+		v = b.md.Signed.Version
+	}
+	if r.snapshot.md != nil {
+		if m := r.snapshot.md.Signed.Meta[name+".json"]; m != nil {
+			v = max(v, m.Version)
+		}
+	}
+	return v
+}
+
+// roleSigners returns the keys at hand for a top-level role.
+func (r *Repo) roleSigners(kr *Keyring, role string) ([]*Key, error) {
+	rr := r.root().Signed.Roles[role]
+	return kr.signers(role, role, rr.KeyIDs, rr.Threshold)
+}
+
+// apply signs what differs between the repository and p, then, only if
+// everything signed, makes it the repository's state.
+func (r *Repo) apply(kr *Keyring, cfg Config, now time.Time, p plan) (*Result, error) {
+	var changed []string
+	// targets
+	tgt := r.targets
+	if tgt.md == nil || p.force[RoleTargets] || !delegationsEqual(tgt.md.Signed.Delegations, p.deleg) ||
+		cfg.stale(RoleTargets, tgt.md.Signed.Expires, now) {
+		md := metadata.Targets(cfg.expiry(RoleTargets, now))
+		if tgt.md != nil {
+			md.Signed.Version = tgt.md.Signed.Version + 1
+		}
+		md.Signed.Delegations = p.deleg
+		keys, err := r.roleSigners(kr, RoleTargets)
+		if err != nil {
+			return nil, err
+		}
+		raw, err := signBytes(md, keys)
+		if err != nil {
+			return nil, fmt.Errorf("tufrepo: sign targets: %w", err)
+		}
+		tgt = signedMeta[metadata.TargetsType]{md, raw}
+		changed = append(changed, RoleTargets)
+	}
+	// bins
+	sr := p.deleg.SuccinctRoles
+	names := sr.GetRoles()
+	bins := make(map[string]signedMeta[metadata.TargetsType], len(names))
+	var todo []*metadata.Metadata[metadata.TargetsType]
+	var todoNames []string
+	for _, n := range names {
+		cur, ok := r.bins[n]
+		var want map[string]*metadata.TargetFiles
+		switch {
+		case p.bins != nil:
+			want = p.bins[n]
+		case ok:
+			want = cur.md.Signed.Targets
+		}
+		if want == nil {
+			want = map[string]*metadata.TargetFiles{}
+		}
+		if ok && !p.force[RoleBins] && targetFilesEqual(cur.md.Signed.Targets, want) && !cfg.stale(RoleBins, cur.md.Signed.Expires, now) {
+			bins[n] = cur
+			continue
+		}
+		md := metadata.Targets(cfg.expiry(RoleBins, now))
+		md.Signed.Version = r.binVersion(n) + 1
+		md.Signed.Targets = want
+		todo = append(todo, md)
+		todoNames = append(todoNames, n)
+	}
+	if len(todo) > 0 {
+		keys, err := kr.signers(RoleBins, RoleBins, sr.KeyIDs, sr.Threshold)
+		if err != nil {
+			return nil, err
+		}
+		raws, err := signAll(todo, keys)
+		if err != nil {
+			return nil, err
+		}
+		for i, md := range todo {
+			bins[todoNames[i]] = signedMeta[metadata.TargetsType]{md, raws[i]}
+			changed = append(changed, todoNames[i])
+		}
+	}
+	// snapshot: bins no longer delegated keep their entries.
+	snap := r.snapshot
+	meta := map[string]*metadata.MetaFiles{}
+	if snap.md != nil {
+		for n, m := range snap.md.Signed.Meta {
+			meta[n] = metadata.MetaFile(m.Version)
+		}
+	}
+	meta[RoleTargets+".json"] = metadata.MetaFile(tgt.md.Signed.Version)
+	for n, b := range bins {
+		meta[n+".json"] = metadata.MetaFile(b.md.Signed.Version)
+	}
+	if snap.md == nil || p.force[RoleSnapshot] || !metaEqual(snap.md.Signed.Meta, meta) || cfg.stale(RoleSnapshot, snap.md.Signed.Expires, now) {
+		md := metadata.Snapshot(cfg.expiry(RoleSnapshot, now))
+		if snap.md != nil {
+			md.Signed.Version = snap.md.Signed.Version + 1
+		}
+		md.Signed.Meta = meta
+		keys, err := r.roleSigners(kr, RoleSnapshot)
+		if err != nil {
+			return nil, err
+		}
+		raw, err := signBytes(md, keys)
+		if err != nil {
+			return nil, fmt.Errorf("tufrepo: sign snapshot: %w", err)
+		}
+		snap = signedMeta[metadata.SnapshotType]{md, raw}
+		changed = append(changed, RoleSnapshot)
+	}
+	// timestamp
+	ts := r.timestamp
+	if ts.md == nil || p.force[RoleTimestamp] || ts.md.Signed.Meta[RoleSnapshot+".json"].Version != snap.md.Signed.Version ||
+		cfg.stale(RoleTimestamp, ts.md.Signed.Expires, now) {
+		var err error
+		if ts, err = r.signTimestamp(kr, cfg, now, snap.md.Signed.Version); err != nil {
+			return nil, err
+		}
+		changed = append(changed, RoleTimestamp)
+	}
+	r.targets, r.bins, r.snapshot, r.timestamp = tgt, bins, snap, ts
+	return r.result(changed), nil
+}
+
+func (r *Repo) signTimestamp(kr *Keyring, cfg Config, now time.Time, snapVersion int64) (signedMeta[metadata.TimestampType], error) {
+	md := metadata.Timestamp(cfg.expiry(RoleTimestamp, now))
+	if r.timestamp.md != nil {
+		md.Signed.Version = r.timestamp.md.Signed.Version + 1
+	}
+	md.Signed.Meta = map[string]*metadata.MetaFiles{RoleSnapshot + ".json": metadata.MetaFile(snapVersion)}
+	keys, err := r.roleSigners(kr, RoleTimestamp)
+	if err != nil {
+		return signedMeta[metadata.TimestampType]{}, err
+	}
+	raw, err := signBytes(md, keys)
+	if err != nil {
+		return signedMeta[metadata.TimestampType]{}, fmt.Errorf("tufrepo: sign timestamp: %w", err)
+	}
+	return signedMeta[metadata.TimestampType]{md, raw}, nil
+}
+
+// Timestamp re-signs only the timestamp: version+1, expiry now+period,
+// for the current snapshot. kr needs only the timestamp key. This is
+// what the `ebpfrepo timestamp` cron job runs; it does not renew an
+// expiring snapshot (see Refresh and Expiring).
+func (r *Repo) Timestamp(kr *Keyring, cfg Config, now time.Time) error {
+	if !r.ready() {
+		return errNotReady
+	}
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return err
+	}
+	ts, err := r.signTimestamp(kr, cfg, now, r.snapshot.md.Signed.Version)
+	if err != nil {
+		return err
+	}
+	r.timestamp = ts
+	r.cfg = cfg
+	return nil
+}
+
+// Refresh re-signs, with no other change, every role that expires
+// within half its period: bins, targets, snapshot and timestamp, as a
+// no-change Update would, without needing the target list. kr needs the
+// keys of the roles re-signed only. A schedule that runs only Timestamp
+// lets snapshot (7 days by default) expire: run Refresh (or a build) at
+// least every few days too.
+func (r *Repo) Refresh(kr *Keyring, cfg Config, now time.Time) (*Result, error) {
+	if !r.ready() {
+		return nil, errNotReady
+	}
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	res, err := r.apply(kr, cfg, now, plan{deleg: cloneDelegations(r.targets.md.Signed.Delegations)})
+	if err != nil {
+		return nil, err
+	}
+	r.cfg = cfg
+	return res, nil
+}
+
+// Expiring lists the roles (bins by name) that expire within half their
+// period at now, root included: what Refresh (or, for root, RenewRoot)
+// would re-sign.
+func (r *Repo) Expiring(cfg Config, now time.Time) []string {
+	if !r.ready() {
+		return nil
+	}
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil
+	}
+	var out []string
+	check := func(role, name string, exp time.Time) {
+		if cfg.stale(role, exp, now) {
+			out = append(out, name)
+		}
+	}
+	check(RoleRoot, RoleRoot, r.root().Signed.Expires)
+	check(RoleTargets, RoleTargets, r.targets.md.Signed.Expires)
+	for _, n := range r.succinct().GetRoles() {
+		check(RoleBins, n, r.bins[n].md.Signed.Expires)
+	}
+	check(RoleSnapshot, RoleSnapshot, r.snapshot.md.Signed.Expires)
+	check(RoleTimestamp, RoleTimestamp, r.timestamp.md.Signed.Expires)
+	return out
+}
+
+// signBytes signs md with keys (after clearing old signatures: Sign
+// appends) and returns its published bytes (compact JSON, sorted keys).
+func signBytes[T metadata.Roles](md *metadata.Metadata[T], keys []*Key) ([]byte, error) {
+	md.ClearSignatures()
+	for _, k := range keys {
+		s, err := k.signer()
+		if err != nil {
+			return nil, err
+		}
+		if _, err := md.Sign(s); err != nil {
+			return nil, err
+		}
+	}
+	return md.ToBytes(false)
+}
+
+// signAll signs many metadata in parallel.
+func signAll(mds []*metadata.Metadata[metadata.TargetsType], keys []*Key) ([][]byte, error) {
+	raws := make([][]byte, len(mds))
+	errs := make([]error, len(mds))
+	workers := min(runtime.GOMAXPROCS(0), len(mds))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				raws[i], errs[i] = signBytes(mds[i], keys)
+			}
+		}()
+	}
+	for i := range mds {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			return nil, fmt.Errorf("tufrepo: sign bin version %d: %w", mds[i].Signed.Version, err)
+		}
+	}
+	return raws, nil
+}
