@@ -6,7 +6,8 @@
 # module the first time; without helm the helm rows are skipped).
 #
 #   BENCH_SIZES  comma-separated repository sizes   (default 1000,10000)
-#   BENCH_RUNS   repetitions of each timed step     (default 3; medians)
+#   BENCH_RUNS   repetitions of each timed step     (default 3; medians);
+#                or one per size, e.g. 3,1
 #   BENCH_FLAGS  extra flags for the harness, e.g. -v
 #   GO           the go command                     (default go)
 #

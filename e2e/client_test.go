@@ -155,6 +155,14 @@ func TestFetchEveryPackage(t *testing.T) {
 			if _, err := c.Resolve(ctx, "windows-sample", "latest", "Windows"); err != nil {
 				t.Errorf("windows-sample on Windows: %v", err)
 			}
+			// Every request stayed under the sub-path (explicit metadata
+			// and targets URLs; nothing guessed from the host root).
+			reqs, _ := srv.Counter.Reset()
+			for _, r := range reqs {
+				if _, p, _ := strings.Cut(r, " /"); !strings.HasPrefix(p, "repo/metadata/") && !strings.HasPrefix(p, "repo/targets/") {
+					t.Errorf("request outside /repo/metadata and /repo/targets: %s", r)
+				}
+			}
 		})
 	}
 }

@@ -126,7 +126,18 @@ type Server struct {
 func Serve(t testing.TB, dir, prefix string) *Server {
 	t.Helper()
 	s := &Server{}
-	files := http.StripPrefix(strings.TrimSuffix(prefix, "/"), http.FileServer(noDirs{http.Dir(dir)}))
+	if prefix = strings.Trim(prefix, "/"); prefix != "" {
+		prefix = "/" + prefix
+	}
+	prefix += "/"
+	strip := http.StripPrefix(strings.TrimSuffix(prefix, "/"), http.FileServer(noDirs{http.Dir(dir)}))
+	files := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasPrefix(r.URL.Path, prefix) {
+			http.NotFound(w, r)
+			return
+		}
+		strip.ServeHTTP(w, r)
+	})
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		cw := &countingWriter{ResponseWriter: w}
 		s.mu.Lock()

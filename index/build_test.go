@@ -121,3 +121,12 @@ func TestBuildSummaryEmpty(t *testing.T) {
 		t.Errorf("got %s, want %s", b, want)
 	}
 }
+
+func BenchmarkMarshalPackage(b *testing.B) {
+	ins := sampleInputs()
+	for b.Loop() {
+		if _, err := Marshal(BuildPackage("ratelimiting", ins)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

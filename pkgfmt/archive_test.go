@@ -87,6 +87,10 @@ func makeTestZip(t testing.TB, entries ...testEntry) []byte {
 			e.data = e.link
 		case tar.TypeFifo:
 			h.SetMode(fs.ModeNamedPipe | 0o644)
+		case tar.TypeChar:
+			h.SetMode(fs.ModeDevice | fs.ModeCharDevice | 0o644)
+		case tar.TypeBlock:
+			h.SetMode(fs.ModeDevice | 0o644)
 		default:
 			h.SetMode(fs.FileMode(e.mode))
 		}
@@ -202,6 +206,8 @@ func TestReadArtifactRejects(t *testing.T) {
 		{"top level is a file", "", makeTestTarGz(t, tarReg("pkg", "x")), Limits{}, ErrTopLevel, "pkg"},
 		{"empty archive", "", makeTestTarGz(t), Limits{}, ErrTopLevel, ""},
 		{"file before top directory", "", makeTestTarGz(t, tarReg("pkg/a", "x"), top), Limits{}, ErrEntryOrder, "pkg/a"},
+		{"missing top-level directory entry", "", makeTestTarGz(t, tarReg("pkg/a", "x")), Limits{}, ErrTopLevel, "pkg/a"},
+		{"zip missing top-level directory entry", "pkg.zip", makeTestZip(t, tarReg("pkg/a", "x")), Limits{}, ErrTopLevel, "pkg/a"},
 		{"file before its directory", "", makeTestTarGz(t, top, tarReg("pkg/sub/a", "x"), tarDir("pkg/sub/")), Limits{}, ErrEntryOrder, "pkg/sub/a"},
 		{"not gzip", "", []byte("plain text, not an archive"), Limits{}, ErrFormat, ""},
 		{"truncated", "", makeTestTarGz(t, top, tarReg("pkg/a", strings.Repeat("x", 5000)))[:60], Limits{}, ErrFormat, ""},
@@ -220,6 +226,15 @@ func TestReadArtifactRejects(t *testing.T) {
 		{"zip too many entries", "pkg.zip", makeTestZip(t, top, tarReg("pkg/a", ""), tarReg("pkg/b", ""), tarReg("pkg/c", "")), Limits{MaxEntries: 3}, ErrTooManyEntries, ""},
 		{"zip file too large", "pkg.zip", makeTestZip(t, top, tarReg("pkg/a", strings.Repeat("x", 11))), Limits{MaxFileSize: 10}, ErrTooLarge, "pkg/a"},
 		{"zip total too large", "pkg.zip", makeTestZip(t, top, tarReg("pkg/a", strings.Repeat("x", 8)), tarReg("pkg/b", strings.Repeat("x", 8))), Limits{MaxTotalSize: 15}, ErrTooLarge, "pkg/b"},
+		{"zip char device", "pkg.zip", makeTestZip(t, top, testEntry{name: "pkg/null", typ: tar.TypeChar}), Limits{}, ErrSpecialFile, "pkg/null"},
+		{"zip block device", "pkg.zip", makeTestZip(t, top, testEntry{name: "pkg/sda", typ: tar.TypeBlock}), Limits{}, ErrSpecialFile, "pkg/sda"},
+		{"zip empty archive", "pkg.zip", makeTestZip(t), Limits{}, ErrTopLevel, ""},
+		{"zip wrong top-level", "pkg.zip", makeTestZip(t, tarDir("other/"), tarReg("other/a", "x")), Limits{}, ErrTopLevel, "other/"},
+		{"zip file at top level", "pkg.zip", makeTestZip(t, top, tarReg("README.md", "x")), Limits{}, ErrTopLevel, "README.md"},
+		{"zip top level is a file", "pkg.zip", makeTestZip(t, tarReg("pkg", "x")), Limits{}, ErrTopLevel, "pkg"},
+		{"zip duplicate by case", "pkg.zip", makeTestZip(t, top, tarReg("pkg/README.md", "1"), tarReg("pkg/readme.md", "2")), Limits{}, ErrDuplicate, "pkg/readme.md"},
+		{"zip manifest too large", "pkg.zip", makeTestZip(t, top, tarReg("pkg/"+ManifestFile, strings.Repeat("#", 20))), Limits{MaxManifestSize: 10}, ErrTooLarge, "pkg/" + ManifestFile},
+		{"zip archive too large", "pkg.zip", makeTestZip(t, top), Limits{MaxArchiveSize: 10}, ErrTooLarge, ""},
 		{"zip second top-level", "pkg.zip", makeTestZip(t, top, tarDir("other/"), tarReg("other/a", "x")), Limits{}, ErrTopLevel, "other/"},
 		{"zip claims many entries", "pkg.zip", claimRecords(makeTestZip(t, top), 5000), Limits{}, ErrTooManyEntries, ""},
 		{"zip not a zip", "pkg.zip", []byte("PK not really"), Limits{}, ErrFormat, ""},

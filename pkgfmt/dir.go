@@ -18,7 +18,8 @@ const maxDirDepth = 64
 
 // OpenDir reads a package source directory without trusting it, with the
 // same rules as ReadArtifact: a symbolic link anywhere in the tree is
-// rejected (never followed), as are device files, sockets and pipes,
+// rejected (never followed), as are regular files with more than one name
+// (hard links), device files, sockets and pipes,
 // names two files would share on a case-insensitive file system, more
 // than lim.MaxEntries entries and files over the size limits. The
 // returned Contents has an empty Stem. Every file is read through an
@@ -128,6 +129,12 @@ func (c *collector) readRegular(ctx context.Context, root *os.Root, p string) er
 	}
 	if !fi.Mode().IsRegular() || !os.SameFile(before, fi) {
 		return c.fail(p, fmt.Errorf("%w: file replaced while reading", ErrLink))
+	}
+	if n := linkCount(fi); n > 1 {
+		// Another name of the same file may lie outside the package, and
+		// writing through either changes both: as with symbolic links,
+		// the package must hold its own copy.
+		return c.fail(p, fmt.Errorf("%w: hard link (the file has %d names): replace it with a copy (cp --no-preserve=links)", ErrLink, n))
 	}
 	return c.addFile(ctx, p, p, fi.Mode()&0o111 != 0, f, fi.Size())
 }

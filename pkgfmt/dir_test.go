@@ -3,6 +3,7 @@ package pkgfmt
 import (
 	"context"
 	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -82,6 +83,29 @@ func TestOpenDirRejects(t *testing.T) {
 		{"fifo", func(t *testing.T, d string) {
 			noErr(t, syscall.Mkfifo(filepath.Join(d, "fifo"), 0o644))
 		}, Limits{}, ErrSpecialFile, "fifo"},
+		{"hard link inside the tree", func(t *testing.T, d string) {
+			writeTestTree(t, d, map[string]string{"a.o": "x"})
+			noErr(t, os.Link(filepath.Join(d, "a.o"), filepath.Join(d, "b.o")))
+		}, Limits{}, ErrLink, "a.o"},
+		{"hard link to a file outside", func(t *testing.T, d string) {
+			outside := filepath.Join(t.TempDir(), "secret")
+			noErr(t, os.WriteFile(outside, []byte("secret"), 0o600))
+			noErr(t, os.Mkdir(filepath.Join(d, "sub"), 0o755))
+			noErr(t, os.Link(outside, filepath.Join(d, "sub", "secret")))
+		}, Limits{}, ErrLink, "sub/secret"},
+		{"socket", func(t *testing.T, d string) {
+			l, err := net.Listen("unix", filepath.Join(d, "sock"))
+			if err != nil {
+				t.Skip("no unix sockets:", err)
+			}
+			t.Cleanup(func() { l.Close() })
+		}, Limits{}, ErrSpecialFile, "sock"},
+		{"char device", func(t *testing.T, d string) {
+			// mknod needs CAP_MKNOD: root on most machines.
+			if err := syscall.Mknod(filepath.Join(d, "null"), syscall.S_IFCHR|0o600, 1<<8|3); err != nil {
+				t.Skip("cannot create a device file (needs CAP_MKNOD):", err)
+			}
+		}, Limits{}, ErrSpecialFile, "null"},
 		{"names differ only in case", func(t *testing.T, d string) {
 			writeTestTree(t, d, map[string]string{"README.md": "1", "readme.md": "2"})
 		}, Limits{}, ErrDuplicate, "readme.md"},

@@ -121,6 +121,10 @@ func (c *collector) parents(raw, rel string, isDir bool) error {
 		case 'f':
 			return c.fail(raw, fmt.Errorf("%w: parent %q is a file", ErrBadPath, c.display(dir)))
 		}
+		if dir == "" && c.stem != "" {
+			// The parent missing is the top-level directory itself.
+			return c.fail(raw, fmt.Errorf("%w: %w: no entry for the top-level directory %q/ before it (l3afd creates no parent directories for a file); pack with ebpfrepo pack", ErrTopLevel, ErrEntryOrder, c.stem))
+		}
 		return c.fail(raw, fmt.Errorf("%w: no entry for %q/ before it (l3afd creates no parent directories for a file)", ErrEntryOrder, c.display(dir)))
 	}
 	var anc []string

@@ -52,6 +52,9 @@ func InspectObject(path string, data []byte) (r ObjectReport, err error) {
 			err = &ObjectError{Path: path, Err: fmt.Errorf("inspecting the ELF crashed: %v", p)}
 		}
 	}()
+	if err := checkELFHeader(data); err != nil {
+		return r, &ObjectError{Path: path, Err: err}
+	}
 	spec, err := ebpf.LoadCollectionSpecFromReader(bytes.NewReader(data))
 	if err != nil {
 		return r, &ObjectError{Path: path, Err: fmt.Errorf("not a valid eBPF ELF object: %w", err)}
@@ -63,6 +66,37 @@ func InspectObject(path string, data []byte) (r ObjectReport, err error) {
 	}
 	return r, nil
 }
+
+// checkELFHeader explains, before any parsing, the two commonest ways a
+// file is not an eBPF object: it is not ELF at all (source, text, an
+// archive), or it is an ELF object for another machine (compiled without
+// -target bpf).
+func checkELFHeader(data []byte) error {
+	if !isELF(data) {
+		head := data[:min(len(data), 16)]
+		what := fmt.Sprintf("it starts with %q", head)
+		if len(data) == 0 {
+			what = "it is empty"
+		}
+		return elfHeaderError(fmt.Sprintf("not an ELF file (%s): put the compiled object in the package, built with clang -target bpf -O2 -g -c", what))
+	}
+	if len(data) < 20 {
+		return elfHeaderError("not a valid eBPF ELF object: ELF header truncated; rebuild it with clang -target bpf")
+	}
+	var bo binary.ByteOrder = binary.LittleEndian
+	if data[5] == 2 { // ELFDATA2MSB
+		bo = binary.BigEndian
+	}
+	if m := elf.Machine(bo.Uint16(data[18:])); m != elfMachineBPF && m != elf.EM_NONE {
+		return elfHeaderError(fmt.Sprintf("an ELF object for %s, not eBPF (EM_BPF): compile it with clang -target bpf", m))
+	}
+	return nil
+}
+
+// elfHeaderError is a checkELFHeader failure; its message says what to do.
+type elfHeaderError string
+
+func (e elfHeaderError) Error() string { return string(e) }
 
 // elfLicense reads the "license" section of an ELF object, as the loader
 // does (up to the first NUL). It reports false when there is none.
@@ -137,10 +171,14 @@ func inspectProgram(spec *ebpf.CollectionSpec, ps *ebpf.ProgramSpec) ProgramRepo
 	calls := map[string]bool{}
 	tails := map[string]bool{}
 	used := map[string]bool{}
+	isa := map[string]bool{}
 	insns := ps.Instructions
 	for i := range insns {
 		ins := &insns[i]
 		pr.Instructions += int(ins.Size() / asm.InstructionSize)
+		if f := isaFeature(ins); f != "" {
+			isa[f] = true
+		}
 		if btf.CORERelocationMetadata(ins) != nil {
 			pr.CORERelos++
 		}
@@ -185,7 +223,78 @@ func inspectProgram(spec *ebpf.CollectionSpec, ps *ebpf.ProgramSpec) ProgramRepo
 	pr.Calls = sortedKeys(calls)
 	pr.TailCalls = sortedKeys(tails)
 	pr.Maps = sortedKeys(used)
+	pr.ISA = sortedKeys(isa)
 	return pr
+}
+
+// Instruction-set features of ProgramReport.ISA; each is a "feature" of
+// the minimum-kernel table.
+const (
+	ISAJmp32        = "jmp32"         // BPF_JMP32 conditional jumps (clang -mcpu=v3), 5.1
+	ISABoundedLoops = "bounded_loops" // a backward jump, 5.3
+	ISAAtomics      = "atomics"       // fetch-add/and/or/xor, xchg, cmpxchg (-mcpu=v3), 5.12
+	ISACPUv4        = "cpuv4"         // sign-extending loads and moves, sdiv/smod, bswap, gotol (-mcpu=v4), 6.6
+	ISAMayGoto      = "may_goto"      // the may_goto instruction (can_loop, bpf_for), 6.9
+	ISALoadAcquire  = "load_acquire"  // load-acquire and store-release, 6.15
+)
+
+// Encodings cilium/ebpf decodes but does not name.
+const (
+	atomicLoadAcquire  asm.AtomicOp = 0x0001_0000 // BPF_LOAD_ACQ
+	atomicStoreRelease asm.AtomicOp = 0x0001_1000 // BPF_STORE_REL
+	jumpMayGoto        asm.JumpOp   = 0xe0        // BPF_JCOND (may_goto)
+)
+
+// isaFeature names the instruction-set feature one instruction needs
+// beyond the original instruction set, or "". When an instruction needs
+// several (a backward gotol), the newest is named.
+func isaFeature(ins *asm.Instruction) string {
+	op := ins.OpCode
+	cls := op.Class()
+	if a := op.AtomicOp(); a != asm.InvalidAtomic {
+		switch a {
+		case asm.AddAtomic: // plain atomic add (XADD) is as old as eBPF
+			return ""
+		case atomicLoadAcquire, atomicStoreRelease:
+			return ISALoadAcquire
+		}
+		return ISAAtomics
+	}
+	switch {
+	case cls.IsLoad() && op.Mode() == asm.MemSXMode:
+		return ISACPUv4 // sign-extending load
+	case cls.IsALU():
+		switch op.ALUOp() {
+		case asm.Mov:
+			if (ins.Offset == 8 || ins.Offset == 16 || ins.Offset == 32) && op.Source() == asm.RegSource {
+				return ISACPUv4 // movsx
+			}
+		case asm.Div, asm.Mod:
+			if ins.Offset == 1 {
+				return ISACPUv4 // sdiv, smod
+			}
+		case asm.Swap:
+			if cls == asm.ALU64Class {
+				return ISACPUv4 // bswap
+			}
+		}
+		return ""
+	case !cls.IsJump():
+		return ""
+	}
+	switch jop := op.JumpOp(); {
+	case jop == jumpMayGoto && cls == asm.JumpClass:
+		return ISAMayGoto
+	case jop == asm.Ja && cls == asm.Jump32Class:
+		return ISACPUv4 // gotol: a jump with a 32-bit offset
+	case jop == asm.Call, jop == asm.Exit:
+		return ""
+	case cls == asm.Jump32Class:
+		return ISAJmp32
+	case ins.Offset < 0:
+		return ISABoundedLoops
+	}
+	return ""
 }
 
 // tailCallMap returns the map whose pointer is in R2 at the tail call

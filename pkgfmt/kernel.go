@@ -74,6 +74,9 @@ func InferKernel(objs []ObjectReport) *KernelReport {
 			for _, f := range p.Kfuncs {
 				add(FeatureKfunc, f)
 			}
+			for _, f := range p.ISA {
+				add(FeatureCapability, f)
+			}
 			if len(p.Calls) > 0 {
 				add(FeatureCapability, "bpf2bpf_calls")
 				if len(p.TailCalls) > 0 {
@@ -153,19 +156,25 @@ func CheckMinKernel(declared string, k *KernelReport) []Problem {
 		return nil
 	}
 	var by []string
+	isa := false
 	for _, f := range k.SetBy {
 		by = append(by, kcFeatureLabel(f))
+		isa = isa || isISAFeature(f)
 	}
 	msg := fmt.Sprintf("min_kernel %s is lower than %s required by %s", strings.TrimSpace(declared), k.MinVersion, strings.Join(by, ", "))
 	if len(by) == 0 {
 		msg = fmt.Sprintf("min_kernel %s is lower than the inferred %s", strings.TrimSpace(declared), k.MinVersion)
+	}
+	msg += "; raise min_kernel to " + k.MinVersion + " or stop using the feature"
+	if isa {
+		msg += " (instructions: build with a lower clang -mcpu, e.g. -mcpu=v2, or avoid the construct)"
 	}
 	return []Problem{{
 		Severity: SeverityWarning,
 		File:     ManifestFile,
 		Field:    "min_kernel",
 		Code:     CodeMinKernelTooLow,
-		Message:  msg + "; raise min_kernel to " + k.MinVersion + " or stop using the feature",
+		Message:  msg,
 	}}
 }
 
@@ -180,7 +189,23 @@ func kcFeatureLabel(f KernelFeature) string {
 	case FeatureMapType:
 		return "map type " + f.Name
 	case FeatureCapability:
+		if isISAFeature(f) {
+			return f.Name + " instructions"
+		}
 		return f.Name
 	}
 	return f.Kind + " " + f.Name
+}
+
+// isISAFeature reports whether f is an instruction-set extension
+// (ProgramReport.ISA) rather than another object-level capability.
+func isISAFeature(f KernelFeature) bool {
+	if f.Kind != FeatureCapability {
+		return false
+	}
+	switch f.Name {
+	case ISAJmp32, ISABoundedLoops, ISAAtomics, ISACPUv4, ISAMayGoto, ISALoadAcquire:
+		return true
+	}
+	return false
 }

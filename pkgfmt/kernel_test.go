@@ -2,8 +2,10 @@ package pkgfmt
 
 import (
 	"fmt"
+	"os"
 	"testing"
 
+	"github.com/cilium/ebpf/asm"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -101,6 +103,9 @@ func TestCheckMinKernel(t *testing.T) {
 	k := InferKernel([]ObjectReport{{Programs: []ProgramReport{{
 		Name: "p", Type: "XDP", Helpers: []string{"bpf_ringbuf_output"},
 	}}}})
+	isa := InferKernel([]ObjectReport{{Programs: []ProgramReport{{
+		Name: "p", Type: "XDP", ISA: []string{ISAJmp32, ISAAtomics},
+	}}}})
 	for _, tc := range []struct {
 		declared string
 		k        *KernelReport
@@ -111,6 +116,10 @@ func TestCheckMinKernel(t *testing.T) {
 			Message: "min_kernel 5.4 is lower than 5.8 required by helper bpf_ringbuf_output; raise min_kernel to 5.8 or stop using the feature",
 		}}},
 		{declared: "5.8", k: k},
+		{declared: "5.10", k: isa, want: []Problem{{
+			Severity: SeverityWarning, File: ManifestFile, Field: "min_kernel", Code: CodeMinKernelTooLow,
+			Message: "min_kernel 5.10 is lower than 5.12 required by atomics instructions; raise min_kernel to 5.12 or stop using the feature (instructions: build with a lower clang -mcpu, e.g. -mcpu=v2, or avoid the construct)",
+		}}},
 		{declared: "5.15", k: k},
 		{declared: "6.1.0", k: k},
 		{declared: "", k: k},
@@ -161,5 +170,89 @@ func BenchmarkInferKernel(b *testing.B) {
 	}}
 	for b.Loop() {
 		InferKernel(objs)
+	}
+}
+
+// TestInferKernelISA: instruction-set features raise the minimum kernel.
+// The ratelimiting example counts with atomic fetch-add (clang -mcpu=v3),
+// which needs 5.12.
+func TestInferKernelISA(t *testing.T) {
+	data, err := os.ReadFile("../testdata/packages/ratelimiting-1.1.0/ratelimiting.bpf.o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj, err := InspectObject("ratelimiting.bpf.o", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := InferKernel([]ObjectReport{obj})
+	if k == nil || k.MinVersion != "5.12" {
+		t.Fatalf("InferKernel = %+v, want min 5.12", k)
+	}
+	var setBy []string
+	for _, f := range k.SetBy {
+		setBy = append(setBy, f.Kind+" "+f.Name)
+	}
+	if diff := cmp.Diff([]string{"feature atomics"}, setBy); diff != "" {
+		t.Errorf("SetBy (-want +got):\n%s", diff)
+	}
+
+	for _, tc := range []struct {
+		name string
+		ins  asm.Instruction
+		want string
+	}{
+		{"xadd", asm.StoreImm(asm.R1, 0, 0, asm.Word), ""},
+		{"fetch-add", asm.Instruction{OpCode: asm.FetchAdd.OpCode(asm.Word), Dst: asm.R1, Src: asm.R2}, ISAAtomics},
+		{"cmpxchg", asm.Instruction{OpCode: asm.CmpXchg.OpCode(asm.DWord), Dst: asm.R1, Src: asm.R2}, ISAAtomics},
+		{"atomic-add", asm.Instruction{OpCode: asm.AddAtomic.OpCode(asm.Word), Dst: asm.R1, Src: asm.R2}, ""},
+		{"jmp32", asm.JEq.Imm32(asm.R1, 0, "l"), ISAJmp32},
+		{"forward-jump", asm.Instruction{OpCode: asm.OpCode(asm.JumpClass).SetJumpOp(asm.Ja), Offset: 3}, ""},
+		{"backward-jump", asm.Instruction{OpCode: asm.OpCode(asm.JumpClass).SetJumpOp(asm.Ja), Offset: -3}, ISABoundedLoops},
+		{"exit", asm.Return(), ""},
+		{"call", asm.FnKtimeGetNs.Call(), ""},
+		{"sign-extending load", asm.Instruction{OpCode: asm.OpCode(asm.LdXClass).SetMode(asm.MemSXMode).SetSize(asm.Word), Dst: asm.R1, Src: asm.R2}, ISACPUv4},
+		{"plain load", asm.LoadMem(asm.R1, asm.R2, 0, asm.Word), ""},
+		{"movsx", asm.Instruction{OpCode: asm.OpCode(asm.ALU64Class).SetALUOp(asm.Mov).SetSource(asm.RegSource), Dst: asm.R1, Src: asm.R2, Offset: 16}, ISACPUv4},
+		{"mov", asm.Mov.Reg(asm.R1, asm.R2), ""},
+		{"addr_space_cast", asm.Instruction{OpCode: asm.OpCode(asm.ALU64Class).SetALUOp(asm.Mov).SetSource(asm.RegSource), Dst: asm.R1, Src: asm.R1, Offset: 1, Constant: 1}, ""},
+		{"sdiv", asm.Instruction{OpCode: asm.OpCode(asm.ALU64Class).SetALUOp(asm.Div).SetSource(asm.RegSource), Dst: asm.R1, Src: asm.R2, Offset: 1}, ISACPUv4},
+		{"smod32", asm.Instruction{OpCode: asm.OpCode(asm.ALUClass).SetALUOp(asm.Mod).SetSource(asm.ImmSource), Dst: asm.R1, Offset: 1, Constant: 3}, ISACPUv4},
+		{"udiv", asm.Div.Imm(asm.R1, 3), ""},
+		{"bswap", asm.Instruction{OpCode: asm.OpCode(asm.ALU64Class).SetALUOp(asm.Swap), Dst: asm.R1, Constant: 32}, ISACPUv4},
+		{"le/be conversion", asm.HostTo(asm.BE, asm.R1, asm.Half), ""},
+		{"gotol", asm.Instruction{OpCode: asm.OpCode(asm.Jump32Class).SetJumpOp(asm.Ja), Constant: -5}, ISACPUv4},
+		{"may_goto", asm.Instruction{OpCode: asm.OpCode(asm.JumpClass).SetJumpOp(jumpMayGoto), Offset: 2}, ISAMayGoto},
+		{"load-acquire", asm.LoadAcquire(asm.R1, asm.R2, asm.DWord, 0), ISALoadAcquire},
+		{"store-release", asm.StoreRelease(asm.R1, asm.R2, asm.Word, 0), ISALoadAcquire},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := isaFeature(&tc.ins); got != tc.want {
+				t.Errorf("isaFeature(%v) = %q, want %q", tc.ins, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestISAFeaturesInTable: every instruction-set feature isaFeature can
+// report has a row, with its version, in the minimum-kernel table.
+func TestISAFeaturesInTable(t *testing.T) {
+	want := map[string]string{
+		ISAJmp32: "5.1", ISABoundedLoops: "5.3", ISAAtomics: "5.12",
+		ISACPUv4: "6.6", ISAMayGoto: "6.9", ISALoadAcquire: "6.15",
+	}
+	for f, v := range want {
+		e, ok := LookupKernelFeature(FeatureCapability, f)
+		if !ok {
+			t.Errorf("feature %s missing from kerneldata/kernel-versions.tsv", f)
+			continue
+		}
+		if e.Version.String() != v {
+			t.Errorf("feature %s: version %s, want %s", f, e.Version, v)
+		}
+	}
+	k := InferKernel([]ObjectReport{{Programs: []ProgramReport{{Name: "p", Type: "XDP", ISA: []string{ISAJmp32, ISALoadAcquire}}}}})
+	if k == nil || k.MinVersion != "6.15" || len(k.SetBy) != 1 || k.SetBy[0].Name != ISALoadAcquire {
+		t.Errorf("InferKernel = %+v, want 6.15 set by %s", k, ISALoadAcquire)
 	}
 }

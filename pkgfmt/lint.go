@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -127,8 +128,11 @@ func Describe(ctx context.Context, c *Contents, opts LintOptions) *Description {
 			if errors.As(err, &oe) {
 				msg = oe.Err.Error()
 			}
-			add(SeverityError, CodeObjectParse, f.Path, "", "",
-				"%s; rebuild it with clang -target bpf (and -g for BTF)", msg)
+			var he elfHeaderError
+			if !errors.As(err, &he) {
+				msg += "; rebuild it with clang -target bpf (and -g for BTF)"
+			}
+			add(SeverityError, CodeObjectParse, f.Path, "", "", "%s", msg)
 			continue
 		}
 		d.Objects = append(d.Objects, r)
@@ -221,14 +225,29 @@ func checkPrograms(m *Manifest, reports map[string]*ObjectReport) []Problem {
 		}
 		pr := o.Programs[j]
 		if want, ok := ProgramTypeFor(p.Type); ok {
-			if pr.Type != want.String() {
+			sec := fmt.Sprintf("put the program in SEC(%q)", sectionExamples[p.Type])
+			switch {
+			case strings.HasPrefix(pr.Type, "Unspecified"):
 				add(SeverityError, CodeProgramTypeMismatch, field("type"), p.Name,
-					"declared type %q (%s), but its ELF section %q makes it %s: fix type, or the SEC() of the program",
-					p.Type, want, pr.Section, pr.Type)
-			} else if at, ok := tracingAttachTypes[p.Type]; ok && pr.AttachType != at {
+					"declared type %q, but its ELF section %q names no program type: %s",
+					p.Type, pr.Section, sec)
+			case pr.Type != want.String():
+				fix := "fix type"
+				if alt := manifestTypesOf(pr.Type); len(alt) > 0 {
+					fix = fmt.Sprintf("set type = %q", alt[0])
+					if len(alt) > 1 {
+						fix = "set type to one of " + quoteList(alt)
+					}
+				}
 				add(SeverityError, CodeProgramTypeMismatch, field("type"), p.Name,
-					"declared type %q, but its ELF section %q gives attach type %s, not %s: fix type, or the SEC() of the program",
-					p.Type, pr.Section, orNone([]string{pr.AttachType}), at)
+					"declared type %q (%s), but its ELF section %q makes it %s: %s, or %s",
+					p.Type, want, pr.Section, pr.Type, fix, sec)
+			default:
+				if at, ok := tracingAttachTypes[p.Type]; ok && pr.AttachType != at {
+					add(SeverityError, CodeProgramTypeMismatch, field("type"), p.Name,
+						"declared type %q, but its ELF section %q gives attach type %s, not %s: fix type, or %s",
+						p.Type, pr.Section, orNone([]string{pr.AttachType}), at, sec)
+				}
 			}
 		}
 		if p.Chaining != ChainingL3af || p.MapName == "" {
@@ -237,9 +256,22 @@ func checkPrograms(m *Manifest, reports map[string]*ObjectReport) []Problem {
 		mi := slices.IndexFunc(o.Maps, func(r MapReport) bool { return r.Name == p.MapName })
 		switch {
 		case mi < 0:
+			var arrays []string
+			for _, m := range o.Maps {
+				if m.Type == "ProgramArray" {
+					arrays = append(arrays, m.Name)
+				}
+			}
+			hint := "define one"
+			switch {
+			case len(arrays) == 1:
+				hint = fmt.Sprintf("set map_name = %q (the object's prog array), or define one", arrays[0])
+			case len(arrays) > 1:
+				hint = "set map_name to one of the object's prog arrays, " + quoteList(arrays) + ", or define one"
+			}
 			add(SeverityError, CodeChainingNoProgArray, field("map_name"), p.Name,
-				`%s has no map %q: chaining = "l3af" needs a BPF_MAP_TYPE_PROG_ARRAY of that name, which l3afd fills with the next program`,
-				p.Object, p.MapName)
+				`%s has no map %q: chaining = "l3af" needs a BPF_MAP_TYPE_PROG_ARRAY of that name, which l3afd fills with the next program: %s`,
+				p.Object, p.MapName, hint)
 		case o.Maps[mi].Type != "ProgramArray":
 			add(SeverityError, CodeChainingNoProgArray, field("map_name"), p.Name,
 				`map %q in %s is a %s: chaining = "l3af" needs a BPF_MAP_TYPE_PROG_ARRAY`, p.MapName, p.Object, o.Maps[mi].Type)
@@ -343,6 +375,18 @@ func readmeText(b []byte) string {
 	return s
 }
 
+// quoteList formats names as "a", "b" or "c".
+func quoteList(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = strconv.Quote(n)
+	}
+	if len(q) < 2 {
+		return strings.Join(q, "")
+	}
+	return strings.Join(q[:len(q)-1], ", ") + " or " + q[len(q)-1]
+}
+
 func orNone(names []string) string {
 	var out []string
 	for _, n := range names {
@@ -390,8 +434,9 @@ func LintPath(ctx context.Context, path string, opts LintOptions) (*Description,
 // DescribeReadError returns the description of a package the safe
 // readers (ReadArtifact, OpenArtifact, OpenDir) refused: no contents and
 // one archive.unsafe error naming the entry at fault (from an
-// *EntryError) and what was wrong. pkg names the package in the problem
-// (the path or artifact name).
+// *EntryError), what was wrong and what to do. pkg names the package in
+// the problem (the path or artifact name); a name ending in .tar.gz or
+// .zip is taken for an artifact, anything else for a source directory.
 func DescribeReadError(pkg string, err error) *Description {
 	p := Problem{Severity: SeverityError, Package: pkg, Code: CodeArchiveUnsafe}
 	var ee *EntryError
@@ -399,7 +444,11 @@ func DescribeReadError(pkg string, err error) *Description {
 		p.File = ee.Entry
 		err = ee.Err
 	}
-	p.Message = fmt.Sprintf("%v: the package was not read; repack it with ebpfrepo pack", err)
+	what := "repack it with ebpfrepo pack"
+	if ArtifactFormat(pkg) == "" {
+		what = "fix that entry in the source directory (only regular files and directories, each with one name, within the limits)"
+	}
+	p.Message = fmt.Sprintf("%v: the package was not read; %s", err, what)
 	return &Description{Objects: []ObjectReport{}, Files: []FileEntry{}, Problems: []Problem{p}}
 }
 

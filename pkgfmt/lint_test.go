@@ -285,6 +285,19 @@ func TestLintPathUnsafe(t *testing.T) {
 		t.Errorf("message %q does not say what is wrong", d.Problems[0].Message)
 	}
 
+	if !strings.Contains(d.Problems[0].Message, "repack it with ebpfrepo pack") {
+		t.Errorf("artifact: message %q does not say to repack", d.Problems[0].Message)
+	}
+
+	// A source directory is fixed, not repacked.
+	dir := t.TempDir()
+	noErr(t, os.Symlink("/etc/passwd", filepath.Join(dir, "passwd")))
+	d, err = LintPath(context.Background(), dir, LintOptions{})
+	noErr(t, err)
+	if len(d.Problems) != 1 || d.Problems[0].File != "passwd" || !strings.Contains(d.Problems[0].Message, "fix that entry in the source directory") {
+		t.Errorf("source directory: %+v", d.Problems)
+	}
+
 	d = DescribeReadError("x.zip", errors.New("boom"))
 	if len(d.Problems) != 1 || d.Problems[0].Code != CodeArchiveUnsafe || d.Problems[0].File != "" || !d.HasErrors() {
 		t.Errorf("DescribeReadError: %+v", d.Problems)
@@ -344,5 +357,82 @@ func TestLicenseIsGPLCompatible(t *testing.T) {
 	}
 	if !IsGPLOnlyHelper("bpf_probe_read_kernel") || IsGPLOnlyHelper("bpf_map_lookup_elem") {
 		t.Error("IsGPLOnlyHelper is wrong for bpf_probe_read_kernel or bpf_map_lookup_elem")
+	}
+}
+
+// TestDescribeMessages: messages say what to do, in the terms of the
+// package (the section to write, the type to declare, the file to add).
+func TestDescribeMessages(t *testing.T) {
+	x86 := []byte("\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00\x3e\x00")
+	tests := []struct {
+		name   string
+		mutate func(t testing.TB, p *lintPkg)
+		code   string
+		want   []string // substrings of that problem's message
+	}{
+		{"type mismatch names the type and the section", func(_ testing.TB, p *lintPkg) {
+			p.m.Programs[1].Type = "tc"
+		}, CodeProgramTypeMismatch, []string{`declared type "tc" (SchedCLS), but its ELF section "xdp" makes it XDP`, `set type = "xdp"`, `SEC("tc")`}},
+		{"type mismatch with several candidate types", func(t testing.TB, p *lintPkg) {
+			p.files["prog.bpf.o"] = readObject(t, "testdata/verifier/core.bpf.o").Data
+			p.m.Programs = []Program{{Name: "core_guarded", Object: "prog.bpf.o", Type: "xdp", Chaining: ChainingNone}}
+		}, CodeProgramTypeMismatch, []string{`set type to one of "kprobe", "kretprobe", "uprobe" or "uretprobe"`, `SEC("xdp")`}},
+		{"unknown section: the section to write", func(t testing.TB, p *lintPkg) {
+			*p = *lintCasesPkg(t)
+			p.m.Programs = []Program{{Name: "mystery_prog", Object: "prog.bpf.o", Type: "kprobe", Chaining: ChainingNone}}
+		}, CodeProgramTypeMismatch, []string{`names no program type: put the program in SEC("kprobe/FUNC")`}},
+		{"object is not ELF", func(_ testing.TB, p *lintPkg) {
+			p.files["prog.bpf.o"] = []byte("int main() { return 0; }\n")
+		}, CodeObjectParse, []string{`not an ELF file (it starts with "int main() { ret")`, "clang -target bpf"}},
+		{"object is empty", func(_ testing.TB, p *lintPkg) {
+			p.files["prog.bpf.o"] = nil
+		}, CodeObjectParse, []string{"not an ELF file (it is empty)"}},
+		{"object for another machine", func(_ testing.TB, p *lintPkg) {
+			p.files["prog.bpf.o"] = x86
+		}, CodeObjectParse, []string{"an ELF object for EM_X86_64, not eBPF (EM_BPF): compile it with clang -target bpf"}},
+		{"no prog array: the object's prog array is suggested", func(t testing.TB, p *lintPkg) {
+			*p = *lintCasesPkg(t)
+			p.m.Programs[0].MapName = "next_prog"
+		}, CodeChainingNoProgArray, []string{`prog.bpf.o has no map "next_prog"`, `set map_name = "chain_next" (the object's prog array), or define one`}},
+		{"readme missing", func(_ testing.TB, p *lintPkg) {
+			delete(p.files, "README.md")
+		}, codeContentsMissingFile, []string{`"README.md" is not in the package: add the file, or fix the path`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := newLintPkg(t)
+			tt.mutate(t, p)
+			d, err := LintPath(context.Background(), p.write(t), LintOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var msgs []string
+			for _, pr := range d.Problems {
+				if pr.Code == tt.code {
+					msgs = append(msgs, pr.Message)
+				}
+			}
+			if len(msgs) == 0 {
+				t.Fatalf("no %s problem in %+v", tt.code, d.Problems)
+			}
+			for _, w := range tt.want {
+				if !slices.ContainsFunc(msgs, func(m string) bool { return strings.Contains(m, w) }) {
+					t.Errorf("no %s message contains %q: %q", tt.code, w, msgs)
+				}
+			}
+		})
+	}
+}
+
+// TestSectionExamples: every manifest program type has a section to
+// suggest.
+func TestSectionExamples(t *testing.T) {
+	for _, n := range ProgramTypeNames() {
+		if sectionExamples[n] == "" {
+			t.Errorf("program type %q has no section example", n)
+		}
+	}
+	if len(sectionExamples) != len(ProgramTypeNames()) {
+		t.Errorf("%d section examples for %d program types", len(sectionExamples), len(ProgramTypeNames()))
 	}
 }

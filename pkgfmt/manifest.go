@@ -76,7 +76,8 @@ func ParseManifest(data []byte) (m *Manifest, problems []Problem) {
 	}
 	var tree map[string]any
 	if _, err := toml.NewDecoder(bytes.NewReader(data)).Decode(&tree); err != nil {
-		add(Problem{Severity: SeverityError, Code: "manifest.syntax", Message: tomlErrorText(err)})
+		add(Problem{Severity: SeverityError, Code: "manifest.syntax",
+			Message: tomlErrorText(err) + ": fix the TOML syntax there (TOML 1.0, see docs/package-format.md); nothing else was checked"})
 		return nil, problems
 	}
 	var shape []Problem
@@ -238,7 +239,12 @@ func (c *manifestChecker) checkVersion() {
 			}
 		}
 		if _, err := semver.StrictNewVersion(v); err != nil {
-			c.errorf("manifest.version", "version", "%q is not a semantic version 2.0 (MAJOR.MINOR.PATCH[-PRERELEASE][+BUILD]): %v", v, err)
+			const form = "MAJOR.MINOR.PATCH[-PRERELEASE][+BUILD]"
+			if loose, lerr := semver.NewVersion(v); lerr == nil && !strings.ContainsAny(v, "vV") && loose.String() != v {
+				c.errorf("manifest.version", "version", "%q is not a semantic version 2.0 (%s): write %q", v, form, loose.String())
+				return
+			}
+			c.errorf("manifest.version", "version", "%q is not a semantic version 2.0 (%s): %v; write e.g. \"1.0.0\"", v, form, err)
 		}
 	}
 }
@@ -286,7 +292,7 @@ func (c *manifestChecker) checkURL(field, s string) {
 	}
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || hasControlChar(s) {
-		c.errorf("manifest."+field, field, "%q is not an absolute http(s) URL without credentials", s)
+		c.errorf("manifest."+field, field, "%q is not an absolute http(s) URL without credentials: give an https:// link, or remove %s", s, field)
 	}
 }
 
@@ -341,7 +347,16 @@ func (c *manifestChecker) checkArtifact() {
 	}
 	stem := strings.TrimSuffix(a, format)
 	if !stemRE.MatchString(stem) {
-		c.errorf("manifest.artifact", "artifact", "%q: the stem %q must be 1 to 100 of A-Z, a-z, 0-9, '_' and '-' (no dots: l3afd takes the name up to the first dot as the top-level directory)", a, stem)
+		hint := ""
+		if fixed := strings.Map(func(r rune) rune {
+			if r == '.' || r == ' ' {
+				return '_'
+			}
+			return r
+		}, stem); fixed != stem && stemRE.MatchString(fixed) {
+			hint = fmt.Sprintf(": write %q", fixed+format)
+		}
+		c.errorf("manifest.artifact", "artifact", "%q: the stem %q must be 1 to 100 of A-Z, a-z, 0-9, '_' and '-' (no dots: l3afd takes the name up to the first dot as the top-level directory)%s", a, stem, hint)
 	}
 	if format == ".zip" && !containsFold(c.m.Platforms, "Windows") {
 		c.warnf("manifest.artifact", "artifact", `a .zip artifact is what l3afd extracts on Windows, but platforms does not list "Windows"`)
@@ -416,7 +431,7 @@ func (c *manifestChecker) checkPrograms() {
 		switch p.Chaining {
 		case ChainingL3af:
 			if p.MapName == "" {
-				c.errorf("manifest.program-map-name", f("map_name"), `missing: chaining = "l3af" needs the prog array l3afd writes the next program into`)
+				c.errorf("manifest.program-map-name", f("map_name"), `missing: chaining = "l3af" needs the prog array l3afd writes the next program into: set map_name to the name of the object's BPF_MAP_TYPE_PROG_ARRAY, or set chaining = "none"`)
 			}
 		case ChainingNone:
 			if p.MapName != "" {

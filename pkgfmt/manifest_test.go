@@ -102,6 +102,7 @@ type   = "tc"
 
 		// Syntax and types.
 		{"syntax error", "name = \n", []problemKey{{E, "manifest.syntax", ""}}, "line 1"},
+		{"syntax error says what to do", "name = \"x\ny = 1\n", []problemKey{{E, "manifest.syntax", ""}}, "line 1: strings cannot contain newlines: fix the TOML syntax there"},
 		{"invalid utf-8", "name = \"\xff\"\n", []problemKey{{E, "manifest.syntax", ""}}, "UTF-8"},
 		{"unknown key", testManifestTOML + "licence = \"MIT\"\n", nil, ""}, // placed under [l3afd]: see next
 		{"unknown top-level key", "licence = \"MIT\"\n" + testManifestTOML, []problemKey{{E, "manifest.unknown-key", "licence"}}, `unknown key "licence" (did you mean "license"?)`},
@@ -130,6 +131,9 @@ type   = "tc"
 		// version
 		{"version missing", sub(`version     = "1.2.0"`, ``), []problemKey{{E, "manifest.version", "version"}}, "missing"},
 		{"version leading v", sub(`"1.2.0"`, `"v1.2.0"`), []problemKey{{E, "manifest.version", "version"}}, `drop the leading "v"`},
+		{"version without patch", sub(`"1.2.0"`, `"1.2"`), []problemKey{{E, "manifest.version", "version"}}, `"1.2" is not a semantic version 2.0 (MAJOR.MINOR.PATCH[-PRERELEASE][+BUILD]): write "1.2.0"`},
+		{"version with leading zero", sub(`"1.2.0"`, `"1.02.0"`), []problemKey{{E, "manifest.version", "version"}}, `write "1.2.0"`},
+		{"version beyond repair", sub(`"1.2.0"`, `"latest"`), []problemKey{{E, "manifest.version", "version"}}, `write e.g. "1.0.0"`},
 		{"version two parts", sub(`"1.2.0"`, `"1.2"`), []problemKey{{E, "manifest.version", "version"}}, "semantic version"},
 		{"version leading zero", sub(`"1.2.0"`, `"01.2.0"`), []problemKey{{E, "manifest.version", "version"}}, ""},
 
@@ -153,7 +157,7 @@ type   = "tc"
 		{"readme in docs dir", sub(`"README.md"`, `"docs/README.md"`), nil, ""},
 
 		// source, homepage
-		{"source not http", sub(`"https://github.com/l3af-project/eBPF-Package-Repository"`, `"ftp://example.org/x"`), []problemKey{{E, "manifest.source", "source"}}, "http(s)"},
+		{"source not http", sub(`"https://github.com/l3af-project/eBPF-Package-Repository"`, `"ftp://example.org/x"`), []problemKey{{E, "manifest.source", "source"}}, "http(s) URL without credentials: give an https:// link, or remove source"},
 		{"source relative", sub(`"https://github.com/l3af-project/eBPF-Package-Repository"`, `"github.com/x"`), []problemKey{{E, "manifest.source", "source"}}, ""},
 		{"homepage javascript", testManifestTOML[:0] + sub(`readme      = "README.md"`, "readme = \"README.md\"\nhomepage = \"javascript:alert(1)\""), []problemKey{{E, "manifest.homepage", "homepage"}}, ""},
 		{"homepage with credentials", sub(`readme      = "README.md"`, "readme = \"README.md\"\nhomepage = \"https://u:p@example.org/\""), []problemKey{{E, "manifest.homepage", "homepage"}}, "credentials"},
@@ -173,7 +177,7 @@ type   = "tc"
 		// artifact
 		{"artifact missing", sub(`artifact    = "l3af_ratelimiting.tar.gz"`, ``), []problemKey{{E, "manifest.artifact", "artifact"}}, "missing"},
 		{"artifact tgz", sub(`"l3af_ratelimiting.tar.gz"`, `"l3af_ratelimiting.tgz"`), []problemKey{{E, "manifest.artifact", "artifact"}}, ".tar.gz or .zip"},
-		{"artifact stem with dot", sub(`"l3af_ratelimiting.tar.gz"`, `"l3af.ratelimiting.tar.gz"`), []problemKey{{E, "manifest.artifact", "artifact"}}, "first dot"},
+		{"artifact stem with dot", sub(`"l3af_ratelimiting.tar.gz"`, `"l3af.ratelimiting.tar.gz"`), []problemKey{{E, "manifest.artifact", "artifact"}}, `first dot as the top-level directory): write "l3af_ratelimiting.tar.gz"`},
 		{"artifact empty stem", sub(`"l3af_ratelimiting.tar.gz"`, `".tar.gz"`), []problemKey{{E, "manifest.artifact", "artifact"}}, ""},
 		{"artifact with slash", sub(`"l3af_ratelimiting.tar.gz"`, `"x/y.tar.gz"`), []problemKey{{E, "manifest.artifact", "artifact"}}, ""},
 
@@ -200,7 +204,7 @@ type   = "tc"
 		{"type missing", sub(`type     = "xdp"`, ``), []problemKey{{E, "manifest.program-type", "programs[0].type"}}, "missing"},
 		{"type unknown", sub(`type     = "xdp"`, `type = "xpd"`), []problemKey{{E, "manifest.program-type", "programs[0].type"}}, `did you mean "xdp"?`},
 		{"chaining bad", sub(`chaining = "l3af"`, `chaining = "yes"`), []problemKey{{E, "manifest.program-chaining", "programs[0].chaining"}}, `"l3af" or "none"`},
-		{"l3af without map_name", sub(`map_name = "xdp_rl_ingress_next_prog"`, ``), []problemKey{{E, "manifest.program-map-name", "programs[0].map_name"}}, "needs the prog array"},
+		{"l3af without map_name", sub(`map_name = "xdp_rl_ingress_next_prog"`, ``), []problemKey{{E, "manifest.program-map-name", "programs[0].map_name"}}, `needs the prog array l3afd writes the next program into: set map_name to the name of the object's BPF_MAP_TYPE_PROG_ARRAY, or set chaining = "none"`},
 		{"map_name without chaining", sub(`chaining = "l3af"`, `chaining = "none"`), []problemKey{{E, "manifest.program-map-name", "programs[0].map_name"}}, `chaining is "none"`},
 		{"map_name not C", sub(`"xdp_rl_ingress_next_prog"`, `"next prog"`), []problemKey{{E, "manifest.program-map-name", "programs[0].map_name"}}, "C identifier"},
 

@@ -90,7 +90,7 @@ func CheckContents(m *Manifest, c *Contents) []Problem {
 			Message: fmt.Sprintf(format, args...)})
 	}
 	missing := func(field, p string) {
-		add("package.missing-file", ManifestFile, field, "%q is not in the package", p)
+		add("package.missing-file", ManifestFile, field, "%q is not in the package: add the file, or fix the path (relative to the package root)", p)
 	}
 	if c.Stem != "" && m.Artifact != "" && c.Stem != m.ArtifactStem() {
 		add("package.artifact-stem", ManifestFile, "artifact", "the artifact's top-level directory is %q, but artifact %q needs %q (l3afd looks for that directory)", c.Stem, m.Artifact, m.ArtifactStem())

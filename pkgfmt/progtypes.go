@@ -49,6 +49,61 @@ var programTypes = map[string]ebpf.ProgramType{
 	"syscall":          ebpf.Syscall,
 }
 
+// sectionExamples gives, for each manifest program type, the libbpf ELF
+// section name (SEC()) that makes a program of that type, with
+// placeholders in capitals, for messages telling an author what to write.
+var sectionExamples = map[string]string{
+	"xdp":              "xdp",
+	"tc":               "tc",
+	"tcx":              "tcx/ingress",
+	"tc_action":        "action",
+	"kprobe":           "kprobe/FUNC",
+	"kretprobe":        "kretprobe/FUNC",
+	"uprobe":           "uprobe",
+	"uretprobe":        "uretprobe",
+	"tracepoint":       "tracepoint/CATEGORY/NAME",
+	"raw_tracepoint":   "raw_tracepoint/NAME",
+	"tp_btf":           "tp_btf/NAME",
+	"fentry":           "fentry/FUNC",
+	"fexit":            "fexit/FUNC",
+	"fmod_ret":         "fmod_ret/FUNC",
+	"iter":             "iter/NAME",
+	"perf_event":       "perf_event",
+	"socket_filter":    "socket",
+	"sk_skb":           "sk_skb/stream_verdict",
+	"sk_msg":           "sk_msg",
+	"sk_lookup":        "sk_lookup",
+	"sk_reuseport":     "sk_reuseport",
+	"sock_ops":         "sockops",
+	"cgroup_skb":       "cgroup_skb/ingress",
+	"cgroup_sock":      "cgroup/sock_create",
+	"cgroup_sock_addr": "cgroup/connect4",
+	"cgroup_sockopt":   "cgroup/getsockopt",
+	"cgroup_sysctl":    "cgroup/sysctl",
+	"cgroup_device":    "cgroup/dev",
+	"flow_dissector":   "flow_dissector",
+	"lwt_in":           "lwt_in",
+	"lwt_out":          "lwt_out",
+	"lwt_xmit":         "lwt_xmit",
+	"lsm":              "lsm/HOOK",
+	"netfilter":        "netfilter",
+	"struct_ops":       "struct_ops/NAME",
+	"syscall":          "syscall",
+}
+
+// manifestTypesOf returns the manifest program types whose kernel program
+// type is t (its cilium/ebpf String()), sorted.
+func manifestTypesOf(t string) []string {
+	var out []string
+	for n, pt := range programTypes {
+		if pt.String() == t {
+			out = append(out, n)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 // ProgramTypeNames returns the program types a manifest may declare,
 // sorted.
 func ProgramTypeNames() []string {

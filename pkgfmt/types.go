@@ -118,6 +118,13 @@ type ProgramReport struct {
 	TailCalls    []string `json:"tail_calls,omitempty"` // prog-array maps tail-called through
 	Maps         []string `json:"maps,omitempty"`       // maps referenced
 	CORERelos    int      `json:"core_relocations,omitempty"`
+	// ISA lists instruction-set features beyond the original eBPF
+	// instruction set that the program uses, each of which needs a newer
+	// kernel: "jmp32", "bounded_loops" (backward jumps), "atomics"
+	// (fetch, xchg, cmpxchg, and/or/xor), "cpuv4" (sign extension,
+	// signed division, bswap, gotol), "may_goto", "load_acquire"
+	// (load-acquire, store-release). Sorted.
+	ISA []string `json:"isa,omitempty"`
 }
 
 // MapReport describes one map of an object.

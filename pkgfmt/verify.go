@@ -129,7 +129,7 @@ func BTFCompatProblems(results []BTFCompat) []Problem {
 		}
 		out = append(out, Problem{
 			Severity: SeverityWarning, File: c.Object, Program: c.Program, Code: CodeBTFIncompatible,
-			Message: fmt.Sprintf("not compatible with kernel %s: %s", c.Kernel, c.Reason),
+			Message: fmt.Sprintf("not compatible with kernel %s: %s; to run there, guard what is missing (bpf_core_field_exists(), bpf_core_type_exists(), bpf_ksym_exists()), else set min_kernel and platforms to the kernels it supports", c.Kernel, c.Reason),
 		})
 	}
 	return out

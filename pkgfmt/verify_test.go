@@ -63,7 +63,7 @@ func TestVerifierProblems(t *testing.T) {
 		{Kernel: "5.4.0-generic", Object: "a.bpf.o", Program: "p", Compatible: false, Reason: "field task_struct.pid does not resolve"},
 		{Kernel: "6.1", Object: "a.bpf.o", Program: "p", Compatible: true},
 	})
-	if len(c) != 1 || c[0].Severity != SeverityWarning || c[0].Message != "not compatible with kernel 5.4.0-generic: field task_struct.pid does not resolve" {
+	if len(c) != 1 || c[0].Severity != SeverityWarning || c[0].Message != "not compatible with kernel 5.4.0-generic: field task_struct.pid does not resolve; to run there, guard what is missing (bpf_core_field_exists(), bpf_core_type_exists(), bpf_ksym_exists()), else set min_kernel and platforms to the kernels it supports" {
 		t.Errorf("BTFCompatProblems = %+v", c)
 	}
 }

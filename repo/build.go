@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -12,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ebpfrepo/ebpfrepo/index"
@@ -185,21 +188,27 @@ func (r *Repo) Build(ctx context.Context, opts BuildOptions) (*BuildResult, erro
 		}
 	}()
 
-	// Index files.
-	var targets []tufrepo.Target
-	var summaries []index.SummaryPackage
-	for _, p := range pkgs {
+	// Index files, one worker per CPU.
+	if err := os.MkdirAll(filepath.Join(tmp, "targets", "index"), 0o755); err != nil {
+		return nil, fmt.Errorf("build: %w", err)
+	}
+	targets := make([]tufrepo.Target, len(pkgs), len(pkgs)+1)
+	summaries := make([]index.SummaryPackage, len(pkgs))
+	if err := parallel(ctx, len(pkgs), func(i int) error {
+		p := pkgs[i]
 		data, err := index.Marshal(p)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		tp := fmt.Sprintf(index.PackageDirFmt, p.Name)
-		t, err := writeTarget(tmp, tp, data)
+		t, err := writeTarget(tmp, fmt.Sprintf(index.PackageDirFmt, p.Name), data)
 		if err != nil {
-			return nil, fmt.Errorf("build: %w", err)
+			return err
 		}
-		targets = append(targets, t)
-		summaries = append(summaries, index.Summarize(p, t.Length, t.SHA256))
+		targets[i] = t
+		summaries[i] = index.Summarize(p, t.Length, t.SHA256)
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("build: %w", err)
 	}
 	summary := index.BuildSummary(r.Config.Name, r.Config.Description, summaries)
 	data, err := index.Marshal(summary)
@@ -325,6 +334,7 @@ func (r *Repo) validate(ctx context.Context, items []*item, res *BuildResult, pr
 	stats := loadStatCache(filepath.Join(r.Dir, CacheDir, "files.json"))
 	var mu sync.Mutex
 	fresh := map[string]statEntry{}
+	in := newInterner()
 
 	work := make(chan *item)
 	type done struct {
@@ -340,6 +350,9 @@ func (r *Repo) validate(ctx context.Context, items []*item, res *BuildResult, pr
 			defer wg.Done()
 			for it := range work {
 				hashed, err := r.validateOne(ctx, it, stats, cache, lint, &mu, fresh)
+				if it.desc != nil {
+					in.description(it.desc)
+				}
 				results <- done{it, hashed, err}
 			}
 		}()
@@ -442,16 +455,53 @@ func (r *Repo) validateOne(ctx context.Context, it *item, stats *statCache, cach
 	return true, nil
 }
 
+// parallel runs f(0) … f(n-1) on one worker per CPU and returns the
+// first error (the remaining calls are skipped once one fails).
+func parallel(ctx context.Context, n int, f func(i int) error) error {
+	var (
+		next    atomic.Int64
+		errOnce sync.Once
+		first   error
+		wg      sync.WaitGroup
+	)
+	for range runtime.NumCPU() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				err := ctx.Err()
+				if err == nil {
+					err = f(i)
+				}
+				if err != nil {
+					errOnce.Do(func() { first = err })
+					next.Store(int64(n))
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return first
+}
+
 // writeTarget writes an index file at its consistent (hash-prefixed) name
 // under dir/targets and returns it as a TUF target.
 func writeTarget(dir, tp string, data []byte) (tufrepo.Target, error) {
 	sum := sha256.Sum256(data)
 	t := tufrepo.Target{Path: tp, Length: int64(len(data)), SHA256: hex.EncodeToString(sum[:])}
 	p := filepath.Join(dir, "targets", filepath.FromSlash(tufrepo.ConsistentTargetName(tp, t.SHA256)))
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return t, err
+	err := os.WriteFile(p, data, 0o644)
+	if errors.Is(err, fs.ErrNotExist) {
+		if err = os.MkdirAll(filepath.Dir(p), 0o755); err == nil {
+			err = os.WriteFile(p, data, 0o644)
+		}
 	}
-	return t, os.WriteFile(p, data, 0o644)
+	return t, err
 }
 
 // writeMetadata writes the TUF metadata into dir/metadata: every file

@@ -551,3 +551,44 @@ func TestVerifySettingAndProgress(t *testing.T) {
 	}
 	t.Logf("verifier on %s %s: %s", vr.Kernel, vr.Arch, vr.Programs[0].Status)
 }
+
+func TestCancelAndEmpty(t *testing.T) {
+	r := newRepo(t)
+	// An empty repository builds: an empty summary, valid metadata.
+	res := build(t, r, BuildOptions{})
+	if res.Packages != 0 || res.Targets != 1 {
+		t.Errorf("empty build: %+v", res)
+	}
+	out := filepath.Join(r.Dir, PublicDir)
+	before := tree(t, out)
+	addGood(t, r, "tc-stats", "xdp-root")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	_, err := r.Build(ctx, BuildOptions{Now: t0, Progress: func(done, total int) { cancel() }})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled build: %v", err)
+	}
+	if diff := cmp.Diff(before, tree(t, out)); diff != "" {
+		t.Errorf("cancelled build changed the output:\n%s", diff)
+	}
+}
+
+func TestSymlinkedArtifactRefused(t *testing.T) {
+	r := newRepo(t)
+	res := addGood(t, r, "tc-stats")
+	// Replace the artifact by a symlink to a copy elsewhere.
+	elsewhere := filepath.Join(t.TempDir(), filepath.Base(res[0].Path))
+	data, _ := os.ReadFile(res[0].Path)
+	os.WriteFile(elsewhere, data, 0o644)
+	os.Remove(res[0].Path)
+	if err := os.Symlink(elsewhere, res[0].Path); err != nil {
+		t.Skip(err)
+	}
+	_, err := r.Build(context.Background(), BuildOptions{Now: t0})
+	if err == nil || !strings.Contains(err.Error(), "repo.not-regular") {
+		t.Errorf("build with a symlinked artifact: %v", err)
+	}
+	if err := r.Yank(context.Background(), "../x", "1.0.0", "r", false); err == nil {
+		t.Error("yank accepted a path as a name")
+	}
+}

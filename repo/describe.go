@@ -120,6 +120,7 @@ type descCache struct {
 	mu      sync.Mutex
 	shards  map[string]*descShard
 	pending map[string]*bytes.Buffer // shard → lines to append on flush
+	size    int                      // bytes pending
 }
 
 type descShard struct {
@@ -213,13 +214,24 @@ func (c *descCache) put(sha string, verify bool, d *pkgfmt.Description) error {
 	b.WriteByte(' ')
 	b.Write(data)
 	b.WriteByte('\n')
+	c.size += len(data)
+	if c.size > maxPendingCache {
+		return c.flushLocked() // bound the memory a cold build holds
+	}
 	return nil
 }
+
+// maxPendingCache bounds the description bytes held before a flush.
+const maxPendingCache = 4 << 20
 
 // flush appends the pending entries to their shard files.
 func (c *descCache) flush() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	return c.flushLocked()
+}
+
+func (c *descCache) flushLocked() error {
 	if len(c.pending) == 0 {
 		return nil
 	}
@@ -240,6 +252,7 @@ func (c *descCache) flush() error {
 		}
 	}
 	c.pending = map[string]*bytes.Buffer{}
+	c.size = 0
 	return first
 }
 

@@ -104,6 +104,10 @@ func swapDir(tmp, out string) error {
 	return nil
 }
 
+// ioWorkers is the number of goroutines for file-system metadata work
+// (mkdir, link, unlink), which waits on the disk more than on the CPU.
+func ioWorkers() int { return 4 * runtime.NumCPU() }
+
 // removeAllParallel removes a tree, its subtrees two levels down one per
 // CPU at a time: removing a large output is bound by unlink calls.
 func removeAllParallel(dir string) error {
@@ -122,7 +126,7 @@ func removeAllParallel(dir string) error {
 	}
 	work := make(chan string)
 	var wg sync.WaitGroup
-	for range runtime.NumCPU() {
+	for range ioWorkers() {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -147,7 +151,14 @@ func (m *dirMaker) mkdirAll(dir string) error {
 	if _, ok := m.made.Load(dir); ok {
 		return nil
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	// The parent is usually known to exist: one mkdir call, no stat.
+	parent := filepath.Dir(dir)
+	if _, ok := m.made.Load(parent); !ok && parent != dir {
+		if err := m.mkdirAll(parent); err != nil {
+			return err
+		}
+	}
+	if err := os.Mkdir(dir, 0o755); err != nil && !os.IsExist(err) {
 		return err
 	}
 	m.made.Store(dir, true)
@@ -235,10 +246,11 @@ func (r *Repo) writeArtifacts(ctx context.Context, dir string, pkgs []*index.Pac
 		}
 	}
 	dirs := &dirMaker{}
+	dirs.made.Store(dir, true)
 	jobs := make(chan placement)
-	errc := make(chan error, runtime.NumCPU())
+	errc := make(chan error, ioWorkers())
 	var wg sync.WaitGroup
-	for range runtime.NumCPU() {
+	for range ioWorkers() {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -61,6 +61,7 @@ func (r *Repo) scan() ([]*item, error) {
 				return nil, err
 			}
 			var arts []string
+			regular := map[string]bool{}
 			for _, f := range files {
 				switch {
 				case strings.HasPrefix(f.Name(), "."):
@@ -70,13 +71,17 @@ func (r *Repo) scan() ([]*item, error) {
 					}
 				default:
 					arts = append(arts, f.Name())
+					regular[f.Name()] = f.Type().IsRegular()
 				}
 			}
-			switch len(arts) {
-			case 1:
+			switch {
+			case len(arts) == 1 && !regular[arts[0]]:
+				it.problem = &pkgfmt.Problem{Severity: pkgfmt.SeverityError, File: filepath.Join(PackagesDir, n.Name(), v.Name(), arts[0]),
+					Code: "repo.not-regular", Message: "the artifact is not a regular file (a link or special file): replace it with the file itself (ebpfrepo add)"}
+			case len(arts) == 1:
 				it.rel = n.Name() + "/" + v.Name() + "/" + arts[0]
 				it.path = filepath.Join(dir, arts[0])
-			case 0:
+			case len(arts) == 0:
 				it.problem = &pkgfmt.Problem{Severity: pkgfmt.SeverityError, File: filepath.Join(PackagesDir, n.Name(), v.Name()),
 					Code: "repo.no-artifact", Message: "the version directory holds no artifact: add the package with ebpfrepo add or remove the directory"}
 			default:

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/BurntSushi/toml"
@@ -18,6 +19,11 @@ import (
 func (r *Repo) Yank(ctx context.Context, name, version, reason string, undo bool) error {
 	if !undo && reason == "" {
 		return fmt.Errorf("yank %s@%s: give a reason (it is shown to everyone who resolves the version)", name, version)
+	}
+	for _, s := range []string{name, version} {
+		if s == "" || s == "." || s == ".." || strings.ContainsAny(s, `/\`) {
+			return fmt.Errorf("yank %s@%s: not a package name and version", name, version)
+		}
 	}
 	unlock, err := r.lock()
 	if err != nil {

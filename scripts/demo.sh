@@ -4,15 +4,17 @@
 # catalogue into demo/repo/public, and print where to look.
 #
 # SOURCE_DATE_EPOCH fixes the build time (default: the start of the
-# current UTC day, so running it twice on one day gives the same bytes
-# and the metadata is valid for a day; timestamp.json expires first).
+# current UTC hour, so dates and expiry are the same within the hour and the
+# metadata stays valid for at least 23 hours: timestamp.json expires first).
+# Keys are fresh on every run, so signatures differ between runs; rebuild
+# demo/repo without re-running init to see a byte-identical output.
 set -eu
 cd "$(dirname "$0")/.."
 EBPFREPO=${EBPFREPO:-bin/ebpfrepo}
 [ -x "$EBPFREPO" ] || { echo "demo: $EBPFREPO missing: run make build first" >&2; exit 1; }
 if [ -z "${SOURCE_DATE_EPOCH:-}" ]; then
 	now=$(date -u +%s)
-	SOURCE_DATE_EPOCH=$((now - now % 86400))
+	SOURCE_DATE_EPOCH=$((now - now % 3600))
 fi
 export SOURCE_DATE_EPOCH
 

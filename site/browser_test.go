@@ -245,7 +245,14 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("home lists %q", all)
 	}
 	ev.check(t, "home")
+	checkA11y(t, ctx, "home")
 	screenshot(t, ctx, "home.png")
+
+	// Keyboard: "/" focuses the search box from anywhere on the page.
+	step(t, ctx, "slash", chromedp.Evaluate[chromedp.Void](`document.activeElement.blur()`), chromedp.KeyEvent("/"))
+	if id := eval[string](t, ctx, `document.activeElement.id`); id != "q" {
+		t.Errorf("after '/', focus is on %q, want the search box", id)
+	}
 
 	w, err := newWriter("", data)
 	if err != nil {
@@ -320,13 +327,16 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("install snippet %q does not name %s", got, base)
 	}
 	ev.check(t, "package page")
+	checkA11y(t, ctx, "package page")
 	screenshot(t, ctx, "package.png")
 
-	// The version selector moves to another version's page.
-	step(t, ctx, "select version", setSelect("version-select", "1.0.0.html"),
+	// The version menu moves to another version's page.
+	step(t, ctx, "select version", chromedp.Click(chromedp.CSS(`#version-menu summary`)),
+		chromedp.WaitVisible(chromedp.CSS(`#version-menu a[href="1.0.0.html"]`)),
+		chromedp.Click(chromedp.CSS(`#version-menu a[href="1.0.0.html"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`.notice`)))
 	if loc := eval[string](t, ctx, `location.pathname`); loc != "/some/sub/packages/ratelimiting/1.0.0.html" {
-		t.Errorf("version selector went to %s", loc)
+		t.Errorf("version menu went to %s", loc)
 	}
 	if h1 := eval[string](t, ctx, `document.querySelector('.pkg-header h1').textContent`); !strings.Contains(h1, "1.0.0") {
 		t.Errorf("version page heading %q", h1)
@@ -348,6 +358,7 @@ func TestBrowser(t *testing.T) {
 	// The trust page, through the navigation.
 	step(t, ctx, "trust", chromedp.Click(chromedp.CSS(`nav a[href$="trust.html"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#pin-h`)))
+	checkA11y(t, ctx, "trust page")
 	ev.check(t, "hostile and trust pages")
 	if miss := notFound(); len(miss) > 0 {
 		t.Errorf("the pages requested missing files: %q", miss)
@@ -385,13 +396,7 @@ func TestBrowserDark(t *testing.T) {
 		t.Fatal(err)
 	}
 	base, _ := serveSubPath(t, dir)
-	dark := chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
-			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}},
-		})
-		return err
-	})
-	step(t, ctx, "dark", dark,
+	step(t, ctx, "dark", darkMode(),
 		chromedp.Navigate(base+"packages/ratelimiting/index.html"),
 		chromedp.WaitReady(chromedp.CSS(`html[data-js="ready"]`)))
 	screenshot(t, ctx, "package-dark.png")
@@ -411,4 +416,79 @@ func browserData(t *testing.T) *Data {
 // input event.
 func clearSearch() chromedp.Action[chromedp.Void] {
 	return chromedp.Evaluate[chromedp.Void](`(() => { const q = document.getElementById('q'); q.value = ''; q.dispatchEvent(new Event('input', {bubbles: true})); })()`)
+}
+
+// TestBrowserScreenshotsOfBuild screenshots a catalogue that
+// `ebpfrepo build` wrote, e.g. the demo repository:
+//
+//	EBPFREPO_SITE_DIR=demo/repo/public EBPFREPO_SCREENSHOTS=docs/screenshots go test ./site -run ScreenshotsOfBuild
+//
+// It saves home.png and package.png (the package named by
+// EBPFREPO_SCREENSHOT_PACKAGE, default ratelimiting), and fails on any
+// console error or failed request on the way.
+func TestBrowserScreenshotsOfBuild(t *testing.T) {
+	dir := os.Getenv("EBPFREPO_SITE_DIR")
+	if dir == "" || os.Getenv("EBPFREPO_SCREENSHOTS") == "" {
+		t.Skip("set EBPFREPO_SITE_DIR (a built catalogue) and EBPFREPO_SCREENSHOTS (where to save) to take screenshots of a build")
+	}
+	pkg := os.Getenv("EBPFREPO_SCREENSHOT_PACKAGE")
+	if pkg == "" {
+		pkg = "ratelimiting"
+	}
+	ctx, ev := newBrowser(t)
+	base, notFound := serveSubPath(t, dir)
+	step(t, ctx, "home", chromedp.Navigate(base), chromedp.WaitReady(chromedp.CSS(`html[data-search="ready"]`)))
+	screenshot(t, ctx, "home.png")
+	step(t, ctx, "package", chromedp.Click(chromedp.CSS(`#packages li[data-name="`+pkg+`"] h3 a`)),
+		chromedp.WaitReady(chromedp.CSS(`html[data-js="ready"] .pkg-header`)))
+	screenshot(t, ctx, "package.png")
+	step(t, ctx, "dark", darkMode())
+	screenshot(t, ctx, "package-dark.png")
+	ev.check(t, "build")
+	if miss := notFound(); len(miss) > 0 {
+		t.Errorf("the pages requested missing files: %q", miss)
+	}
+}
+
+// darkMode makes the page report prefers-color-scheme: dark.
+func darkMode() chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}},
+		})
+		return err
+	})
+}
+
+// a11yJS lists accessibility faults of the page: images without alt text,
+// form controls without a label, not exactly one h1, heading levels that
+// skip (outside the README, which the author controls), and links
+// without text.
+const a11yJS = `(() => {
+  const f = [];
+  document.querySelectorAll('img:not([alt])').forEach(e => f.push('img without alt: ' + e.src));
+  document.querySelectorAll('input, select, textarea').forEach(e => {
+    if (!(e.labels && e.labels.length) && !e.getAttribute('aria-label')) f.push('unlabelled control #' + e.id);
+  });
+  const h1 = document.querySelectorAll('h1').length;
+  if (h1 !== 1) f.push(h1 + ' h1 elements');
+  let last = 0;
+  document.querySelectorAll('h1, h2, h3, h4, h5, h6').forEach(h => {
+    if (h.closest('.markdown')) return;
+    const l = +h.tagName[1];
+    if (last && l > last + 1) f.push('heading skips from h' + last + ' to h' + l + ': ' + h.textContent);
+    last = l;
+  });
+  document.querySelectorAll('a').forEach(a => {
+    if (!a.textContent.trim() && !a.getAttribute('aria-label') && !a.querySelector('img[alt]:not([alt=""])')) f.push('link without text: ' + a.href);
+  });
+  if (!document.documentElement.lang) f.push('no lang on html');
+  return f;
+})()`
+
+func checkA11y(t *testing.T, ctx context.Context, page string) {
+	t.Helper()
+	for _, f := range eval[[]string](t, ctx, a11yJS) {
+		t.Errorf("%s: accessibility: %s", page, f)
+	}
 }

@@ -48,7 +48,7 @@ func ExampleWrite() {
 func ExampleRenderReadme() {
 	fmt.Println(site.RenderReadme("# Hi\n\n<script>alert(1)</script>\n\n[x](javascript:alert(1)) **ok**"))
 	// Output:
-	// <h1>Hi</h1>
+	// <h3>Hi</h3>
 	//
 	// <p>x <strong>ok</strong></p>
 }

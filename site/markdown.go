@@ -38,7 +38,7 @@ func markdownInit() {
 			// Images become links: the catalogue loads nothing a README
 			// names (no tracking pixels, no third-party requests, and the
 			// CSP would block them anyway).
-			util.Prioritized(imagesToLinks{}, 100),
+			util.Prioritized(readmeTransform{}, 100),
 		)),
 		// Raw HTML is passed through to the sanitiser, which keeps only
 		// the allow-list below: READMEs commonly use <details>, <br>, <kbd>.
@@ -47,7 +47,8 @@ func markdownInit() {
 	sanitize = readmePolicy()
 }
 
-// readmePolicy is the allow-list applied to rendered READMEs: structural
+// readmePolicy is the allow-list applied to rendered READMEs (headings
+// from h3 down, as RenderReadme shifts them): structural
 // and text-level elements only; links with http, https or mailto (or
 // relative) URLs, rel="nofollow noreferrer"; no images, media, frames,
 // forms, scripts, styles, ids, classes (except code language-*), or event
@@ -55,7 +56,7 @@ func markdownInit() {
 func readmePolicy() *bluemonday.Policy {
 	p := bluemonday.NewPolicy()
 	p.AllowElements(
-		"h1", "h2", "h3", "h4", "h5", "h6", "p", "br", "hr", "blockquote",
+		"h3", "h4", "h5", "h6", "p", "br", "hr", "blockquote",
 		"pre", "code", "em", "strong", "b", "i", "s", "del", "ins", "sub", "sup",
 		"kbd", "samp", "var", "mark", "small", "abbr", "cite", "q",
 		"ul", "ol", "li", "dl", "dt", "dd",
@@ -65,7 +66,7 @@ func readmePolicy() *bluemonday.Policy {
 	p.AllowAttrs("href").OnElements("a")
 	p.AllowAttrs("title").OnElements("a", "abbr")
 	p.AllowAttrs("class").Matching(regexp.MustCompile(`^language-[A-Za-z0-9_+-]{1,32}$`)).OnElements("code")
-	p.AllowAttrs("align").Matching(regexp.MustCompile(`^(left|right|center)$`)).OnElements("th", "td", "p", "div", "h1", "h2", "h3")
+	p.AllowAttrs("align").Matching(regexp.MustCompile(`^(left|right|center)$`)).OnElements("th", "td", "p", "div", "h3", "h4")
 	p.AllowAttrs("start").Matching(bluemonday.Integer).OnElements("ol")
 	p.AllowAttrs("open").Matching(regexp.MustCompile(`^(|open)$`)).OnElements("details")
 	p.AllowAttrs("type").Matching(regexp.MustCompile(`^checkbox$`)).OnElements("input")
@@ -97,13 +98,25 @@ func RenderReadme(src string) template.HTML {
 	return template.HTML(sanitize.SanitizeBytes(buf.Bytes())) //nolint:gosec // sanitised above
 }
 
-type imagesToLinks struct{}
+// readmeTransform turns images into links and shifts headings (see
+// headingShift).
+type readmeTransform struct{}
 
-func (imagesToLinks) Transform(doc *ast.Document, _ text.Reader, _ parser.Context) {
+// headingShift moves README headings below the page's own: the package
+// name is the page's h1 and "README" its h2, so a README's # becomes h3.
+const headingShift = 2
+
+func (readmeTransform) Transform(doc *ast.Document, _ text.Reader, _ parser.Context) {
 	var imgs []*ast.Image
 	_ = ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
-		if img, ok := n.(*ast.Image); ok && entering {
-			imgs = append(imgs, img)
+		if !entering {
+			return ast.WalkContinue, nil
+		}
+		switch n := n.(type) {
+		case *ast.Image:
+			imgs = append(imgs, n)
+		case *ast.Heading:
+			n.Level = min(n.Level+headingShift, 6)
 		}
 		return ast.WalkContinue, nil
 	})
@@ -112,6 +125,9 @@ func (imagesToLinks) Transform(doc *ast.Document, _ text.Reader, _ parser.Contex
 		if _, inLink := parent.(*ast.Link); inLink {
 			// A badge: [![alt](img)](url) keeps the outer link, with the
 			// alt text as its label.
+			if img.ChildCount() == 0 {
+				img.AppendChild(img, ast.NewString([]byte("image")))
+			}
 			for c := img.FirstChild(); c != nil; {
 				next := c.NextSibling()
 				parent.InsertBefore(parent, img, c)

@@ -44,6 +44,7 @@ type packageView struct {
 	Compat   []pkgfmt.BTFCompat
 
 	MinKernel       string
+	MinKernelBy     string // every feature that sets it
 	DeclaredKernel  string
 	KernelFeatures  []pkgfmt.KernelFeature
 	KernelUnknown   []string
@@ -160,7 +161,7 @@ func (w *writer) packageView(p *index.Package, vi int, canonical bool) *packageV
 		title = p.Name
 	}
 	pv := &packageView{
-		pageBase:    w.base("../../", "packages", title+" · "+w.d.Repository),
+		pageBase:    w.base("../../", "", title+" · "+w.d.Repository),
 		Name:        p.Name,
 		Version:     v.Version,
 		IsLatest:    vi == li,
@@ -265,6 +266,7 @@ func (w *writer) packageView(p *index.Package, vi int, canonical bool) *packageV
 	pv.Helpers, pv.Kfuncs = helpersAndKfuncs(d)
 	if d.Kernel != nil {
 		pv.MinKernel = minKernelText(d.Kernel)
+		pv.MinKernelBy = minKernelAll(d.Kernel)
 		pv.KernelFeatures = d.Kernel.Features
 		pv.KernelUnknown = d.Kernel.Unknown
 		pv.Compat = slices.Clone(d.Kernel.Compatible)

@@ -91,7 +91,7 @@ func Write(ctx context.Context, dir string, d *Data) error {
 	if err := w.render("index.html", tmplHome, hv); err != nil {
 		return err
 	}
-	sj, err := json.MarshalIndent(si, "", " ")
+	sj, err := json.Marshal(si)
 	if err != nil {
 		return fmt.Errorf("site: search.json: %w", err)
 	}
@@ -123,6 +123,14 @@ func Write(ctx context.Context, dir string, d *Data) error {
 }
 
 func newWriter(dir string, d *Data) (*writer, error) {
+	if d.Repository == "" {
+		c := *d
+		c.Repository = "eBPF packages"
+		if d.Summary != nil && d.Summary.Repository != "" {
+			c.Repository = d.Summary.Repository
+		}
+		d = &c
+	}
 	w := &writer{d: d, dir: dir, slugs: make(map[string][]string)}
 	return w, w.prepare()
 }

@@ -3,19 +3,30 @@ package site
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/ebpfrepo/ebpfrepo/index"
+	"github.com/ebpfrepo/ebpfrepo/internal/testpkgs"
+	"github.com/ebpfrepo/ebpfrepo/pkgfmt"
 )
+
+// activeContentRE matches anything in HTML that could run script, load
+// a resource or restyle the page.
+var activeContentRE = regexp.MustCompile(`(?i)<(script|style|iframe|object|embed|img|svg|math|form|input[^>]*submit|base|meta|link)\b|<[^>]*\s(on[a-z]+|style|srcdoc)\s*=|(href|src|action)\s*=\s*"\s*(javascript|data|vbscript):`)
+
+var assetHashRE = regexp.MustCompile(`(assets/(?:app|icon))\.[0-9a-f]{12}\.`)
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
 
@@ -46,7 +57,9 @@ func TestGolden(t *testing.T) {
 		{"index.html", "home.html"},
 	} {
 		t.Run(tt.golden, func(t *testing.T) {
-			got := readFile(t, dir, tt.page)
+			// Asset hashes change with every style tweak; the pages'
+			// structure is what the golden files pin.
+			got := assetHashRE.ReplaceAllString(readFile(t, dir, tt.page), "$1.HASH.")
 			path := filepath.Join("testdata", "golden", tt.golden)
 			if *update {
 				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
@@ -161,13 +174,16 @@ func TestHostile(t *testing.T) {
 
 func TestRenderReadme(t *testing.T) {
 	for _, tt := range []struct{ name, in, want string }{
-		{"heading", "# Title", "<h1>Title</h1>\n"},
+		{"heading", "# Title", "<h3>Title</h3>\n"},
+		{"deep heading", "##### Deep", "<h6>Deep</h6>\n"},
+		{"raw h1", "<h1>Big</h1>", "Big"},
 		{"table", "| a | b |\n|:-|-:|\n| 1 | 2 |", `<th align="left">a</th>`},
 		{"code", "```c\nint x;\n```", `<pre><code class="language-c">int x;`},
 		{"link", "[x](https://example.org)", `<a href="https://example.org" rel="nofollow noreferrer">x</a>`},
 		{"script", "<script>alert(1)</script>ok", "ok"},
 		{"js link", "[x](javascript:alert(1))", "<p>x</p>"},
 		{"badge", "[![ci](https://ci/badge.svg)](https://ci/)", `<a href="https://ci/" rel="nofollow noreferrer">ci</a>`},
+		{"bare badge", "[![](https://ci/b.svg)](https://ci/)", `<a href="https://ci/" rel="nofollow noreferrer">image</a>`},
 		{"bad class", `<code class="x onload">y</code>`, "<code>y</code>"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -262,11 +278,139 @@ func FuzzRenderReadme(f *testing.F) {
 	f.Add("# t\n\n| a |\n|---|\n| <b onmouseover=x>b</b> |\n")
 	f.Add("[a](javascript:x) <a href=\"jav&#x09;ascript:x\">b</a> ![i](x)")
 	f.Add("<details ontoggle=x open><summary>s</summary></details><svg><script>x</script></svg>")
-	active := regexp.MustCompile(`(?i)<(script|style|iframe|object|embed|img|svg|math|form|base|meta|link)\b|<[^>]*\son[a-z]+\s*=|(href|src)\s*=\s*"\s*(javascript|data|vbscript):`)
 	f.Fuzz(func(t *testing.T, src string) {
 		out := string(RenderReadme(src))
-		if m := active.FindString(out); m != "" {
+		if m := activeContentRE.FindString(out); m != "" {
 			t.Fatalf("RenderReadme(%q) let %q through:\n%s", src, m, out)
 		}
 	})
+}
+
+// BenchmarkWrite renders a repository of 1000 packages with 5 versions
+// each.
+func BenchmarkWrite(b *testing.B) {
+	d := fixtureData()
+	base := d.Packages[0]
+	d.Packages = nil
+	for i := range 1000 {
+		p := *base
+		p.Name = fmt.Sprintf("pkg-%04d", i)
+		p.Versions = append(slices.Clone(base.Versions), base.Versions[:2]...)
+		for j := range p.Versions {
+			p.Versions[j].Version = fmt.Sprintf("1.%d.0", 5-j)
+			p.Versions[j].Prerelease = false
+		}
+		d.Packages = append(d.Packages, &p)
+	}
+	dir := b.TempDir()
+	b.ResetTimer()
+	for b.Loop() {
+		if err := Write(context.Background(), dir, d); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func TestSnippets(t *testing.T) {
+	d := fixtureData()
+	d.BaseURL = "https://ebpf.example.org/repo/"
+	dir := writeFixture(t, d)
+	page := readFile(t, dir, "packages/ratelimiting/index.html")
+	trust := readFile(t, dir, "trust.html")
+	for _, want := range []string{
+		"ebpfrepo get \\\n  --repo https://ebpf.example.org/repo \\\n  --root root.json \\\n  ratelimiting@1.2.0",
+		"ebpfrepo mirror \\\n  --repo https://ebpf.example.org/repo \\\n  --root root.json \\\n  --to /var/lib/l3afd/repo \\\n  ratelimiting@1.2.0",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("package page lacks %q", want)
+		}
+	}
+	if !strings.Contains(trust, "curl -fsSLo root.json https://ebpf.example.org/repo/metadata/1.root.json") {
+		t.Error("trust page does not name the base URL")
+	}
+	for name, body := range map[string]string{"package": page, "trust": trust} {
+		if strings.Contains(body, repoURLPlaceholder) {
+			t.Errorf("%s page has the placeholder although BaseURL is set", name)
+		}
+	}
+}
+
+func TestL3afdEntry(t *testing.T) {
+	m := fixtureData().Packages[0].Versions[1].Description.Manifest
+	got, skipped := l3afdSnippet("ratelimiting", "1.2.0", &m)
+	var entry map[string]any
+	if err := json.Unmarshal([]byte(got), &entry); err != nil {
+		t.Fatalf("l3afd entry is not JSON: %v\n%s", err, got)
+	}
+	want := map[string]any{
+		"name": "ratelimiting", "version": "1.2.0", "artifact": "l3af_ratelimiting.tar.gz",
+		"object_file": "ratelimiting.bpf.o", "entry_function_name": "xdp_ratelimiting", "prog_type": "xdp",
+		"map_name": "xdp_rl_ingress_next_prog", "cmd_start": "ratelimiting",
+		"ebpf_package_repo_url": "file:///var/lib/l3afd/repo",
+	}
+	if diff := cmp.Diff(want, entry); diff != "" || len(skipped) != 0 {
+		t.Errorf("l3afd entry (-want +got):\n%s\nskipped %q", diff, skipped)
+	}
+
+	// Several programs give an array; a type l3afd does not load is named.
+	m.Programs = append(m.Programs, m.Programs[0], m.Programs[0])
+	m.Programs[1].Name, m.Programs[1].Type = "egress", "tc"
+	m.Programs[2].Name, m.Programs[2].Type = "lookup", "sk_lookup"
+	got, skipped = l3afdSnippet("ratelimiting", "1.2.0", &m)
+	var entries []map[string]any
+	if err := json.Unmarshal([]byte(got), &entries); err != nil || len(entries) != 2 || entries[1]["prog_type"] != "tc" {
+		t.Errorf("two loadable programs: %v\n%s", err, got)
+	}
+	if diff := cmp.Diff([]string{"lookup (sk_lookup)"}, skipped); diff != "" {
+		t.Errorf("skipped (-want +got):\n%s", diff)
+	}
+}
+
+// TestHostileExample renders the corpus's hostile README
+// (testdata/hostile/readme-xss) and checks that nothing active survives
+// while its text does.
+func TestHostileExample(t *testing.T) {
+	src, err := os.ReadFile(filepath.Join(testpkgs.Hostile(), "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := string(RenderReadme(string(src)))
+	if m := activeContentRE.FindString(out); m != "" {
+		t.Errorf("active content %q survived:\n%s", m, out)
+	}
+	for _, want := range []string{
+		"This package is <strong>valid</strong>",
+		"&lt;script&gt;window.__xss=25&lt;/script&gt;", // the code block, as text
+		"The end: this sentence must still be shown.",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("rendered README lacks %q", want)
+		}
+	}
+}
+
+func TestVerifierShown(t *testing.T) {
+	d := fixtureData()
+	v := &d.Packages[1].Versions[0].Description // execsnoop
+	v.Verifier.Programs = append(v.Verifier.Programs, pkgfmt.VerifierResult{
+		Object: "execsnoop.bpf.o", Program: "second", Status: "rejected",
+		Reason: "permission denied", LogTail: "R1 invalid mem access 'scalar'\nprocessed 12 insns",
+	})
+	dir := writeFixture(t, d)
+	page := readFile(t, dir, "packages/execsnoop/index.html")
+	for _, want := range []string{
+		`<span class="status status-rejected">rejected</span>`,
+		"<pre>R1 invalid mem access &#39;scalar&#39;\nprocessed 12 insns</pre>",
+		"min kernel 5.8 (RingBuf map)",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("execsnoop page lacks %q", want)
+		}
+	}
+	if strings.Contains(page, "verified on") {
+		t.Error("a package with a rejected program is shown as verified")
+	}
+	if home := readFile(t, dir, "index.html"); strings.Count(home, "verified on") != len(d.Packages)-1 {
+		t.Errorf("home shows %d verified packages, want %d", strings.Count(home, "verified on"), len(d.Packages)-1)
+	}
 }

@@ -166,23 +166,52 @@ func featureLabel(f pkgfmt.KernelFeature) string {
 	return f.Name
 }
 
-// minKernelText is "5.8 (RingBuf map, bpf_ringbuf_output)", or "".
+// featureRank orders the features that set the minimum kernel by how
+// well they explain it to a reader: a map or program type first, a
+// helper or kfunc next, object-level capabilities last.
+var featureRank = map[string]int{
+	pkgfmt.FeatureMapType: 0, pkgfmt.FeatureProgramType: 1, pkgfmt.FeatureAttachType: 2,
+	pkgfmt.FeatureHelper: 3, pkgfmt.FeatureKfunc: 4, pkgfmt.FeatureCapability: 5,
+}
+
+// minKernelText is "5.8 (RingBuf map)" or "5.8 (RingBuf map and 2 more)",
+// or "" when nothing was inferred.
 func minKernelText(k *pkgfmt.KernelReport) string {
 	if k == nil || k.MinVersion == "" {
 		return ""
 	}
-	var by []string
-	for i, f := range k.SetBy {
-		if i == 2 {
-			by = append(by, fmt.Sprintf("+%d more", len(k.SetBy)-2))
-			break
-		}
-		by = append(by, featureLabel(f))
-	}
-	if len(by) == 0 {
+	if len(k.SetBy) == 0 {
 		return k.MinVersion
 	}
-	return k.MinVersion + " (" + strings.Join(by, ", ") + ")"
+	by := slices.Clone(k.SetBy)
+	slices.SortStableFunc(by, func(a, b pkgfmt.KernelFeature) int {
+		ra, oka := featureRank[a.Kind]
+		rb, okb := featureRank[b.Kind]
+		if !oka {
+			ra = 9
+		}
+		if !okb {
+			rb = 9
+		}
+		return ra - rb
+	})
+	text := k.MinVersion + " (" + featureLabel(by[0])
+	if len(by) > 1 {
+		text += fmt.Sprintf(" and %d more", len(by)-1)
+	}
+	return text + ")"
+}
+
+// minKernelAll names every feature that sets the minimum kernel.
+func minKernelAll(k *pkgfmt.KernelReport) string {
+	if k == nil {
+		return ""
+	}
+	var names []string
+	for _, f := range k.SetBy {
+		names = append(names, featureLabel(f))
+	}
+	return strings.Join(names, ", ")
 }
 
 // shortKernel turns a uname release into MAJOR.MINOR: "6.18.0-1-amd64" → "6.18".
@@ -271,6 +300,9 @@ func facets(items []homeItem, get func(*homeItem) []string) []facet {
 
 func (w *writer) home() (*homeView, *searchIndex) {
 	hv := &homeView{pageBase: w.base("", "packages", w.d.Repository), RepoDescription: w.d.Description}
+	if hv.RepoDescription == "" && w.d.Summary != nil {
+		hv.RepoDescription = w.d.Summary.Description
+	}
 	si := &searchIndex{Schema: 1, Repository: w.d.Repository, Packages: []searchDoc{}}
 	for _, p := range w.pkgs {
 		if len(p.Versions) == 0 {
@@ -373,13 +405,15 @@ func l3afdSnippet(name, version string, m *pkgfmt.Manifest) (snippet string, ski
 	return string(b), skipped
 }
 
-// repoURLParts splits a snippet around the repository URL placeholder so
-// the template can mark it for the page script.
+// snippet is a shell snippet split around the repository URL, so the
+// template can mark a placeholder URL for the page script to replace.
 type snippet struct {
 	Before, URL, After string
 	Placeholder        bool
 }
 
+// snippet formats a snippet; "{repo}" in the result stands for the
+// repository URL: Data.BaseURL, or the placeholder when it is unknown.
 func (w *writer) snippet(format string, args ...any) snippet {
 	text := fmt.Sprintf(format, args...)
 	before, after, ok := strings.Cut(text, "{repo}")

@@ -26,9 +26,12 @@ func newInspectCmd(g *globals) *cobra.Command {
 		Use:   "inspect OBJECT.o [--json]",
 		Short: "Show the programs, maps, helpers, BTF and license of one eBPF object",
 		Long: `Parse one eBPF ELF object (no kernel needed) and show its programs (section,
-type, attach type, instructions, helpers, kfuncs, calls, tail calls, maps),
+type, attach type, instructions, helpers, kfuncs, calls, tail calls, maps,
+instruction-set extensions),
 its maps, BTF and CO-RE relocations, license and the minimum kernel it
-needs. The object is named by its file name in the output.`,
+needs. The "isa" line of a program lists the instruction-set extensions it
+uses (jmp32, atomics, bounded_loops) with the kernel that first accepts
+each. The object is named by its file name in the output.`,
 		Args: argsBetween(1, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path := args[0]
@@ -102,14 +105,14 @@ func printInspect(w io.Writer, o inspectOutput) {
 	}
 	tw.Flush()
 	for _, p := range o.Programs {
-		if len(p.Helpers)+len(p.Kfuncs)+len(p.Calls)+len(p.Maps)+len(p.TailCalls) == 0 {
+		if len(p.Helpers)+len(p.Kfuncs)+len(p.Calls)+len(p.Maps)+len(p.TailCalls)+len(p.ISA) == 0 {
 			continue
 		}
 		fmt.Fprintf(w, "  %s:\n", p.Name)
 		for _, l := range []struct {
 			k string
 			v []string
-		}{{"helpers", p.Helpers}, {"kfuncs", p.Kfuncs}, {"calls", p.Calls}, {"maps", p.Maps}, {"tail calls", p.TailCalls}} {
+		}{{"helpers", p.Helpers}, {"kfuncs", p.Kfuncs}, {"calls", p.Calls}, {"maps", p.Maps}, {"tail calls", p.TailCalls}, {"isa", isaLabels(p.ISA)}} {
 			if len(l.v) > 0 {
 				fmt.Fprintf(w, "    %-11s %s\n", l.k+":", strings.Join(l.v, ", "))
 			}
@@ -125,6 +128,19 @@ func printInspect(w io.Writer, o inspectOutput) {
 		}
 		tw.Flush()
 	}
+}
+
+// isaLabels adds to each instruction-set feature the kernel that first
+// accepts it, from the minimum-kernel table: "jmp32 (5.1)".
+func isaLabels(isa []string) []string {
+	var out []string
+	for _, f := range isa {
+		if e, ok := pkgfmt.LookupKernelFeature(pkgfmt.FeatureCapability, f); ok {
+			f += " (" + e.Version.String() + ")"
+		}
+		out = append(out, f)
+	}
+	return out
 }
 
 func dash(s string) string {

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -304,4 +305,36 @@ func FuzzFakeNow(f *testing.F) {
 			now()
 		}
 	})
+}
+
+// TestProtocolUnusualTargetNames: TUF target paths are arbitrary strings;
+// each is stored as one file inside the artifact dir, never beside it.
+func TestProtocolUnusualTargetNames(t *testing.T) {
+	r, repo, _ := newRunner(t)
+	names := []string{"..", ".", "dir/with space.txt"}
+	for i, n := range names {
+		repo.Files[n] = []byte("content " + strconv.Itoa(i))
+	}
+	repo.Publish()
+	if code := r.init(repo.RootBytes()); code != 0 {
+		t.Fatalf("init: exit %d: %s", code, r.stderr)
+	}
+	want := map[string]string{}
+	for i, n := range names {
+		if code := r.download(n); code != 0 {
+			t.Fatalf("download %q: exit %d: %s", n, code, r.stderr)
+		}
+		want[map[string]string{"..": "%2E%2E", ".": "%2E", "dir/with space.txt": "dir%2Fwith%20space.txt"}[n]] = "content " + strconv.Itoa(i)
+	}
+	if diff := cmp.Diff(want, r.downloaded()); diff != "" {
+		t.Errorf("artifact dir (-want +got):\n%s", diff)
+	}
+	ents, _ := os.ReadDir(r.dir)
+	var top []string
+	for _, e := range ents {
+		top = append(top, e.Name())
+	}
+	if diff := cmp.Diff([]string{"initial_root.json", "metadata", "targets"}, top); diff != "" {
+		t.Errorf("files beside the artifact dir (-want +got):\n%s", diff)
+	}
 }

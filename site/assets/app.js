@@ -44,14 +44,19 @@
     });
   }
 
-  function versionSelect() {
-    var wrap = document.getElementById('version-select-wrap');
-    var sel = document.getElementById('version-select');
-    if (!wrap || !sel) return;
-    wrap.hidden = false;
-    sel.addEventListener('change', function () {
-      var href = sel.value;
-      if (/^[0-9A-Za-z._-]+\.html$/.test(href)) location.href = href;
+  // The version menu is a <details>: it works without script; this
+  // closes it on Escape or a click elsewhere.
+  function versionMenu() {
+    var menu = document.getElementById('version-menu');
+    if (!menu) return;
+    document.addEventListener('click', function (e) {
+      if (menu.open && !menu.contains(e.target)) menu.open = false;
+    });
+    menu.addEventListener('keydown', function (e) {
+      if (e.key === 'Escape' && menu.open) {
+        menu.open = false;
+        menu.querySelector('summary').focus();
+      }
     });
   }
 
@@ -194,7 +199,7 @@
 
   fillRepoURL();
   copyButtons();
-  versionSelect();
+  versionMenu();
   search();
   document.documentElement.setAttribute('data-js', 'ready');
 })();

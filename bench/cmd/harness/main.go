@@ -31,7 +31,8 @@ import (
 
 type config struct {
 	sizes    []int
-	runs     int
+	runs     int    // repetitions for the size being measured
+	runsList []int  // -runs: one count, or one per size
 	out      string // work directory (bench/out)
 	results  string // RESULTS.md to write
 	bin      string // directory of floor and helm
@@ -45,9 +46,9 @@ type config struct {
 
 func main() {
 	var cfg config
-	var sizes string
+	var sizes, runs string
 	flag.StringVar(&sizes, "sizes", "1000,10000", "comma-separated repository sizes (package versions)")
-	flag.IntVar(&cfg.runs, "runs", 3, "repetitions of every timed step (medians are reported)")
+	flag.StringVar(&runs, "runs", "3", "repetitions of every timed step (medians are reported); a comma-separated list gives one per size")
 	flag.StringVar(&cfg.out, "out", "bench/out", "work directory for generated repositories")
 	flag.StringVar(&cfg.results, "results", "bench/RESULTS.md", "Markdown report to write")
 	flag.StringVar(&cfg.bin, "bin", "bench/out/bin", "directory holding the floor and helm binaries")
@@ -66,8 +67,16 @@ func main() {
 		}
 		cfg.sizes = append(cfg.sizes, n)
 	}
-	if cfg.runs < 1 {
-		fmt.Fprintln(os.Stderr, "harness: -runs must be at least 1")
+	for _, s := range strings.Split(runs, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 {
+			fmt.Fprintf(os.Stderr, "harness: -runs %q: want positive integers\n", runs)
+			os.Exit(2)
+		}
+		cfg.runsList = append(cfg.runsList, n)
+	}
+	if len(cfg.runsList) != 1 && len(cfg.runsList) != len(cfg.sizes) {
+		fmt.Fprintf(os.Stderr, "harness: -runs %q: give one count, or one per size (%d)\n", runs, len(cfg.sizes))
 		os.Exit(2)
 	}
 	switch cfg.helm {
@@ -94,7 +103,6 @@ func isExec(p string) bool {
 // Report is everything one harness run measured (results.json).
 type Report struct {
 	Machine Machine `json:"machine"`
-	Runs    int     `json:"runs"`
 	// BaselineRSSMiB is the peak RSS measured for `true`: the measuring
 	// wrapper's own footprint, included in every RSS below.
 	BaselineRSSMiB float64       `json:"baseline_rss_mib"`
@@ -126,15 +134,17 @@ func run(ctx context.Context, cfg config) error {
 	for _, s := range skipped {
 		logf("example not used as a template: %s", s)
 	}
-	rep := &Report{Machine: machine(ctx, cfg), Runs: cfg.runs}
+	rep := &Report{Machine: machine(ctx, cfg)}
 	if res, err := (runner{cfg: cfg}).run(ctx, "true"); err == nil {
 		rep.BaselineRSSMiB = float64(res.MaxRSS) / (1 << 20)
 	} else {
 		return fmt.Errorf("the measuring wrapper does not work: %w", err)
 	}
-	for _, n := range cfg.sizes {
+	for i, n := range cfg.sizes {
 		opts := gen.Options{N: n, Seed: cfg.seed, Templates: templates}
-		sr := measureSize(ctx, cfg, opts)
+		c := cfg
+		c.runs = cfg.runsList[min(i, len(cfg.runsList)-1)]
+		sr := measureSize(ctx, c, opts)
 		rep.Sizes = append(rep.Sizes, sr)
 		if ctx.Err() != nil {
 			break

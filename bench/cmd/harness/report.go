@@ -72,10 +72,13 @@ func rows(rep *Report) [][]string {
 		}
 		out = append(out, row)
 	}
+	add("runs (times are medians)", func(s *SizeResult) string { return fmt.Sprint(s.Runs) })
 	add("packages × versions", func(s *SizeResult) string { return fmt.Sprintf("%s × %d", count(s.Names), gen.DefaultPerName) })
 	add("artifacts: compressed / unpacked", func(s *SizeResult) string { return mb(s.ArtifactBytes) + " / " + mb(s.Uncompressed) })
 	add("**cold full build** (peak RSS)", func(s *SizeResult) string { return secsRSS(s.ColdBuild) })
+	add("cold build CPU time (cores busy)", func(s *SizeResult) string { return cpu(s.ColdBuild) })
 	add("floor: sha256 + gunzip/untar, all cores", func(s *SizeResult) string { return secsRSS(s.Floor) })
+	add("floor CPU time (cores busy)", func(s *SizeResult) string { return cpu(s.Floor) })
 	add("**build / floor**", func(s *SizeResult) string { return ratioStr(s.ColdBuild, s.Floor) })
 	add("rebuild, nothing changed", func(s *SizeResult) string { return secsRSS(s.NoopBuild) })
 	add("`ebpfrepo add` one package", func(s *SizeResult) string { return secs(s.Add) })
@@ -232,7 +235,11 @@ func renderMarkdown(rep *Report, _ string) string {
 	if m.Commit != "" {
 		fmt.Fprintf(&b, "; ebpfrepo %s", m.Commit)
 	}
-	fmt.Fprintf(&b, "\n- Every time is the **median of %d runs** (wall clock of the subprocess); peak RSS is the subprocess's maximum resident set size (median), measured through bench/cmd/measure, whose own footprint (%.1f MiB, measured on `true`) is included.\n", rep.Runs, rep.BaselineRSSMiB)
+	var runs []string
+	for _, s := range rep.Sizes {
+		runs = append(runs, fmt.Sprintf("%d at %s versions", s.Runs, count(s.N)))
+	}
+	fmt.Fprintf(&b, "\n- Every time is the **median of the runs** (%s; one run is no median, just a run), wall clock of the subprocess; peak RSS is the subprocess's maximum resident set size (median), measured through bench/cmd/measure, whose own footprint (%.1f MiB, measured on `true`) is included.\n", strings.Join(runs, ", "), rep.BaselineRSSMiB)
 	b.WriteString("- Artifacts are read from the page cache (the generator has just written them); caches are not dropped.\n\n")
 	b.WriteString("## Results\n\n")
 	b.WriteString(renderMarkdownTable(rows(rep)))
@@ -275,4 +282,13 @@ func renderMarkdown(rep *Report, _ string) string {
 		}
 	}
 	return b.String()
+}
+
+// cpu is the CPU time of a step and how many cores it kept busy on
+// average.
+func cpu(s measure.Summary) string {
+	if s.Runs == 0 || s.Seconds == 0 {
+		return na
+	}
+	return fmt.Sprintf("%.2f s (%.1f)", s.CPU, s.CPU/s.Seconds)
 }

@@ -24,6 +24,7 @@ import (
 // with zero runs were not measured (see Errors).
 type SizeResult struct {
 	N             int     `json:"versions"`
+	Runs          int     `json:"runs"`
 	Names         int     `json:"packages"`
 	ArtifactBytes int64   `json:"artifact_bytes"`
 	Uncompressed  int64   `json:"uncompressed_bytes"`
@@ -87,7 +88,7 @@ type stamp struct {
 }
 
 // genFormat changes whenever the generator's output changes.
-const genFormat = 2
+const genFormat = 3
 
 func stampOf(opts gen.Options) stamp {
 	s := stamp{Format: genFormat, N: opts.N, PerName: gen.DefaultPerName, Seed: opts.Seed}
@@ -106,7 +107,7 @@ func stampOf(opts gen.Options) stamp {
 
 func measureSize(ctx context.Context, cfg config, opts gen.Options) *SizeResult {
 	n := opts.N
-	sr := &SizeResult{N: n, Names: (n + gen.DefaultPerName - 1) / gen.DefaultPerName}
+	sr := &SizeResult{N: n, Runs: cfg.runs, Names: (n + gen.DefaultPerName - 1) / gen.DefaultPerName}
 	var errs errList
 	defer func() { sr.Errors = errs }()
 	dir := filepath.Join(cfg.out, fmt.Sprintf("n%d", n))
@@ -141,6 +142,9 @@ func measureSize(ctx context.Context, cfg config, opts gen.Options) *SizeResult 
 			if err := os.RemoveAll(filepath.Join(repoDir, p)); errs.add("clean", err) {
 				return sr
 			}
+		}
+		if err := resetMetadata(dir, repoDir); errs.add("reset metadata", err) {
+			return sr
 		}
 		logf("n=%d: cold build %d/%d", n, i+1, cfg.runs)
 		res, err := r.run(ctx, eb, "build", "--repo", repoDir, "--json")
@@ -261,6 +265,10 @@ func generate(ctx context.Context, cfg config, opts gen.Options, dir, repoDir, c
 	}
 	start := time.Now()
 	if _, err := r.run(ctx, cfg.ebpfrepo, "init", repoDir, "--name", fmt.Sprintf("bench-%d", opts.N)); err != nil {
+		return err
+	}
+	// The TUF metadata as init left it: every cold build starts from it.
+	if err := copyDir(filepath.Join(repoDir, "metadata"), filepath.Join(dir, "metadata-init")); err != nil {
 		return err
 	}
 	logf("n=%d: generating %d package versions", opts.N, opts.N)
@@ -386,4 +394,38 @@ func copyFile(src, dst string) error {
 		return err
 	}
 	return os.WriteFile(dst, data, 0o644)
+}
+
+// resetMetadata puts back the TUF metadata of record as `ebpfrepo init`
+// left it, so that a cold build signs every role and bin, as the first
+// build of a repository does.
+func resetMetadata(dir, repoDir string) error {
+	saved := filepath.Join(dir, "metadata-init")
+	if _, err := os.Stat(saved); err != nil {
+		return fmt.Errorf("%s: %w (regenerate: delete %s)", saved, err, dir)
+	}
+	md := filepath.Join(repoDir, "metadata")
+	if err := os.RemoveAll(md); err != nil {
+		return err
+	}
+	return copyDir(saved, md)
+}
+
+// copyDir copies the regular files of src (one level) into dst.
+func copyDir(src, dst string) error {
+	es, err := os.ReadDir(src)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		return err
+	}
+	for _, e := range es {
+		if e.Type().IsRegular() {
+			if err := copyFile(filepath.Join(src, e.Name()), filepath.Join(dst, e.Name())); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
