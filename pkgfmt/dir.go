@@ -37,6 +37,13 @@ func OpenDir(ctx context.Context, dir string, lim Limits) (*Contents, error) {
 	return c.contents()
 }
 
+// vcsDirs are version-control directories a source directory may hold;
+// they are never part of a package (as golang.org/x/mod/zip leaves them out
+// of module zips), so packing a git checkout works.
+var vcsDirs = map[string]bool{".git": true, ".hg": true, ".svn": true, ".bzr": true}
+
+func isVCSDir(e fs.DirEntry) bool { return e.IsDir() && vcsDirs[e.Name()] }
+
 func (c *collector) walk(ctx context.Context, root *os.Root, dir, rel string, depth int) error {
 	if depth > maxDirDepth {
 		return c.fail(rel, fmt.Errorf("%w: nested deeper than %d directories", ErrBadPath, maxDirDepth))
@@ -50,7 +57,7 @@ func (c *collector) walk(ctx context.Context, root *os.Root, dir, rel string, de
 	var ents []fs.DirEntry
 	for {
 		batch, err := d.ReadDir(256)
-		ents = append(ents, batch...)
+		ents = append(ents, slices.DeleteFunc(batch, isVCSDir)...)
 		if c.entries+len(ents) > c.lim.MaxEntries {
 			d.Close()
 			return c.fail(orDot(rel), fmt.Errorf("%w: more than %d entries", ErrTooManyEntries, c.lim.MaxEntries))
@@ -85,7 +92,7 @@ func (c *collector) walk(ctx context.Context, root *os.Root, dir, rel string, de
 		switch {
 		case t&fs.ModeSymlink != 0:
 			target, _ := os.Readlink(filepath.Join(dir, filepath.FromSlash(p)))
-			return c.fail(p, fmt.Errorf("%w: symbolic link to %q (copy the file instead)", ErrLink, target))
+			return c.fail(p, fmt.Errorf("%w: symbolic link to %q", ErrLink, target))
 		case t.IsDir():
 			if _, err := c.enter(p, true); err != nil {
 				return err
@@ -134,7 +141,7 @@ func (c *collector) readRegular(ctx context.Context, root *os.Root, p string) er
 		// Another name of the same file may lie outside the package, and
 		// writing through either changes both: as with symbolic links,
 		// the package must hold its own copy.
-		return c.fail(p, fmt.Errorf("%w: hard link (the file has %d names): replace it with a copy (cp --no-preserve=links)", ErrLink, n))
+		return c.fail(p, fmt.Errorf("%w: hard link (the file has %d names, and another may lie outside the package)", ErrLink, n))
 	}
 	return c.addFile(ctx, p, p, fi.Mode()&0o111 != 0, f, fi.Size())
 }

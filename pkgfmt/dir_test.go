@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -81,7 +80,9 @@ func TestOpenDirRejects(t *testing.T) {
 			noErr(t, os.Symlink("/etc", filepath.Join(d, "real", "etc")))
 		}, Limits{}, ErrLink, "real/etc"},
 		{"fifo", func(t *testing.T, d string) {
-			noErr(t, syscall.Mkfifo(filepath.Join(d, "fifo"), 0o644))
+			if err := mkfifo(filepath.Join(d, "fifo")); err != nil {
+				t.Skip("cannot create a FIFO:", err)
+			}
 		}, Limits{}, ErrSpecialFile, "fifo"},
 		{"hard link inside the tree", func(t *testing.T, d string) {
 			writeTestTree(t, d, map[string]string{"a.o": "x"})
@@ -102,7 +103,7 @@ func TestOpenDirRejects(t *testing.T) {
 		}, Limits{}, ErrSpecialFile, "sock"},
 		{"char device", func(t *testing.T, d string) {
 			// mknod needs CAP_MKNOD: root on most machines.
-			if err := syscall.Mknod(filepath.Join(d, "null"), syscall.S_IFCHR|0o600, 1<<8|3); err != nil {
+			if err := mkCharDevice(filepath.Join(d, "null")); err != nil {
 				t.Skip("cannot create a device file (needs CAP_MKNOD):", err)
 			}
 		}, Limits{}, ErrSpecialFile, "null"},
@@ -157,5 +158,32 @@ func noErr(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestOpenDirSkipsVCS: version-control directories are not package files,
+// so a package kept in a git checkout packs as if they were absent.
+func TestOpenDirSkipsVCS(t *testing.T) {
+	dir := t.TempDir()
+	for _, p := range []string{".git/objects/ab", ".hg", "src/.svn"} {
+		if err := os.MkdirAll(filepath.Join(dir, p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, p := range []string{".git/HEAD", ".git/objects/ab/cdef", "src/.svn/entries", "src/a.c", ".gitignore"} {
+		if err := os.WriteFile(filepath.Join(dir, p), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := OpenDir(context.Background(), dir, Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range c.Files {
+		got = append(got, f.Path)
+	}
+	if diff := cmp.Diff([]string{".gitignore", "src/a.c"}, got); diff != "" {
+		t.Errorf("files (-want +got):\n%s", diff)
 	}
 }

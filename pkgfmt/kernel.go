@@ -178,6 +178,11 @@ func CheckMinKernel(declared string, k *KernelReport) []Problem {
 	}}
 }
 
+// Label names the feature for people, as messages do: "helper
+// bpf_ringbuf_output", "map type RingBuf", "program type XDP",
+// "isa atomics" (an instruction-set extension), "global_data".
+func (f KernelFeature) Label() string { return kcFeatureLabel(f) }
+
 // kcFeatureLabel names a feature for people: "helper bpf_ringbuf_output",
 // "map type RingBuf", "program type XDP".
 func kcFeatureLabel(f KernelFeature) string {
@@ -190,7 +195,7 @@ func kcFeatureLabel(f KernelFeature) string {
 		return "map type " + f.Name
 	case FeatureCapability:
 		if isISAFeature(f) {
-			return f.Name + " instructions"
+			return "isa " + f.Name
 		}
 		return f.Name
 	}

@@ -118,7 +118,7 @@ func TestCheckMinKernel(t *testing.T) {
 		{declared: "5.8", k: k},
 		{declared: "5.10", k: isa, want: []Problem{{
 			Severity: SeverityWarning, File: ManifestFile, Field: "min_kernel", Code: CodeMinKernelTooLow,
-			Message: "min_kernel 5.10 is lower than 5.12 required by atomics instructions; raise min_kernel to 5.12 or stop using the feature (instructions: build with a lower clang -mcpu, e.g. -mcpu=v2, or avoid the construct)",
+			Message: "min_kernel 5.10 is lower than 5.12 required by isa atomics; raise min_kernel to 5.12 or stop using the feature (instructions: build with a lower clang -mcpu, e.g. -mcpu=v2, or avoid the construct)",
 		}}},
 		{declared: "5.15", k: k},
 		{declared: "6.1.0", k: k},

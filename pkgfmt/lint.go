@@ -446,10 +446,29 @@ func DescribeReadError(pkg string, err error) *Description {
 	}
 	what := "repack it with ebpfrepo pack"
 	if ArtifactFormat(pkg) == "" {
-		what = "fix that entry in the source directory (only regular files and directories, each with one name, within the limits)"
+		what = sourceDirFix(err)
 	}
 	p.Message = fmt.Sprintf("%v: the package was not read; %s", err, what)
 	return &Description{Objects: []ObjectReport{}, Files: []FileEntry{}, Problems: []Problem{p}}
+}
+
+// sourceDirFix says what to do about an entry OpenDir refused.
+func sourceDirFix(err error) string {
+	switch {
+	case errors.Is(err, ErrLink):
+		return "replace the link with a copy of the file (cp --no-preserve=links for a hard link)"
+	case errors.Is(err, ErrSpecialFile):
+		return "remove it: a package holds only regular files and directories"
+	case errors.Is(err, ErrTooManyEntries):
+		return "remove what does not belong in the package (build trees, .git)"
+	case errors.Is(err, ErrTooLarge):
+		return "remove or shrink it"
+	case errors.Is(err, ErrDuplicate):
+		return "rename one of the two"
+	case errors.Is(err, ErrPathTraversal), errors.Is(err, ErrAbsolutePath), errors.Is(err, ErrBadPath):
+		return "rename it (see the path rules in docs/package-format.md)"
+	}
+	return "fix that entry in the source directory"
 }
 
 // HasErrors reports whether any problem is an error.

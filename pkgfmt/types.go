@@ -149,7 +149,7 @@ type KernelReport struct {
 
 // KernelFeature is one kernel feature a package uses.
 type KernelFeature struct {
-	Kind    string `json:"kind"` // "program_type", "attach_type", "map_type", "helper", "kfunc"
+	Kind    string `json:"kind"` // "program_type", "attach_type", "map_type", "helper", "kfunc", "feature" (object capabilities and ISA extensions)
 	Name    string `json:"name"`
 	Version string `json:"version"`
 	Source  string `json:"source,omitempty"`

@@ -85,7 +85,7 @@ func printInspect(w io.Writer, o inspectOutput) {
 	if k := o.Kernel; k != nil && k.MinVersion != "" {
 		var by []string
 		for _, f := range k.SetBy {
-			by = append(by, f.Kind+" "+f.Name)
+			by = append(by, f.Label())
 		}
 		fmt.Fprintf(w, "min kernel: %s (%s)\n", k.MinVersion, strings.Join(by, ", "))
 		if len(k.Unknown) > 0 {

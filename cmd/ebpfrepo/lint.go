@@ -106,6 +106,9 @@ func printLint(stdout, stderr io.Writer, out lintOutput) {
 		}
 		if v := r.Description.Verifier; v != nil {
 			fmt.Fprintln(stdout, verifierSummary(r.Description, v))
+			for _, p := range v.Programs {
+				fmt.Fprintln(stdout, verifierLine(p))
+			}
 		}
 		if len(r.Description.Problems) == 0 {
 			fmt.Fprintf(stdout, "ok: %s@%s: %s\n", r.Description.Manifest.Name, r.Description.Manifest.Version, r.Path)
@@ -149,6 +152,21 @@ func lintErrors(d *pkgfmt.Description) error {
 		lines = append(lines, problemLine(p))
 	}
 	return fmt.Errorf("%w: %d error(s):\n%s", errValidation, len(lines), strings.Join(lines, "\n"))
+}
+
+// verifierLine is the line `lint --verify` prints per program: its
+// status, the instructions the verifier processed and, unless it was
+// accepted, why (a rejection's log is in its problem).
+func verifierLine(p pkgfmt.VerifierResult) string {
+	s := fmt.Sprintf("    %s: %s: %s", p.Object, p.Program, p.Status)
+	if p.Instructions > 0 {
+		s += fmt.Sprintf(", %d instructions processed", p.Instructions)
+	}
+	if p.Status != pkgfmt.VerifierAccepted && p.Reason != "" {
+		reason, _, _ := strings.Cut(p.Reason, "\n")
+		s += ": " + reason
+	}
+	return s
 }
 
 // verifierSummary is the one line `lint --verify` prints per package:

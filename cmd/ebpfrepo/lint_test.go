@@ -308,6 +308,9 @@ func TestLintVerifyAndBTF(t *testing.T) {
 		if strings.Contains(stdout, "rejected") {
 			t.Errorf("a program was rejected:\n%s", stdout)
 		}
+		if !strings.Contains(stdout, "    xdp_root.bpf.o: xdp_root: accepted, ") || !strings.Contains(stdout, " instructions processed\n") {
+			t.Errorf("no per-program line with the instructions processed:\n%s", stdout)
+		}
 	})
 	t.Run("kernel-btf", func(t *testing.T) {
 		const vmlinux = "/sys/kernel/btf/vmlinux"
