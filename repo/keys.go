@@ -62,6 +62,15 @@ func (r *Repo) RotateKey(ctx context.Context, role string) error {
 	if err != nil {
 		return fmt.Errorf("keys rotate %s: %w", role, err)
 	}
+	// The new root and the roles re-signed get the expiry periods of
+	// ebpfrepo.toml, not tufrepo's defaults.
+	tc, err := r.Config.tufConfig(0)
+	if err != nil {
+		return err
+	}
+	if err := tr.SetConfig(tc); err != nil {
+		return fmt.Errorf("keys rotate %s: %w", role, err)
+	}
 	nk, err := tufrepo.GenerateKey()
 	if err != nil {
 		return fmt.Errorf("keys rotate %s: %w", role, err)

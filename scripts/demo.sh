@@ -25,6 +25,11 @@ mkdir -p demo
 
 "$EBPFREPO" init "$REPO" --name ebpfrepo-demo \
 	--description "Example eBPF packages bundled with ebpfrepo" >/dev/null
+# As root on a BPF-capable kernel, also load every program into the kernel's
+# verifier (nothing is attached); the catalogue then says "verified on …".
+if [ "$(id -u)" = 0 ] && [ -e /sys/kernel/btf/vmlinux ]; then
+	sed -i 's/^verify = false$/verify = true/' "$REPO/ebpfrepo.toml"
+fi
 "$EBPFREPO" add --repo "$REPO" testdata/packages/*/
 "$EBPFREPO" build --repo "$REPO"
 
@@ -44,5 +49,6 @@ Preview it:
 Fetch a package through TUF (in another shell):
   $EBPFREPO get --repo http://127.0.0.1:8080 --root $ROOT ratelimiting@^1.0 --platform jammy -o /tmp
 Point an unmodified l3afd at the plain tree:
-  [ebpf-repo] url = http://127.0.0.1:8080/l3afd
+  [ebpf-repo]
+  url: http://127.0.0.1:8080/l3afd
 EOT
