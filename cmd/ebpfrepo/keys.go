@@ -37,9 +37,10 @@ publish.`,
 			if err := r.RotateKey(cmd.Context(), role); err != nil {
 				return repoFail(err)
 			}
-			if !g.JSON {
-				fmt.Fprintf(g.Stdout, "rotated the %s key; run ebpfrepo build to publish\n", role)
+			if g.JSON {
+				return consumerJSON(g.Stdout, map[string]any{"rotated": role})
 			}
+			fmt.Fprintf(g.Stdout, "rotated the %s key; run ebpfrepo build to publish\n", role)
 			return nil
 		},
 	}

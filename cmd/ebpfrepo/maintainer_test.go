@@ -75,6 +75,20 @@ func TestMaintainerCommands(t *testing.T) {
 	if _, stderr, code := runCmd(t, "timestamp", "--repo", dir); code != 0 {
 		t.Errorf("timestamp: exit %d: %s", code, stderr)
 	}
+	// --json on the commands that change the repository.
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--json", "timestamp", "--repo", dir}, `"resigned": [`},
+		{[]string{"--json", "yank", "--repo", dir, "tc-stats@" + ver, "--undo"}, `"yanked": false`},
+		{[]string{"--json", "keys", "rotate", "--repo", dir, "--role", "timestamp"}, `"rotated": "timestamp"`},
+	} {
+		stdout, stderr, code := runCmd(t, tc.args...)
+		if code != 0 || !strings.Contains(stdout, tc.want) || !json.Valid([]byte(stdout)) {
+			t.Errorf("%v: exit %d, stdout %q (want JSON with %s), stderr %s", tc.args, code, stdout, tc.want, stderr)
+		}
+	}
 	if _, _, code := runCmd(t, "build"); code != 2 {
 		t.Errorf("build without --repo: exit %d, want 2", code)
 	}

@@ -31,9 +31,10 @@ the timestamp key.`,
 			if err := r.Timestamp(cmd.Context(), opts); err != nil {
 				return repoFail(err)
 			}
-			if !g.JSON {
-				fmt.Fprintln(g.Stdout, "re-signed timestamp.json")
+			if g.JSON {
+				return consumerJSON(g.Stdout, map[string]any{"resigned": []string{"timestamp"}})
 			}
+			fmt.Fprintln(g.Stdout, "re-signed timestamp.json")
 			return nil
 		},
 	}

@@ -36,13 +36,14 @@ still gets it, with the reason shown. --undo reverses a yank.`,
 			if err := r.Yank(cmd.Context(), name, version, reason, undo); err != nil {
 				return repoFail(err)
 			}
-			if !g.JSON {
-				what := "yanked"
-				if undo {
-					what = "un-yanked"
-				}
-				fmt.Fprintf(g.Stdout, "%s %s@%s; run ebpfrepo build to publish\n", what, name, version)
+			if g.JSON {
+				return consumerJSON(g.Stdout, map[string]any{"name": name, "version": version, "yanked": !undo, "reason": reason})
 			}
+			what := "yanked"
+			if undo {
+				what = "un-yanked"
+			}
+			fmt.Fprintf(g.Stdout, "%s %s@%s; run ebpfrepo build to publish\n", what, name, version)
 			return nil
 		},
 	}
