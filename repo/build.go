@@ -4,9 +4,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
+	"encoding/json"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -45,6 +44,13 @@ type BuildResult struct {
 	Validated int    `json:"validated"` // artifacts validated in this build
 	Cached    int    `json:"cached"`    // artifacts whose description came from the cache
 	Warnings  int    `json:"warnings"`
+	// Kept counts the files of the output (outside the catalogue) reused
+	// unchanged from the previous tree instead of being written again.
+	Kept int `json:"kept_files"`
+	// PagesRendered and PagesKept count the packages whose catalogue
+	// pages were rendered, and kept unchanged from the previous tree.
+	PagesRendered int `json:"pages_rendered"`
+	PagesKept     int `json:"pages_kept"`
 	// Skipped lists the invalid versions left out (SkipInvalid).
 	Skipped []Skipped `json:"skipped,omitempty"`
 	// RolesSigned lists the top-level TUF roles that got a new version
@@ -165,6 +171,7 @@ func (r *Repo) Build(ctx context.Context, opts BuildOptions) (*BuildResult, erro
 			added := it.added
 			if added.IsZero() {
 				added = now
+				it.recordAdded = true
 			}
 			ins = append(ins, index.VersionInput{Description: *it.desc, Length: it.length, SHA256: it.sha, Added: added,
 				Yanked: yanks.lookup(it.name, it.version)})
@@ -181,10 +188,31 @@ func (r *Repo) Build(ctx context.Context, opts BuildOptions) (*BuildResult, erro
 	if err != nil {
 		return nil, fmt.Errorf("build: %w", err)
 	}
+	// Reuse the spare tree (the output before the current one) when it has
+	// a manifest; its catalogue part is cleared while the index files and
+	// artifacts are written.
+	var old map[string]string
+	var oldPages map[string]string // catalogue pages in the reused tree
+	if m := reuseSpare(out, tmp); m != nil {
+		old = m.Files
+		oldPages = m.Catalogue
+		if oldPages != nil && !validPageNames(oldPages) {
+			oldPages = nil
+		}
+	}
+	cleaned := make(chan struct{})
+	go func() {
+		defer close(cleaned)
+		if old != nil {
+			cleanCatalogue(tmp, oldPages != nil)
+		}
+	}()
+	w := newTreeWriter(tmp, old)
 	keep := false
 	defer func() {
+		<-cleaned
 		if !keep {
-			os.RemoveAll(tmp)
+			removeAllParallel(tmp)
 		}
 	}()
 
@@ -200,7 +228,7 @@ func (r *Repo) Build(ctx context.Context, opts BuildOptions) (*BuildResult, erro
 		if err != nil {
 			return err
 		}
-		t, err := writeTarget(tmp, fmt.Sprintf(index.PackageDirFmt, p.Name), data)
+		t, err := writeTarget(w, fmt.Sprintf(index.PackageDirFmt, p.Name), data)
 		if err != nil {
 			return err
 		}
@@ -210,12 +238,16 @@ func (r *Repo) Build(ctx context.Context, opts BuildOptions) (*BuildResult, erro
 	}); err != nil {
 		return nil, fmt.Errorf("build: %w", err)
 	}
+	digests := make(map[string]string, len(pkgs))
+	for i, p := range pkgs {
+		digests[p.Name] = targets[i].SHA256
+	}
 	summary := index.BuildSummary(r.Config.Name, r.Config.Description, summaries)
 	data, err := index.Marshal(summary)
 	if err != nil {
 		return nil, err
 	}
-	t, err := writeTarget(tmp, index.SummaryPath, data)
+	t, err := writeTarget(w, index.SummaryPath, data)
 	if err != nil {
 		return nil, fmt.Errorf("build: %w", err)
 	}
@@ -227,7 +259,7 @@ func (r *Repo) Build(ctx context.Context, opts BuildOptions) (*BuildResult, erro
 	for _, it := range valid {
 		byLabel[it.label()] = it
 	}
-	arts, err := r.writeArtifacts(ctx, tmp, pkgs, byLabel)
+	arts, err := r.writeArtifacts(ctx, w, pkgs, byLabel)
 	if err != nil {
 		return nil, fmt.Errorf("build: %w", err)
 	}
@@ -271,7 +303,7 @@ func (r *Repo) Build(ctx context.Context, opts BuildOptions) (*BuildResult, erro
 		}
 	}
 	res.Bins = tr.Info().Bins
-	if err := r.writeMetadata(tr, tmp); err != nil {
+	if err := r.writeMetadata(tr, w); err != nil {
 		return nil, fmt.Errorf("build: %w", err)
 	}
 	mark("sign")
@@ -279,9 +311,23 @@ func (r *Repo) Build(ctx context.Context, opts BuildOptions) (*BuildResult, erro
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if err := site.Write(ctx, tmp, r.siteData(now, summary, pkgs, tr, tmp)); err != nil {
+	w.finish()
+	res.Kept = w.kept
+	files := w.files
+	w.old, w.files = nil, nil
+	<-cleaned
+	// The catalogue renders only the packages whose index file (which
+	// holds everything their pages show) changed since the reused tree.
+	sr, err := site.WriteWith(ctx, tmp, r.siteData(now, summary, pkgs, tr, tmp), site.WriteOptions{Digests: digests, Previous: oldPages})
+	if err != nil {
 		return nil, fmt.Errorf("build: catalogue: %w", err)
 	}
+	res.PagesRendered, res.PagesKept = sr.Rendered, sr.Kept
+	manifest, err := json.Marshal(treeManifest{Files: files, Catalogue: sr.Fingerprints})
+	if err != nil {
+		return nil, err
+	}
+	files = nil
 	mark("site")
 
 	if err := ctx.Err(); err != nil {
@@ -293,13 +339,31 @@ func (r *Repo) Build(ctx context.Context, opts BuildOptions) (*BuildResult, erro
 	if err := tr.Save(ctx, metaDir); err != nil {
 		return nil, fmt.Errorf("build: %w", err)
 	}
-	if err := swapDir(tmp, out); err != nil {
+	if err := swapTree(tmp, out, manifest); err != nil {
 		return nil, fmt.Errorf("build: %w", err)
 	}
 	keep = true
+	// Versions put into packages/ by hand get their added date recorded
+	// now, so later builds keep it.
+	for _, it := range valid {
+		if it.recordAdded {
+			_ = writeFileAtomic(filepath.Join(filepath.Dir(it.path), addedFile), []byte(now.Format(time.RFC3339)+"\n"), 0o644)
+		}
+	}
 	mark("swap")
 	res.Seconds = time.Since(start).Seconds()
 	return res, nil
+}
+
+// validPageNames reports whether every package name of a catalogue
+// manifest is a plain path component.
+func validPageNames(m map[string]string) bool {
+	for name := range m {
+		if name == "" || name == "." || name == ".." || strings.ContainsAny(name, "/\\") {
+			return false
+		}
+	}
+	return true
 }
 
 // checkLayout checks that the directory an artifact lives in agrees with
@@ -490,49 +554,39 @@ func parallel(ctx context.Context, n int, f func(i int) error) error {
 }
 
 // writeTarget writes an index file at its consistent (hash-prefixed) name
-// under dir/targets and returns it as a TUF target.
-func writeTarget(dir, tp string, data []byte) (tufrepo.Target, error) {
+// under targets/ and returns it as a TUF target.
+func writeTarget(w *treeWriter, tp string, data []byte) (tufrepo.Target, error) {
 	sum := sha256.Sum256(data)
 	t := tufrepo.Target{Path: tp, Length: int64(len(data)), SHA256: hex.EncodeToString(sum[:])}
-	p := filepath.Join(dir, "targets", filepath.FromSlash(tufrepo.ConsistentTargetName(tp, t.SHA256)))
-	err := os.WriteFile(p, data, 0o644)
-	if errors.Is(err, fs.ErrNotExist) {
-		if err = os.MkdirAll(filepath.Dir(p), 0o755); err == nil {
-			err = os.WriteFile(p, data, 0o644)
-		}
-	}
+	_, err := w.write("targets/"+tufrepo.ConsistentTargetName(tp, t.SHA256), data)
 	return t, err
 }
 
-// writeMetadata writes the TUF metadata into dir/metadata: every file
+// writeMetadata writes the TUF metadata into metadata/: every file
 // tufrepo publishes, plus every N.root.json of the repository so that
 // clients holding an old root can follow the chain.
-func (r *Repo) writeMetadata(tr *tufrepo.Repo, dir string) error {
-	md := filepath.Join(dir, "metadata")
-	if err := os.MkdirAll(md, 0o755); err != nil {
-		return err
-	}
+func (r *Repo) writeMetadata(tr *tufrepo.Repo, w *treeWriter) error {
 	files := tr.Files()
 	for name, data := range files {
 		name = strings.TrimPrefix(filepath.ToSlash(name), "metadata/")
 		if strings.Contains(name, "/") || name == "" || name == "." || name == ".." {
 			return fmt.Errorf("metadata file name %q", name)
 		}
-		if err := os.WriteFile(filepath.Join(md, name), data, 0o644); err != nil {
+		if _, err := w.write("metadata/"+name, data); err != nil {
 			return err
 		}
 	}
 	roots, _ := filepath.Glob(filepath.Join(r.abs(MetadataDir), "*.root.json"))
 	for _, p := range roots {
-		dst := filepath.Join(md, filepath.Base(p))
-		if _, err := os.Stat(dst); err == nil {
+		rel := "metadata/" + filepath.Base(p)
+		if _, ok := files[rel]; ok {
 			continue
 		}
 		data, err := os.ReadFile(p)
 		if err != nil {
 			return err
 		}
-		if err := os.WriteFile(dst, data, 0o644); err != nil {
+		if _, err := w.write(rel, data); err != nil {
 			return err
 		}
 	}

@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,7 +14,7 @@ import (
 	"time"
 
 	"github.com/ebpfrepo/ebpfrepo/index"
-	"github.com/ebpfrepo/ebpfrepo/tufrepo"
+	"github.com/ebpfrepo/ebpfrepo/internal/testpkgs"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -283,234 +282,6 @@ func TestConcurrentBuildRefused(t *testing.T) {
 	}
 }
 
-func TestTimestampResign(t *testing.T) {
-	r := newRepo(t)
-	addGood(t, r, "tc-stats")
-	build(t, r, BuildOptions{})
-	out := filepath.Join(r.Dir, PublicDir)
-	before := tree(t, out)
-	if err := r.Timestamp(context.Background(), TimestampOptions{Now: t0.Add(20 * time.Hour)}); err != nil {
-		t.Fatal(err)
-	}
-	after := tree(t, out)
-	for p, h := range before {
-		if p == "metadata/timestamp.json" {
-			if after[p] == h {
-				t.Error("timestamp.json not re-signed")
-			}
-			continue
-		}
-		if after[p] != h {
-			t.Errorf("%s changed", p)
-		}
-	}
-	if len(after) != len(before) {
-		t.Errorf("files added or removed: %d → %d", len(before), len(after))
-	}
-	var ts struct {
-		Signed struct {
-			Version int64     `json:"version"`
-			Expires time.Time `json:"expires"`
-		} `json:"signed"`
-	}
-	readJSON(t, filepath.Join(out, "metadata", "timestamp.json"), &ts)
-	if ts.Signed.Version < 2 || !ts.Signed.Expires.After(t0.Add(24*time.Hour)) {
-		t.Errorf("timestamp version %d expires %v", ts.Signed.Version, ts.Signed.Expires)
-	}
-	pub, _ := os.ReadFile(filepath.Join(out, "metadata", "timestamp.json"))
-	rec, _ := os.ReadFile(filepath.Join(r.Dir, MetadataDir, "timestamp.json"))
-	if !bytes.Equal(pub, rec) {
-		t.Error("published and recorded timestamp.json differ")
-	}
-	// A client a day later still refreshes.
-	root, _ := os.ReadFile(filepath.Join(out, "metadata", "1.root.json"))
-	c := newTUFClient(t, serve(t, out).URL, root, t0.Add(30*time.Hour))
-	if _, err := c.refresh(); err != nil {
-		t.Errorf("refresh after re-sign: %v", err)
-	}
-}
-
-func TestYank(t *testing.T) {
-	r := newRepo(t)
-	addGood(t, r, "ratelimiting-1.0.0", "ratelimiting-1.1.0")
-	ctx := context.Background()
-	if err := r.Yank(ctx, "ratelimiting", "1.1.0", "CVE-2026-0001", false); err != nil {
-		t.Fatal(err)
-	}
-	if err := r.Yank(ctx, "ratelimiting", "3.0.0", "x", false); err == nil {
-		t.Error("yanking a missing version succeeded")
-	}
-	build(t, r, BuildOptions{})
-	out := filepath.Join(r.Dir, PublicDir)
-	var p index.Package
-	readJSON(t, findTarget(t, out, "index/ratelimiting.json"), &p)
-	v := p.Lookup("1.1.0")
-	if v == nil || v.Yanked == nil || v.Yanked.Reason != "CVE-2026-0001" {
-		t.Fatalf("1.1.0 not marked yanked: %+v", v)
-	}
-	if _, err := os.Stat(filepath.Join(out, "l3afd", "ratelimiting", "1.1.0")); err != nil {
-		t.Error("a yanked version must stay downloadable")
-	}
-	old := p.Lookup("1.0.0").Artifacts[0]
-	latest, _ := os.ReadFile(filepath.Join(out, "l3afd", "ratelimiting", "latest", old.Platform, filepath.Base(old.Path)))
-	h := sha256.Sum256(latest)
-	if hex.EncodeToString(h[:]) != old.SHA256 {
-		t.Error("latest is not 1.0.0 after yanking 1.1.0")
-	}
-	if err := r.Yank(ctx, "ratelimiting", "1.1.0", "", true); err != nil {
-		t.Fatal(err)
-	}
-	build(t, r, BuildOptions{})
-	var p2 index.Package
-	readJSON(t, findTarget(t, out, "index/ratelimiting.json"), &p2)
-	if p2.Lookup("1.1.0").Yanked != nil {
-		t.Error("undo did not un-yank")
-	}
-}
-
-func TestRootRotation(t *testing.T) {
-	r := newRepo(t)
-	addGood(t, r, "tc-stats")
-	build(t, r, BuildOptions{})
-	out := filepath.Join(r.Dir, PublicDir)
-	root1, _ := os.ReadFile(filepath.Join(out, "metadata", "1.root.json"))
-	srv := serve(t, out)
-	early := newTUFClient(t, srv.URL, root1, t0.Add(time.Hour))
-	if _, err := early.refresh(); err != nil {
-		t.Fatal(err)
-	}
-	oldKey, _ := os.ReadFile(filepath.Join(r.Dir, KeysDir, "root.pem"))
-	for _, role := range []string{"root", "timestamp"} {
-		if err := r.RotateKey(context.Background(), role); err != nil {
-			t.Fatalf("rotate %s: %v", role, err)
-		}
-	}
-	newKey, _ := os.ReadFile(filepath.Join(r.Dir, KeysDir, "root.pem"))
-	if bytes.Equal(oldKey, newKey) {
-		t.Error("root.pem not replaced")
-	}
-	olds, _ := filepath.Glob(filepath.Join(r.Dir, KeysDir, "root.pem.old-*"))
-	if len(olds) != 1 {
-		t.Errorf("old root key kept as %v", olds)
-	}
-	addGood(t, r, "xdp-root")
-	build(t, r, BuildOptions{Now: t0.Add(time.Minute)})
-	if _, err := os.Stat(filepath.Join(out, "metadata", "3.root.json")); err != nil {
-		t.Errorf("rotations did not publish 3.root.json: %v", err)
-	}
-	for name, c := range map[string]*tufClient{"fresh": newTUFClient(t, srv.URL, root1, t0.Add(time.Hour)), "early": early} {
-		up, err := c.refresh()
-		if err != nil {
-			t.Fatalf("%s client holding 1.root.json: %v", name, err)
-		}
-		if v := up.GetTrustedMetadataSet().Root.Signed.Version; v != 3 {
-			t.Errorf("%s client trusts root %d, want 3", name, v)
-		}
-		c.download(up, "index/xdp-root.json")
-	}
-}
-
-func TestNoPrivateKeyInOutput(t *testing.T) {
-	r := newRepo(t)
-	addGood(t, r, "tc-stats")
-	build(t, r, BuildOptions{})
-	var secrets [][]byte
-	keys, _ := filepath.Glob(filepath.Join(r.Dir, KeysDir, "*.pem"))
-	for _, k := range keys {
-		pem, _ := os.ReadFile(k)
-		key, err := tufrepo.LoadKeyFile(k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		seed := key.Private.Seed()
-		secrets = append(secrets, pem, seed, []byte(hex.EncodeToString(seed)), key.Private)
-		if fi, _ := os.Stat(k); fi.Mode().Perm() != 0o600 {
-			t.Errorf("%s mode %v, want 0600", k, fi.Mode().Perm())
-		}
-	}
-	if len(keys) != 5 {
-		t.Fatalf("%d key files", len(keys))
-	}
-	out := filepath.Join(r.Dir, PublicDir)
-	for p := range tree(t, out) {
-		data, _ := os.ReadFile(filepath.Join(out, p))
-		if bytes.Contains(data, []byte("PRIVATE KEY")) {
-			t.Errorf("%s holds a PEM private key", p)
-		}
-		for _, s := range secrets {
-			if bytes.Contains(data, s) {
-				t.Errorf("%s holds private key bytes", p)
-			}
-		}
-	}
-	if _, err := r.outDir(r.Dir); err == nil {
-		t.Error("building into the repository directory itself was allowed")
-	}
-	if _, err := r.outDir(filepath.Join(r.Dir, KeysDir, "x")); err == nil {
-		t.Error("building into keys/ was allowed")
-	}
-}
-
-func TestInit(t *testing.T) {
-	r := newRepo(t)
-	fi, err := os.Stat(filepath.Join(r.Dir, KeysDir))
-	if err != nil || fi.Mode().Perm() != 0o700 {
-		t.Errorf("keys dir: %v %v", fi.Mode(), err)
-	}
-	for _, p := range []string{PackagesDir, "metadata/1.root.json", ConfigFile} {
-		if _, err := os.Stat(filepath.Join(r.Dir, p)); err != nil {
-			t.Error(err)
-		}
-	}
-	if r.Config.Name != "test-repo" || r.Config.Expiry.Timestamp != "1d" {
-		t.Errorf("config %+v", r.Config)
-	}
-	err = Init(context.Background(), r.Dir, InitOptions{})
-	var ee *ExistsError
-	if !errors.As(err, &ee) {
-		t.Errorf("second init: %v, want an ExistsError", err)
-	}
-	// Threshold 2 of 3 root keys.
-	dir := filepath.Join(t.TempDir(), "r")
-	if err := Init(context.Background(), dir, InitOptions{RootKeys: 3, RootThreshold: 2, Now: t0}); err != nil {
-		t.Fatal(err)
-	}
-	var root struct {
-		Signed struct {
-			Roles map[string]struct {
-				KeyIDs    []string `json:"keyids"`
-				Threshold int      `json:"threshold"`
-			} `json:"roles"`
-		} `json:"signed"`
-		Signatures []json.RawMessage `json:"signatures"`
-	}
-	readJSON(t, filepath.Join(dir, MetadataDir, "1.root.json"), &root)
-	if rr := root.Signed.Roles["root"]; len(rr.KeyIDs) != 3 || rr.Threshold != 2 {
-		t.Errorf("root role %+v", rr)
-	}
-	if err := Init(context.Background(), filepath.Join(t.TempDir(), "x"), InitOptions{RootKeys: 1, RootThreshold: 2}); err == nil {
-		t.Error("threshold above the number of keys accepted")
-	}
-}
-
-func TestConfigErrors(t *testing.T) {
-	r := newRepo(t)
-	for _, tc := range []struct{ name, text, want string }{
-		{"unknown key", "nmae = \"x\"\n", "unknown key"},
-		{"bad expiry", "[expiry]\ntimestamp = \"soon\"\n", "expiry.timestamp"},
-		{"bad bins", "bins = 3\n", "power of two"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			os.WriteFile(filepath.Join(r.Dir, ConfigFile), []byte(tc.text), 0o644)
-			_, err := Open(context.Background(), r.Dir)
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("got %v, want %q", err, tc.want)
-			}
-		})
-	}
-}
-
-// findTarget returns the published (hash-prefixed) file of target tp.
 func findTarget(t *testing.T, out, tp string) string {
 	t.Helper()
 	dir, base := filepath.Split(filepath.FromSlash(tp))
@@ -531,8 +302,6 @@ func copyTo(t *testing.T, src, dir string) {
 		t.Fatal(err)
 	}
 }
-
-var _ = fmt.Sprint
 
 func TestVerifySettingAndProgress(t *testing.T) {
 	r := newRepo(t)
@@ -590,5 +359,86 @@ func TestSymlinkedArtifactRefused(t *testing.T) {
 	}
 	if err := r.Yank(context.Background(), "../x", "1.0.0", "r", false); err == nil {
 		t.Error("yank accepted a path as a name")
+	}
+}
+
+// TestReusedTreeMatchesFresh checks the double-buffered output: after
+// each change, the output built from the spare tree is identical to one
+// built from scratch.
+func TestReusedTreeMatchesFresh(t *testing.T) {
+	r := newRepo(t)
+	ctx := context.Background()
+	out := filepath.Join(r.Dir, PublicDir)
+	now := t0
+	kept, pagesKept := 0, 0
+	step := func(name string, change func()) {
+		t.Helper()
+		change()
+		now = now.Add(time.Hour)
+		res := build(t, r, BuildOptions{Now: now})
+		kept = res.Kept
+		pagesKept += res.PagesKept
+		fresh := filepath.Join(t.TempDir(), "fresh")
+		build(t, r, BuildOptions{Now: now, OutDir: fresh})
+		if diff := cmp.Diff(tree(t, fresh), tree(t, out)); diff != "" {
+			t.Fatalf("%s: reused output differs from a fresh one (-fresh +reused):\n%s", name, diff)
+		}
+	}
+	step("first", func() { addGood(t, r, "ratelimiting-1.0.0", "tc-stats") })
+	step("second", func() { addGood(t, r, "ratelimiting-1.1.0") })
+	step("add", func() { addGood(t, r, "xdp-root", "ratelimiting-2.0.0-rc.1") })
+	step("yank", func() {
+		if err := r.Yank(ctx, "ratelimiting", "1.1.0", "broken", false); err != nil {
+			t.Fatal(err)
+		}
+	})
+	step("timestamp", func() {
+		if err := r.Timestamp(ctx, TimestampOptions{Now: now.Add(30 * time.Minute)}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	step("remove", func() {
+		if err := os.RemoveAll(filepath.Join(r.Dir, PackagesDir, "tc-stats")); err != nil {
+			t.Fatal(err)
+		}
+	})
+	step("nothing", func() {})
+	if kept == 0 {
+		t.Error("the spare tree was not reused")
+	}
+	if pagesKept == 0 {
+		t.Error("no catalogue page of the spare tree was kept")
+	}
+	if _, err := os.Stat(filepath.Join(out, "l3afd", "tc-stats")); !os.IsNotExist(err) {
+		t.Errorf("a removed package is still in the output: %v", err)
+	}
+	// A tree whose manifest is gone is not reused.
+	ms, _ := filepath.Glob(filepath.Join(r.Dir, ".public.tree-*.json"))
+	if len(ms) != 2 {
+		t.Errorf("%d tree manifests, want 2 (output and spare)", len(ms))
+	}
+	for _, m := range ms {
+		os.Remove(m)
+	}
+	step("no manifest", func() { addGood(t, r, "connection-limit") })
+}
+
+func TestAddedRecordedForHandPlacedVersions(t *testing.T) {
+	r := newRepo(t)
+	dir := filepath.Join(r.Dir, PackagesDir, "tc-stats")
+	m := readManifestOf(t, testpkgs.Dir("tc-stats"))
+	vdir := filepath.Join(dir, m.Version)
+	os.MkdirAll(vdir, 0o755)
+	copyTo(t, packed(t, "tc-stats"), vdir)
+	build(t, r, BuildOptions{Now: t0})
+	data, err := os.ReadFile(filepath.Join(vdir, addedFile))
+	if err != nil || strings.TrimSpace(string(data)) != t0.Format(time.RFC3339) {
+		t.Fatalf("added not recorded: %q %v", data, err)
+	}
+	build(t, r, BuildOptions{Now: t0.Add(48 * time.Hour)})
+	var p index.Package
+	readJSON(t, findTarget(t, filepath.Join(r.Dir, PublicDir), "index/tc-stats.json"), &p)
+	if !p.Versions[0].Added.Equal(t0) {
+		t.Errorf("added %v, want the first build's %v", p.Versions[0].Added, t0)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -21,6 +22,7 @@ func (r *Repo) outDir(out string) (string, error) {
 	if out == "" {
 		out = filepath.Join(r.Dir, PublicDir)
 	}
+	out = filepath.Clean(out)
 	absOut, err := filepath.Abs(out)
 	if err != nil {
 		return "", err
@@ -74,34 +76,6 @@ func (r *Repo) tempOut(out string) (string, error) {
 		return "", err
 	}
 	return tmp, nil
-}
-
-// swapDir puts tmp in the place of out: out (if any) is renamed away, tmp
-// renamed in, and the old tree removed. If the second rename fails the old
-// tree is put back.
-func swapDir(tmp, out string) error {
-	old := ""
-	if _, err := os.Lstat(out); err == nil {
-		f, err := os.MkdirTemp(filepath.Dir(out), "."+filepath.Base(out)+oldInfix)
-		if err != nil {
-			return err
-		}
-		os.Remove(f)
-		old = f
-		if err := os.Rename(out, old); err != nil {
-			return err
-		}
-	}
-	if err := os.Rename(tmp, out); err != nil {
-		if old != "" {
-			os.Rename(old, out)
-		}
-		return err
-	}
-	if old != "" {
-		return removeAllParallel(old)
-	}
-	return nil
 }
 
 // ioWorkers is the number of goroutines for file-system metadata work
@@ -213,15 +187,15 @@ func copyFile(src, dst string) error {
 
 // placement is where one version's artifact goes in the output.
 type placement struct {
-	src  string
-	dsts []string
+	src, sha string
+	dsts     []string // slash-separated, relative to the output
 }
 
 // writeArtifacts places every artifact in the output — at its consistent
 // target name for each platform, in the l3afd tree, and under
 // l3afd/<name>/latest/ for the newest stable, non-yanked version — with
 // one worker per CPU, and returns the artifacts as TUF targets.
-func (r *Repo) writeArtifacts(ctx context.Context, dir string, pkgs []*index.Package, items map[string]*item) ([]tufrepo.Target, error) {
+func (r *Repo) writeArtifacts(ctx context.Context, w *treeWriter, pkgs []*index.Package, items map[string]*item) ([]tufrepo.Target, error) {
 	var targets []tufrepo.Target
 	var work []placement
 	for _, p := range pkgs {
@@ -232,21 +206,17 @@ func (r *Repo) writeArtifacts(ctx context.Context, dir string, pkgs []*index.Pac
 			if it == nil {
 				return nil, fmt.Errorf("package %s@%s: lost its artifact", p.Name, v.Version)
 			}
-			pl := placement{src: it.path}
+			pl := placement{src: it.path, sha: it.sha}
 			for _, a := range v.Artifacts {
 				targets = append(targets, tufrepo.Target{Path: a.Path, Length: a.Length, SHA256: a.SHA256})
-				pl.dsts = append(pl.dsts,
-					filepath.Join(dir, "targets", filepath.FromSlash(tufrepo.ConsistentTargetName(a.Path, a.SHA256))),
-					filepath.Join(dir, "l3afd", filepath.FromSlash(a.Path)))
+				pl.dsts = append(pl.dsts, "targets/"+tufrepo.ConsistentTargetName(a.Path, a.SHA256), "l3afd/"+a.Path)
 				if v == latest {
-					pl.dsts = append(pl.dsts, filepath.Join(dir, "l3afd", p.Name, "latest", a.Platform, filepath.Base(a.Path)))
+					pl.dsts = append(pl.dsts, "l3afd/"+p.Name+"/latest/"+a.Platform+"/"+path.Base(a.Path))
 				}
 			}
 			work = append(work, pl)
 		}
 	}
-	dirs := &dirMaker{}
-	dirs.made.Store(dir, true)
 	jobs := make(chan placement)
 	errc := make(chan error, ioWorkers())
 	var wg sync.WaitGroup
@@ -255,9 +225,9 @@ func (r *Repo) writeArtifacts(ctx context.Context, dir string, pkgs []*index.Pac
 		go func() {
 			defer wg.Done()
 			for pl := range jobs {
-				l := &linker{src: pl.src, dirs: dirs}
+				l := &linker{src: pl.src, dirs: &w.dirs}
 				for _, d := range pl.dsts {
-					if err := l.place(d); err != nil {
+					if err := w.place(d, pl.sha, l); err != nil {
 						select {
 						case errc <- err:
 						default:

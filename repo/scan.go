@@ -19,6 +19,7 @@ type item struct {
 	rel           string // artifact path relative to packages/, slash-separated ("" if none)
 	path          string
 	added         time.Time
+	recordAdded   bool            // no added file: the build records its time
 	problem       *pkgfmt.Problem // a layout problem found while scanning
 
 	// Filled by validation.

@@ -149,9 +149,25 @@ func shortSHA(s string) string {
 	return s
 }
 
+// readmeMemo renders a README once per distinct text within memo (the
+// canonical page and the latest version's page show the same README,
+// and versions often repeat it): Markdown and the sanitiser are the
+// costliest part of a page.
+func readmeMemo(memo map[string]template.HTML, src string) template.HTML {
+	if memo == nil {
+		return RenderReadme(src)
+	}
+	if h, ok := memo[src]; ok {
+		return h
+	}
+	h := RenderReadme(src)
+	memo[src] = h
+	return h
+}
+
 // packageView builds the page of version vi of p. canonical is true for
 // packages/<name>/index.html, false for packages/<name>/<slug>.html.
-func (w *writer) packageView(p *index.Package, vi int, canonical bool) *packageView {
+func (w *writer) packageView(p *index.Package, vi int, canonical bool, readmes map[string]template.HTML) *packageView {
 	v := &p.Versions[vi]
 	d := &v.Description
 	m := &d.Manifest
@@ -180,7 +196,7 @@ func (w *writer) packageView(p *index.Package, vi int, canonical bool) *packageV
 		Platforms:   platformsOf(v),
 		Types:       programTypes(m),
 		Artifact:    m.Artifact,
-		Readme:      RenderReadme(d.Readme),
+		Readme:      readmeMemo(readmes, d.Readme),
 		Problems:    d.Problems,
 	}
 	pv.pageBase.Description = m.Description

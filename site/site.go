@@ -3,7 +3,6 @@ package site
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path"
@@ -75,51 +74,11 @@ type writer struct {
 // assets/ with content-hashed names. Every link is relative, so the tree
 // works under any sub-path and from file://. The same Data always yields
 // the same bytes. Write does not remove other files in dir; publishing
-// atomically is the caller's job.
+// atomically is the caller's job. WriteWith can keep the pages of
+// unchanged packages from an earlier Write.
 func Write(ctx context.Context, dir string, d *Data) error {
-	if d == nil {
-		return &DataError{Field: "Data", Err: fmt.Errorf("nil")}
-	}
-	w, err := newWriter(dir, d)
-	if err != nil {
-		return err
-	}
-	if err := w.writeAssets(); err != nil {
-		return err
-	}
-	hv, si := w.home()
-	if err := w.render("index.html", tmplHome, hv); err != nil {
-		return err
-	}
-	sj, err := json.Marshal(si)
-	if err != nil {
-		return fmt.Errorf("site: search.json: %w", err)
-	}
-	if err := w.writeFile("search.json", append(sj, '\n')); err != nil {
-		return err
-	}
-	if err := w.render("trust.html", tmplTrust, w.trust()); err != nil {
-		return err
-	}
-	for _, p := range w.pkgs {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if len(p.Versions) == 0 {
-			continue
-		}
-		li := latestIndex(p)
-		if err := w.render(path.Join("packages", p.Name, "index.html"), tmplPackage, w.packageView(p, li, true)); err != nil {
-			return err
-		}
-		for i := range p.Versions {
-			file := path.Join("packages", p.Name, w.slugs[p.Name][i]+".html")
-			if err := w.render(file, tmplPackage, w.packageView(p, i, false)); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	_, err := WriteWith(ctx, dir, d, WriteOptions{})
+	return err
 }
 
 func newWriter(dir string, d *Data) (*writer, error) {
@@ -184,17 +143,23 @@ func isRelativeFile(p string) bool {
 }
 
 func (w *writer) base(root, nav, title string) pageBase {
-	return pageBase{
+	b := pageBase{
 		Title:       title,
 		Description: w.d.Description,
 		Root:        root,
 		Assets:      w.assets,
 		Repository:  w.d.Repository,
-		Generated:   formatTime(w.d.Generated),
-		GeneratedAt: w.d.Generated.UTC().Format(time.RFC3339),
 		Nav:         nav,
-		Packages:    len(w.pkgs),
 	}
+	if nav != "" {
+		// Only the home and trust pages show repository-wide figures
+		// (see pageBase.Stats).
+		b.Stats = true
+		b.Generated = formatTime(w.d.Generated)
+		b.GeneratedAt = w.d.Generated.UTC().Format(time.RFC3339)
+		b.Packages = len(w.pkgs)
+	}
+	return b
 }
 
 func (w *writer) render(name string, t templateName, data any) error {

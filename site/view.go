@@ -41,6 +41,11 @@ type pageBase struct {
 	GeneratedAt string // RFC 3339, for <time datetime>
 	Nav         string // "packages" or "trust"
 	Packages    int
+	// Stats shows the package count and build time in the footer: on
+	// the home and trust pages only, so that a package's pages depend on
+	// nothing but that package and the repository's name and URL (and
+	// need not be rendered again when another package changes).
+	Stats bool
 }
 
 type homeView struct {

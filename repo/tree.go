@@ -1,0 +1,230 @@
+package repo
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+)
+
+// The output is double-buffered. After a swap the previous output is kept
+// beside the new one as .<out>.spare, with a manifest of the files it
+// holds under targets/, l3afd/ and metadata/ (.<out>.tree-<dev>-<inode>.json,
+// keyed by the directory's identity so a stale manifest is never applied
+// to another tree). The next build renames the spare to its temporary
+// directory and only adds, replaces and removes what differs, instead of
+// creating every directory and link again; the live output is never
+// touched until the swap. Without a usable spare (first build, a crash,
+// a system without inodes) the build starts from an empty directory.
+const spareInfix = ".spare"
+
+// treeManifest lists the files of an output tree outside the catalogue:
+// path (slash-separated, relative) → sha256 of the content.
+type treeManifest struct {
+	Files map[string]string `json:"files"`
+	// Catalogue maps each package to the fingerprint of its catalogue
+	// pages in the tree (site.WriteResult.Fingerprints), so that the next
+	// build renders only the packages that changed.
+	Catalogue map[string]string `json:"catalogue,omitempty"`
+}
+
+func manifestPath(out, id string) string {
+	return filepath.Join(filepath.Dir(out), "."+filepath.Base(out)+".tree-"+id+".json")
+}
+
+func sparePath(out string) string {
+	return filepath.Join(filepath.Dir(out), "."+filepath.Base(out)+spareInfix)
+}
+
+// reuseSpare turns the spare tree of out, if it has a valid manifest, into
+// the build directory tmp. It returns the manifest, or nil when the build
+// must start from an empty tmp.
+func reuseSpare(out, tmp string) *treeManifest {
+	spare := sparePath(out)
+	if _, err := os.Lstat(spare); err != nil {
+		return nil
+	}
+	id, ok := treeID(spare)
+	var m treeManifest
+	if ok {
+		mp := manifestPath(out, id)
+		if data, err := os.ReadFile(mp); err == nil && json.Unmarshal(data, &m) == nil && m.Files != nil && validManifest(m.Files) {
+			os.Remove(mp) // the tree is about to change: the manifest no longer holds
+			if os.Remove(tmp) == nil && os.Rename(spare, tmp) == nil {
+				return &m
+			}
+			os.MkdirAll(tmp, 0o755)
+		}
+	}
+	removeAllParallel(spare)
+	return nil
+}
+
+// validManifest reports whether every path of a manifest is a clean
+// relative path inside targets/, l3afd/ or metadata/: a damaged or
+// forged manifest must never make a build touch anything else.
+func validManifest(files map[string]string) bool {
+	for rel := range files {
+		top, _, _ := strings.Cut(rel, "/")
+		if (top != "targets" && top != "l3afd" && top != "metadata") || path.Clean(rel) != rel ||
+			strings.Contains(rel, "\\") || strings.Contains(rel, "/../") || strings.HasSuffix(rel, "/..") {
+			return false
+		}
+	}
+	return true
+}
+
+// cleanCatalogue removes what the catalogue wrote into a reused tree:
+// every top-level entry but metadata/, targets/ and l3afd/, and but the
+// catalogue's packages/ and assets/ when pages is set (the manifest
+// lists the pages there, which site.WriteWith keeps or replaces).
+func cleanCatalogue(dir string, pages bool) {
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		switch e.Name() {
+		case "metadata", "targets", "l3afd":
+			continue
+		case "packages", "assets":
+			if pages && e.IsDir() {
+				continue
+			}
+		}
+		removeAllParallel(filepath.Join(dir, e.Name()))
+	}
+}
+
+// swapTree puts tmp in the place of out and keeps the previous out as the
+// spare, then records tmp's manifest (JSON of a treeManifest). If the second rename fails the old
+// tree is put back.
+func swapTree(tmp, out string, manifest []byte) error {
+	spare := sparePath(out)
+	if _, err := os.Lstat(spare); err == nil {
+		removeAllParallel(spare)
+	}
+	hadOld := false
+	if _, err := os.Lstat(out); err == nil {
+		if err := os.Rename(out, spare); err != nil {
+			return err
+		}
+		hadOld = true
+	}
+	if err := os.Rename(tmp, out); err != nil {
+		if hadOld {
+			os.Rename(spare, out)
+		}
+		return err
+	}
+	// Manifests: the new tree's, the spare's (written when it was built);
+	// any other is stale.
+	keep := map[string]bool{}
+	if id, ok := treeID(out); ok {
+		if writeCacheFile(manifestPath(out, id), manifest) == nil {
+			keep[manifestPath(out, id)] = true
+		}
+	}
+	if id, ok := treeID(spare); ok {
+		keep[manifestPath(out, id)] = true
+	}
+	old, _ := filepath.Glob(filepath.Join(filepath.Dir(out), "."+filepath.Base(out)+".tree-*.json"))
+	for _, p := range old {
+		if !keep[p] {
+			os.Remove(p)
+		}
+	}
+	return nil
+}
+
+// treeWriter writes the files of an output tree under dir, keeping those
+// the previous manifest (old) lists with the same content, and records
+// the new manifest. Safe for concurrent use.
+type treeWriter struct {
+	dir  string
+	old  map[string]string // read-only
+	dirs dirMaker
+
+	mu    sync.Mutex
+	files map[string]string
+	kept  int
+}
+
+func newTreeWriter(dir string, old map[string]string) *treeWriter {
+	w := &treeWriter{dir: dir, old: old, files: map[string]string{}}
+	if w.old == nil {
+		w.old = map[string]string{}
+	}
+	w.dirs.made.Store(dir, true)
+	return w
+}
+
+// claim records rel with content sha and reports whether the file already
+// in the tree can stay. timestamp.json is always rewritten: ebpfrepo
+// timestamp replaces it in place.
+func (w *treeWriter) claim(rel, sha string) bool {
+	w.mu.Lock()
+	w.files[rel] = sha
+	w.mu.Unlock()
+	prev, ok := w.old[rel]
+	if ok && prev == sha && rel != "metadata/timestamp.json" {
+		if _, err := os.Lstat(w.abs(rel)); err == nil {
+			w.mu.Lock()
+			w.kept++
+			w.mu.Unlock()
+			return true
+		}
+	}
+	if ok {
+		os.Remove(w.abs(rel))
+	}
+	return false
+}
+
+func (w *treeWriter) abs(rel string) string { return filepath.Join(w.dir, filepath.FromSlash(rel)) }
+
+// write writes generated bytes at rel.
+func (w *treeWriter) write(rel string, data []byte) (string, error) {
+	sum := sha256.Sum256(data)
+	sha := hex.EncodeToString(sum[:])
+	if w.claim(rel, sha) {
+		return sha, nil
+	}
+	p := w.abs(rel)
+	if err := w.dirs.mkdirAll(filepath.Dir(p)); err != nil {
+		return sha, err
+	}
+	return sha, os.WriteFile(p, data, 0o644)
+}
+
+// place puts the artifact l links at rel.
+func (w *treeWriter) place(rel, sha string, l *linker) error {
+	if w.claim(rel, sha) {
+		return nil
+	}
+	return l.place(w.abs(rel))
+}
+
+// finish removes the files of the old tree that the new one does not
+// have, and the directories that become empty.
+func (w *treeWriter) finish() {
+	var dirs []string
+	seen := map[string]bool{}
+	for rel := range w.old {
+		if _, ok := w.files[rel]; ok {
+			continue
+		}
+		os.Remove(w.abs(rel))
+		for d := filepath.Dir(w.abs(rel)); d != w.dir && strings.HasPrefix(d, w.dir) && !seen[d]; d = filepath.Dir(d) {
+			seen[d] = true
+			dirs = append(dirs, d)
+		}
+	}
+	// Deepest first; a directory that still holds something stays.
+	slices.SortFunc(dirs, func(a, b string) int { return len(b) - len(a) })
+	for _, d := range dirs {
+		os.Remove(d)
+	}
+}
