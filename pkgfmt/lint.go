@@ -21,6 +21,9 @@ type LintOptions struct {
 	Limits    Limits
 	Verify    bool     // load every program into the running kernel's verifier
 	KernelBTF []string // kernel BTF files to check CO-RE relocations against
+	// Objects, if set, memoises object inspection by content digest
+	// across Describe calls (see ObjectCache).
+	Objects *ObjectCache
 }
 
 // MaxReadmeSize bounds the README text carried in a Description.
@@ -121,7 +124,7 @@ func Describe(ctx context.Context, c *Contents, opts LintOptions) *Description {
 		if !declared[f.Path] && !isBPFObject(f.Path, f.Data) {
 			continue
 		}
-		r, err := InspectObject(f.Path, f.Data)
+		r, err := opts.Objects.Inspect(f.Path, f.Data)
 		if err != nil {
 			var oe *ObjectError
 			msg := err.Error()

@@ -68,7 +68,7 @@ func (r *Repo) Add(ctx context.Context, paths []string, opts AddOptions) ([]AddR
 	}
 	defer unlock()
 	verify := opts.Verify || r.Config.Verify
-	lint := pkgfmt.LintOptions{Verify: verify}
+	lint := pkgfmt.LintOptions{Verify: verify, Objects: pkgfmt.NewObjectCache()}
 	tmpDir, err := os.MkdirTemp("", "ebpfrepo-add-")
 	if err != nil {
 		return nil, err

@@ -175,6 +175,7 @@ func (r *Repo) Build(ctx context.Context, opts BuildOptions) (*BuildResult, erro
 			}
 			ins = append(ins, index.VersionInput{Description: *it.desc, Length: it.length, SHA256: it.sha, Added: added,
 				Yanked: yanks.lookup(it.name, it.version)})
+			it.desc = nil // the package holds it now
 			res.Versions++
 			res.Artifacts++
 			res.Bytes += it.length
@@ -191,23 +192,26 @@ func (r *Repo) Build(ctx context.Context, opts BuildOptions) (*BuildResult, erro
 	// Reuse the spare tree (the output before the current one) when it has
 	// a manifest; its catalogue part is cleared while the index files and
 	// artifacts are written.
-	var old map[string]string
-	var oldPages map[string]string // catalogue pages in the reused tree
+	var (
+		old      map[string]string
+		oldPages map[string]string // catalogue pages in the reused tree
+	)
 	if m := reuseSpare(out, tmp); m != nil {
-		old = m.Files
-		oldPages = m.Catalogue
+		old, oldPages = m.Files, m.Catalogue
 		if oldPages != nil && !validPageNames(oldPages) {
 			oldPages = nil
 		}
 	}
+	reused, pagesKept := old != nil, oldPages != nil
 	cleaned := make(chan struct{})
 	go func() {
 		defer close(cleaned)
-		if old != nil {
-			cleanCatalogue(tmp, oldPages != nil)
+		if reused {
+			cleanCatalogue(tmp, pagesKept)
 		}
 	}()
 	w := newTreeWriter(tmp, old)
+	old = nil // w.old holds it until the output is written
 	keep := false
 	defer func() {
 		<-cleaned
@@ -216,7 +220,18 @@ func (r *Repo) Build(ctx context.Context, opts BuildOptions) (*BuildResult, erro
 		}
 	}()
 
-	// Index files, one worker per CPU.
+	// Index files and catalogue pages, one package per worker at a time.
+	// Once a package's pages are written only the description of its
+	// latest version is still needed (the home page and search.json), so
+	// the others are dropped: a build holds about one description per
+	// package, not one per version.
+	if reused && !pagesKept {
+		<-cleaned // the old catalogue goes before the new one is written
+	}
+	cat, err := site.NewCatalogue(tmp, r.siteHead(), site.WriteOptions{Previous: oldPages})
+	if err != nil {
+		return nil, fmt.Errorf("build: catalogue: %w", err)
+	}
 	if err := os.MkdirAll(filepath.Join(tmp, "targets", "index"), 0o755); err != nil {
 		return nil, fmt.Errorf("build: %w", err)
 	}
@@ -234,13 +249,19 @@ func (r *Repo) Build(ctx context.Context, opts BuildOptions) (*BuildResult, erro
 		}
 		targets[i] = t
 		summaries[i] = index.Summarize(p, t.Length, t.SHA256)
+		// The index file holds everything the package's pages show.
+		if err := cat.WritePackage(p, t.SHA256); err != nil {
+			return fmt.Errorf("catalogue: %w", err)
+		}
+		li := site.LatestVersionIndex(p)
+		for j := range p.Versions {
+			if j != li {
+				p.Versions[j].Description = pkgfmt.Description{}
+			}
+		}
 		return nil
 	}); err != nil {
 		return nil, fmt.Errorf("build: %w", err)
-	}
-	digests := make(map[string]string, len(pkgs))
-	for i, p := range pkgs {
-		digests[p.Name] = targets[i].SHA256
 	}
 	summary := index.BuildSummary(r.Config.Name, r.Config.Description, summaries)
 	data, err := index.Marshal(summary)
@@ -265,6 +286,7 @@ func (r *Repo) Build(ctx context.Context, opts BuildOptions) (*BuildResult, erro
 	}
 	targets = append(targets, arts...)
 	res.Targets = len(targets)
+	w.forgetDirs()
 	mark("output")
 	if testHookMidBuild != nil {
 		if err := testHookMidBuild(); err != nil {
@@ -316,9 +338,7 @@ func (r *Repo) Build(ctx context.Context, opts BuildOptions) (*BuildResult, erro
 	files := w.files
 	w.old, w.files = nil, nil
 	<-cleaned
-	// The catalogue renders only the packages whose index file (which
-	// holds everything their pages show) changed since the reused tree.
-	sr, err := site.WriteWith(ctx, tmp, r.siteData(now, summary, pkgs, tr, tmp), site.WriteOptions{Digests: digests, Previous: oldPages})
+	sr, err := cat.Finish(ctx, r.siteData(now, summary, pkgs, tr, tmp))
 	if err != nil {
 		return nil, fmt.Errorf("build: catalogue: %w", err)
 	}
@@ -392,7 +412,7 @@ func (it *item) checkLayout() []pkgfmt.Problem {
 // description cache lacks it.
 func (r *Repo) validate(ctx context.Context, items []*item, res *BuildResult, progress func(int, int)) error {
 	verify := r.Config.Verify
-	lint := pkgfmt.LintOptions{Verify: verify}
+	lint := pkgfmt.LintOptions{Verify: verify, Objects: pkgfmt.NewObjectCache()}
 	cache := newDescCache(filepath.Join(r.Dir, CacheDir, "desc"))
 	defer cache.flush() // a cache: a failure only costs time
 	stats := loadStatCache(filepath.Join(r.Dir, CacheDir, "files.json"))
@@ -501,10 +521,21 @@ func (r *Repo) validateOne(ctx context.Context, it *item, stats *statCache, cach
 			return false, nil
 		}
 	}
-	data, sha, err := readArtifact(it.path, lint.Limits)
+	var buf []byte
+	if b, ok := artifactBufs.Get().(*[]byte); ok {
+		buf = *b
+	}
+	data, sha, err := readArtifactInto(buf, it.path, lint.Limits)
 	if err != nil {
 		return false, err
 	}
+	// Nothing keeps the bytes once described (the description holds
+	// copies of what it shows), so the buffer serves the next artifact.
+	defer func() {
+		if cap(data) <= maxPooledArtifact {
+			artifactBufs.Put(&data)
+		}
+	}()
 	it.sha = sha
 	it.length = int64(len(data))
 	mu.Lock()
@@ -518,6 +549,9 @@ func (r *Repo) validateOne(ctx context.Context, it *item, stats *statCache, cach
 	_ = cache.put(sha, lint.Verify, it.desc)
 	return true, nil
 }
+
+// maxPooledArtifact bounds the artifact buffers kept for reuse.
+const maxPooledArtifact = 4 << 20
 
 // parallel runs f(0) … f(n-1) on one worker per CPU and returns the
 // first error (the remaining calls are skipped once one fails).
@@ -591,6 +625,11 @@ func (r *Repo) writeMetadata(tr *tufrepo.Repo, w *treeWriter) error {
 		}
 	}
 	return nil
+}
+
+// siteHead is the repository-wide part of the catalogue's data.
+func (r *Repo) siteHead() *site.Data {
+	return &site.Data{Repository: r.Config.Name, Description: r.Config.Description, BaseURL: r.Config.BaseURL}
 }
 
 // siteData fills the catalogue's data.

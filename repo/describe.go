@@ -73,6 +73,16 @@ type described struct {
 // readArtifact reads an artifact whole (it is bounded by the archive size
 // limit) and returns its bytes and sha256.
 func readArtifact(path string, lim pkgfmt.Limits) ([]byte, string, error) {
+	return readArtifactInto(nil, path, lim)
+}
+
+// artifactBufs recycles the buffers a build reads artifacts into: the
+// bytes are hashed and validated, then no longer needed.
+var artifactBufs sync.Pool
+
+// readArtifactInto is readArtifact reading into buf when it is large
+// enough.
+func readArtifactInto(buf []byte, path string, lim pkgfmt.Limits) ([]byte, string, error) {
 	lim = lim.WithDefaults()
 	f, err := os.Open(path)
 	if err != nil {
@@ -89,7 +99,12 @@ func readArtifact(path string, lim pkgfmt.Limits) ([]byte, string, error) {
 	if fi.Size() > lim.MaxArchiveSize {
 		return nil, "", fmt.Errorf("%s: %d bytes, over the %d-byte artifact limit", path, fi.Size(), lim.MaxArchiveSize)
 	}
-	data := make([]byte, fi.Size())
+	var data []byte
+	if int64(cap(buf)) >= fi.Size() {
+		data = buf[:fi.Size()]
+	} else {
+		data = make([]byte, fi.Size())
+	}
 	if _, err := io.ReadFull(f, data); err != nil {
 		return nil, "", fmt.Errorf("%s: %w", path, err)
 	}

@@ -207,6 +207,14 @@ func (w *treeWriter) place(rel, sha string, l *linker) error {
 	return l.place(w.abs(rel))
 }
 
+// forgetDirs drops the record of the directories made (tens of
+// thousands of paths at scale) once the artifacts are placed; a later
+// mkdirAll of a known directory only costs one mkdir call.
+func (w *treeWriter) forgetDirs() {
+	w.dirs.made.Clear()
+	w.dirs.made.Store(w.dir, true)
+}
+
 // finish removes the files of the old tree that the new one does not
 // have, and the directories that become empty.
 func (w *treeWriter) finish() {

@@ -78,38 +78,126 @@ func (w *writer) siteHash() (string, error) {
 
 // WriteWith is Write with options; see WriteOptions.
 func WriteWith(ctx context.Context, dir string, d *Data, opts WriteOptions) (*WriteResult, error) {
-	if d == nil {
-		return nil, &DataError{Field: "Data", Err: fmt.Errorf("nil")}
-	}
-	w, err := newWriter(dir, d)
+	c, err := NewCatalogue(dir, d, opts)
 	if err != nil {
 		return nil, err
 	}
-	res := &WriteResult{Fingerprints: map[string]string{}}
-	keep := map[string]bool{}
-	if len(opts.Digests) > 0 {
-		sh, err := w.siteHash()
-		if err != nil {
-			return nil, fmt.Errorf("site: %w", err)
-		}
-		for _, p := range w.pkgs {
-			dg := opts.Digests[p.Name]
-			if dg == "" {
-				continue
-			}
-			sum := sha256.Sum256([]byte(sh + "\x00" + p.Name + "\x00" + dg))
-			fp := hex.EncodeToString(sum[:])
-			res.Fingerprints[p.Name] = fp
-			if prev, ok := opts.Previous[p.Name]; ok && prev == fp && len(p.Versions) > 0 {
-				keep[p.Name] = true
-			}
-		}
+	return c.Finish(ctx, d)
+}
+
+// Catalogue renders a catalogue in two steps, so that a caller can write
+// each package's pages as soon as the package is known and then drop
+// what only those pages need (the descriptions of its older versions):
+// WritePackage for each package (from any goroutine), then Finish. The
+// result is the same as WriteWith's.
+type Catalogue struct {
+	w        *writer
+	opts     WriteOptions
+	siteHash string
+
+	mu   sync.Mutex
+	done map[string]bool // packages written or kept
+	res  WriteResult
+}
+
+// NewCatalogue starts a catalogue in dir. Only the repository-wide fields
+// of d (Repository, Description, BaseURL) are used here; Finish takes the
+// complete Data.
+func NewCatalogue(dir string, d *Data, opts WriteOptions) (*Catalogue, error) {
+	if d == nil {
+		return nil, &DataError{Field: "Data", Err: fmt.Errorf("nil")}
+	}
+	head := *d
+	head.Packages = nil
+	w, err := newWriter(dir, &head)
+	if err != nil {
+		return nil, err
+	}
+	c := &Catalogue{w: w, opts: opts, done: map[string]bool{}, res: WriteResult{Fingerprints: map[string]string{}}}
+	if c.siteHash, err = w.siteHash(); err != nil {
+		return nil, fmt.Errorf("site: %w", err)
 	}
 	if err := w.writeAssets(); err != nil {
 		return nil, err
 	}
-	if opts.Previous != nil {
-		if err := w.prune(keep); err != nil {
+	return c, nil
+}
+
+// WritePackage writes the pages of p, or keeps those already in the
+// directory when WriteOptions.Previous says they are identical. digest
+// is the package's digest (see WriteOptions.Digests; "" looks it up
+// there). Safe for concurrent use.
+func (c *Catalogue) WritePackage(p *index.Package, digest string) error {
+	if p == nil || len(p.Versions) == 0 {
+		return nil
+	}
+	if !pkgNameRE.MatchString(p.Name) {
+		return &DataError{Package: p.Name, Field: "Name", Err: fmt.Errorf("not a valid package name ([a-z0-9][a-z0-9_-]{0,62})")}
+	}
+	fp := ""
+	if digest == "" {
+		digest = c.opts.Digests[p.Name]
+	}
+	if dg := digest; dg != "" {
+		sum := sha256.Sum256([]byte(c.siteHash + "\x00" + p.Name + "\x00" + dg))
+		fp = hex.EncodeToString(sum[:])
+	}
+	c.mu.Lock()
+	if c.done[p.Name] {
+		c.mu.Unlock()
+		return &DataError{Package: p.Name, Field: "Name", Err: fmt.Errorf("listed twice")}
+	}
+	c.done[p.Name] = true
+	if fp != "" {
+		c.res.Fingerprints[p.Name] = fp
+	}
+	prev, ok := c.opts.Previous[p.Name]
+	keep := ok && fp != "" && prev == fp
+	if keep {
+		c.res.Kept++
+	} else {
+		c.res.Rendered++
+	}
+	c.mu.Unlock()
+	if keep {
+		return nil
+	}
+	pdir := filepath.Join(c.w.dir, "packages", p.Name)
+	if c.opts.Previous != nil {
+		// Pages of an earlier content of the package (a version gone).
+		if err := os.RemoveAll(pdir); err != nil {
+			return fmt.Errorf("site: %w", err)
+		}
+	}
+	return c.w.packagePages(p)
+}
+
+// Finish renders the packages of d not yet written, removes what is
+// stale in packages/ and assets/ (with WriteOptions.Previous), and writes
+// the home page, search.json and the trust page. For packages already
+// written, d needs only the description of their latest version.
+func (c *Catalogue) Finish(ctx context.Context, d *Data) (*WriteResult, error) {
+	if d == nil {
+		return nil, &DataError{Field: "Data", Err: fmt.Errorf("nil")}
+	}
+	w, err := newWriter(c.w.dir, d)
+	if err != nil {
+		return nil, err
+	}
+	w.assets = c.w.assets
+	var todo []*index.Package
+	c.mu.Lock()
+	for _, p := range w.pkgs {
+		if len(p.Versions) > 0 && !c.done[p.Name] {
+			todo = append(todo, p)
+		}
+	}
+	c.mu.Unlock()
+	if err := parallel(ctx, len(todo), func(i int) error { return c.WritePackage(todo[i], "") }); err != nil {
+		return nil, err
+	}
+	if c.opts.Previous != nil {
+		if err := w.prune(c.done); err != nil {
 			return nil, err
 		}
 	}
@@ -127,22 +215,20 @@ func WriteWith(ctx context.Context, dir string, d *Data, opts WriteOptions) (*Wr
 	if err := w.render("trust.html", tmplTrust, w.trust()); err != nil {
 		return nil, err
 	}
+	res := c.res
+	return &res, nil
+}
 
-	// Package pages, one package per worker at a time: memory stays flat
-	// (one package's pages at a time per worker) and templates and
-	// Markdown use every core.
-	var todo []*index.Package
-	for _, p := range w.pkgs {
-		if len(p.Versions) == 0 {
-			continue
-		}
-		if keep[p.Name] {
-			res.Kept++
-			continue
-		}
-		todo = append(todo, p)
-	}
-	res.Rendered = len(todo)
+// LatestVersionIndex is the index in p.Versions of the version the
+// catalogue shows as the package's latest (its packages/<name>/index.html
+// and its row on the home page): the first stable, non-yanked version,
+// else the first non-yanked one. After WritePackage, Finish needs the
+// description of that version only.
+func LatestVersionIndex(p *index.Package) int { return latestIndex(p) }
+
+// parallel runs f(0) … f(n-1), one worker per CPU (templates and
+// Markdown are CPU-bound), and returns the first error.
+func parallel(ctx context.Context, n int, f func(i int) error) error {
 	var (
 		next  atomic.Int64
 		once  sync.Once
@@ -155,42 +241,41 @@ func WriteWith(ctx context.Context, dir string, d *Data, opts WriteOptions) (*Wr
 			defer wg.Done()
 			for {
 				i := int(next.Add(1)) - 1
-				if i >= len(todo) {
+				if i >= n {
 					return
 				}
 				err := ctx.Err()
 				if err == nil {
-					err = w.packagePages(todo[i])
+					err = f(i)
 				}
 				if err != nil {
 					once.Do(func() { first = err })
-					next.Store(int64(len(todo)))
+					next.Store(int64(n))
 					return
 				}
 			}
 		}()
 	}
 	wg.Wait()
-	if first != nil {
-		return nil, first
-	}
-	return res, nil
+	return first
 }
 
-// packagePages renders packages/<name>/: index.html and a page per version.
+// packagePages renders packages/<name>/: index.html and a page per
+// version. One package's pages are in memory at a time.
 func (w *writer) packagePages(p *index.Package) error {
 	pdir := filepath.Join(w.dir, "packages", p.Name)
 	if err := os.MkdirAll(pdir, 0o755); err != nil {
 		return fmt.Errorf("site: %w", err)
 	}
 	memo := map[string]template.HTML{}
+	slugs := versionSlugs(p)
 	li := latestIndex(p)
-	if err := w.renderIn(path.Join("packages", p.Name, "index.html"), w.packageView(p, li, true, memo)); err != nil {
+	if err := w.renderIn(path.Join("packages", p.Name, "index.html"), w.packageView(p, slugs, li, true, memo)); err != nil {
 		return err
 	}
 	for i := range p.Versions {
-		file := path.Join("packages", p.Name, w.slugs[p.Name][i]+".html")
-		if err := w.renderIn(file, w.packageView(p, i, false, memo)); err != nil {
+		file := path.Join("packages", p.Name, slugs[i]+".html")
+		if err := w.renderIn(file, w.packageView(p, slugs, i, false, memo)); err != nil {
 			return err
 		}
 	}

@@ -167,7 +167,7 @@ func readmeMemo(memo map[string]template.HTML, src string) template.HTML {
 
 // packageView builds the page of version vi of p. canonical is true for
 // packages/<name>/index.html, false for packages/<name>/<slug>.html.
-func (w *writer) packageView(p *index.Package, vi int, canonical bool, readmes map[string]template.HTML) *packageView {
+func (w *writer) packageView(p *index.Package, slugs []string, vi int, canonical bool, readmes map[string]template.HTML) *packageView {
 	v := &p.Versions[vi]
 	d := &v.Description
 	m := &d.Manifest
@@ -203,7 +203,7 @@ func (w *writer) packageView(p *index.Package, vi int, canonical bool, readmes m
 
 	for i := range p.Versions {
 		o := &p.Versions[i]
-		href := w.slugs[p.Name][i] + ".html"
+		href := slugs[i] + ".html"
 		label := o.Version
 		switch {
 		case i == li:

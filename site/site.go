@@ -109,21 +109,7 @@ func (w *writer) prepare() error {
 		}
 		seen[p.Name] = true
 		w.pkgs = append(w.pkgs, p)
-		used := map[string]bool{"index": true}
-		slugs := make([]string, len(p.Versions))
-		for i, v := range p.Versions {
-			s := versionSlug(v.Version)
-			if s == "" || s[0] == '.' || s[0] == '-' {
-				s = "v" + s
-			}
-			base := s
-			for n := 2; used[s]; n++ {
-				s = fmt.Sprintf("%s_%d", base, n)
-			}
-			used[s] = true
-			slugs[i] = s
-		}
-		w.slugs[p.Name] = slugs
+		w.slugs[p.Name] = versionSlugs(p)
 	}
 	slices.SortFunc(w.pkgs, func(a, b *index.Package) int { return strings.Compare(a.Name, b.Name) })
 	if rp := w.d.Trust.RootPath; rp != "" {
@@ -132,6 +118,25 @@ func (w *writer) prepare() error {
 		}
 	}
 	return nil
+}
+
+// versionSlugs gives the file stem of each version's page.
+func versionSlugs(p *index.Package) []string {
+	used := map[string]bool{"index": true}
+	slugs := make([]string, len(p.Versions))
+	for i, v := range p.Versions {
+		s := versionSlug(v.Version)
+		if s == "" || s[0] == '.' || s[0] == '-' {
+			s = "v" + s
+		}
+		base := s
+		for n := 2; used[s]; n++ {
+			s = fmt.Sprintf("%s_%d", base, n)
+		}
+		used[s] = true
+		slugs[i] = s
+	}
+	return slugs
 }
 
 func isRelativeFile(p string) bool {
