@@ -5,15 +5,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"sort"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/ebpfrepo/ebpfrepo/index"
@@ -51,6 +49,9 @@ type BuildResult struct {
 	// pages were rendered, and kept unchanged from the previous tree.
 	PagesRendered int `json:"pages_rendered"`
 	PagesKept     int `json:"pages_kept"`
+	// PackagesReused counts the unchanged packages whose index file and
+	// pages were kept without taking their descriptions (package cache).
+	PackagesReused int `json:"packages_reused"`
 	// Skipped lists the invalid versions left out (SkipInvalid).
 	Skipped []Skipped `json:"skipped,omitempty"`
 	// RolesSigned lists the top-level TUF roles that got a new version
@@ -88,6 +89,14 @@ var testHookMidBuild func() error
 // Invalid packages fail the build with an *InvalidError listing every
 // problem, unless SkipInvalid.
 func (r *Repo) Build(ctx context.Context, opts BuildOptions) (*BuildResult, error) {
+	res, err := r.build(ctx, opts, true)
+	if errors.Is(err, errReuseLost) {
+		res, err = r.build(ctx, opts, false)
+	}
+	return res, err
+}
+
+func (r *Repo) build(ctx context.Context, opts BuildOptions, usePkgCache bool) (*BuildResult, error) {
 	start := time.Now()
 	now, err := resolveNow(opts.Now)
 	if err != nil {
@@ -124,12 +133,28 @@ func (r *Repo) Build(ctx context.Context, opts BuildOptions) (*BuildResult, erro
 	}
 	mark("scan")
 
-	if err := r.validate(ctx, items, res, opts.Progress); err != nil {
+	// The spare output tree and the package cache tell which packages are
+	// unchanged since the spare was built: their index files and pages
+	// are there, and their descriptions need not be taken at all.
+	spare := peekSpare(out)
+	pc := loadPkgCache(filepath.Join(r.Dir, CacheDir, "packages.json"))
+	var reused map[string]*pkgEntry
+	var reuse func([]*item)
+	if usePkgCache && spare != nil && spare.Catalogue != nil && validPageNames(spare.Catalogue) {
+		reuse = func(items []*item) { reused = r.unchangedPackages(items, spare, pc, yanks) }
+	}
+	if err := r.validate(ctx, items, res, opts.Progress, reuse); err != nil {
 		return nil, err
 	}
+	pc.Entries = nil // those still needed are in reused
 	var bad []pkgfmt.Problem
 	valid := items[:0:0]
+	invalid := map[string]bool{} // packages with a version left out
 	for _, it := range items {
+		if it.reused {
+			valid = append(valid, it)
+			continue
+		}
 		var errs []pkgfmt.Problem
 		if it.desc != nil {
 			for _, p := range it.desc.Problems {
@@ -137,6 +162,7 @@ func (r *Repo) Build(ctx context.Context, opts BuildOptions) (*BuildResult, erro
 					p.Package = it.label()
 					errs = append(errs, p)
 				} else {
+					it.warnings++
 					res.Warnings++
 				}
 			}
@@ -150,6 +176,7 @@ func (r *Repo) Build(ctx context.Context, opts BuildOptions) (*BuildResult, erro
 			errs = it.checkLayout()
 		}
 		if len(errs) > 0 {
+			invalid[it.name] = true
 			bad = append(bad, errs...)
 			res.Skipped = append(res.Skipped, Skipped{Package: it.label(), Problems: errs})
 			continue
@@ -163,11 +190,28 @@ func (r *Repo) Build(ctx context.Context, opts BuildOptions) (*BuildResult, erro
 
 	// Group by package; items are sorted by name already.
 	var pkgs []*index.Package
+	var pkgItems [][]*item
 	for i := 0; i < len(valid); {
 		j := i
+		for j < len(valid) && valid[j].name == valid[i].name {
+			j++
+		}
+		its := valid[i:j]
+		i = j
+		res.Versions += len(its)
+		res.Artifacts += len(its)
+		for _, it := range its {
+			res.Bytes += it.length
+		}
+		if e := reused[its[0].name]; e != nil {
+			res.PackagesReused++
+			res.Warnings += e.Warnings
+			pkgs = append(pkgs, e.Package)
+			pkgItems = append(pkgItems, its)
+			continue
+		}
 		var ins []index.VersionInput
-		for ; j < len(valid) && valid[j].name == valid[i].name; j++ {
-			it := valid[j]
+		for _, it := range its {
 			added := it.added
 			if added.IsZero() {
 				added = now
@@ -176,12 +220,9 @@ func (r *Repo) Build(ctx context.Context, opts BuildOptions) (*BuildResult, erro
 			ins = append(ins, index.VersionInput{Description: *it.desc, Length: it.length, SHA256: it.sha, Added: added,
 				Yanked: yanks.lookup(it.name, it.version)})
 			it.desc = nil // the package holds it now
-			res.Versions++
-			res.Artifacts++
-			res.Bytes += it.length
 		}
-		pkgs = append(pkgs, index.BuildPackage(valid[i].name, ins))
-		i = j
+		pkgs = append(pkgs, index.BuildPackage(its[0].name, ins))
+		pkgItems = append(pkgItems, its)
 	}
 	res.Packages = len(pkgs)
 
@@ -196,17 +237,22 @@ func (r *Repo) Build(ctx context.Context, opts BuildOptions) (*BuildResult, erro
 		old      map[string]string
 		oldPages map[string]string // catalogue pages in the reused tree
 	)
-	if m := reuseSpare(out, tmp); m != nil {
+	m := adoptSpare(out, tmp, spare)
+	if m == nil && len(reused) > 0 {
+		removeAllParallel(tmp)
+		return nil, errReuseLost
+	}
+	if m != nil {
 		old, oldPages = m.Files, m.Catalogue
 		if oldPages != nil && !validPageNames(oldPages) {
 			oldPages = nil
 		}
 	}
-	reused, pagesKept := old != nil, oldPages != nil
+	treeReused, pagesKept := old != nil, oldPages != nil
 	cleaned := make(chan struct{})
 	go func() {
 		defer close(cleaned)
-		if reused {
+		if treeReused {
 			cleanCatalogue(tmp, pagesKept)
 		}
 	}()
@@ -225,7 +271,7 @@ func (r *Repo) Build(ctx context.Context, opts BuildOptions) (*BuildResult, erro
 	// latest version is still needed (the home page and search.json), so
 	// the others are dropped: a build holds about one description per
 	// package, not one per version.
-	if reused && !pagesKept {
+	if treeReused && !pagesKept {
 		<-cleaned // the old catalogue goes before the new one is written
 	}
 	cat, err := site.NewCatalogue(tmp, r.siteHead(), site.WriteOptions{Previous: oldPages})
@@ -237,8 +283,20 @@ func (r *Repo) Build(ctx context.Context, opts BuildOptions) (*BuildResult, erro
 	}
 	targets := make([]tufrepo.Target, len(pkgs), len(pkgs)+1)
 	summaries := make([]index.SummaryPackage, len(pkgs))
+	entries := make([]*pkgEntry, len(pkgs))
 	if err := parallel(ctx, len(pkgs), func(i int) error {
 		p := pkgs[i]
+		if e := reused[p.Name]; e != nil {
+			// Unchanged: the reused tree holds its index file and pages.
+			tp := fmt.Sprintf(index.PackageDirFmt, p.Name)
+			if !w.claim("targets/"+tufrepo.ConsistentTargetName(tp, e.IndexSHA), e.IndexSHA) || !cat.KeepPackage(p, e.IndexSHA) {
+				return errReuseLost
+			}
+			targets[i] = tufrepo.Target{Path: tp, Length: e.IndexLen, SHA256: e.IndexSHA}
+			summaries[i] = e.Summary
+			entries[i] = e
+			return nil
+		}
 		data, err := index.Marshal(p)
 		if err != nil {
 			return err
@@ -258,6 +316,14 @@ func (r *Repo) Build(ctx context.Context, opts BuildOptions) (*BuildResult, erro
 			if j != li {
 				p.Versions[j].Description = pkgfmt.Description{}
 			}
+		}
+		if its := pkgItems[i]; !invalid[p.Name] && cacheable(its) {
+			e := &pkgEntry{Key: pkgKey(p.Name, its, r.Config.Verify, yanks), IndexSHA: t.SHA256, IndexLen: t.Length,
+				Summary: summaries[i], Package: p}
+			for _, it := range its {
+				e.Warnings += it.warnings
+			}
+			entries[i] = e
 		}
 		return nil
 	}); err != nil {
@@ -363,6 +429,13 @@ func (r *Repo) Build(ctx context.Context, opts BuildOptions) (*BuildResult, erro
 		return nil, fmt.Errorf("build: %w", err)
 	}
 	keep = true
+	pc.Entries = map[string]*pkgEntry{}
+	for _, e := range entries {
+		if e != nil {
+			pc.Entries[e.Package.Name] = e
+		}
+	}
+	_ = pc.save() // a cache: a failure only costs time
 	// Versions put into packages/ by hand get their added date recorded
 	// now, so later builds keep it.
 	for _, it := range valid {
@@ -405,186 +478,6 @@ func (it *item) checkLayout() []pkgfmt.Problem {
 		add("artifact", "the manifest's artifact is %q but the file is %q", m.Artifact, filepath.Base(it.path))
 	}
 	return ps
-}
-
-// validate hashes and describes every item, in parallel, reading an
-// artifact only when the stat cache does not know its sha256 or the
-// description cache lacks it.
-func (r *Repo) validate(ctx context.Context, items []*item, res *BuildResult, progress func(int, int)) error {
-	verify := r.Config.Verify
-	lint := pkgfmt.LintOptions{Verify: verify, Objects: pkgfmt.NewObjectCache()}
-	cache := newDescCache(filepath.Join(r.Dir, CacheDir, "desc"))
-	defer cache.flush() // a cache: a failure only costs time
-	stats := loadStatCache(filepath.Join(r.Dir, CacheDir, "files.json"))
-	var mu sync.Mutex
-	fresh := map[string]statEntry{}
-	in := newInterner()
-
-	work := make(chan *item)
-	type done struct {
-		it     *item
-		hashed bool
-		err    error
-	}
-	results := make(chan done)
-	var wg sync.WaitGroup
-	for range runtime.NumCPU() {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for it := range work {
-				hashed, err := r.validateOne(ctx, it, stats, cache, lint, &mu, fresh)
-				if it.desc != nil {
-					in.description(it.desc)
-				}
-				results <- done{it, hashed, err}
-			}
-		}()
-	}
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		defer close(work)
-		for _, it := range items {
-			if it.problem != nil {
-				results <- done{it: it}
-				continue
-			}
-			select {
-			case work <- it:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	go func() {
-		wg.Wait()
-		close(results)
-	}()
-	var firstErr error
-	n := 0
-	for d := range results {
-		n++
-		if d.err != nil && firstErr == nil {
-			firstErr = d.err
-		}
-		if d.hashed {
-			res.Hashed++
-		}
-		if d.it.desc != nil {
-			if d.it.cached {
-				res.Cached++
-			} else {
-				res.Validated++
-			}
-		}
-		if progress != nil {
-			progress(n, len(items))
-		}
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if firstErr != nil {
-		return fmt.Errorf("build: %w", firstErr)
-	}
-	for rel, e := range fresh {
-		stats.Entries[rel] = e
-	}
-	// Forget files that are gone.
-	live := map[string]bool{}
-	for _, it := range items {
-		live[it.rel] = true
-	}
-	for rel := range stats.Entries {
-		if !live[rel] {
-			delete(stats.Entries, rel)
-		}
-	}
-	_ = stats.save() // a cache: a failure only costs time
-	return nil
-}
-
-func (r *Repo) validateOne(ctx context.Context, it *item, stats *statCache, cache *descCache, lint pkgfmt.LintOptions, mu *sync.Mutex, fresh map[string]statEntry) (hashed bool, err error) {
-	if err := ctx.Err(); err != nil {
-		return false, err
-	}
-	fi, err := os.Stat(it.path)
-	if err != nil {
-		return false, err
-	}
-	it.length = fi.Size()
-	sha, ok := stats.lookup(it.rel, fi)
-	if ok {
-		if d, ok := cache.get(sha, lint.Verify); ok {
-			it.sha, it.desc, it.cached = sha, d, true
-			return false, nil
-		}
-	}
-	var buf []byte
-	if b, ok := artifactBufs.Get().(*[]byte); ok {
-		buf = *b
-	}
-	data, sha, err := readArtifactInto(buf, it.path, lint.Limits)
-	if err != nil {
-		return false, err
-	}
-	// Nothing keeps the bytes once described (the description holds
-	// copies of what it shows), so the buffer serves the next artifact.
-	defer func() {
-		if cap(data) <= maxPooledArtifact {
-			artifactBufs.Put(&data)
-		}
-	}()
-	it.sha = sha
-	it.length = int64(len(data))
-	mu.Lock()
-	fresh[it.rel] = statEntry{Size: fi.Size(), MTime: fi.ModTime().UnixNano(), SHA256: sha}
-	mu.Unlock()
-	if d, ok := cache.get(sha, lint.Verify); ok {
-		it.desc, it.cached = d, true
-		return true, nil
-	}
-	it.desc = describeBytes(ctx, it.path, data, lint)
-	_ = cache.put(sha, lint.Verify, it.desc)
-	return true, nil
-}
-
-// maxPooledArtifact bounds the artifact buffers kept for reuse.
-const maxPooledArtifact = 4 << 20
-
-// parallel runs f(0) … f(n-1) on one worker per CPU and returns the
-// first error (the remaining calls are skipped once one fails).
-func parallel(ctx context.Context, n int, f func(i int) error) error {
-	var (
-		next    atomic.Int64
-		errOnce sync.Once
-		first   error
-		wg      sync.WaitGroup
-	)
-	for range runtime.NumCPU() {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= n {
-					return
-				}
-				err := ctx.Err()
-				if err == nil {
-					err = f(i)
-				}
-				if err != nil {
-					errOnce.Do(func() { first = err })
-					next.Store(int64(n))
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	return first
 }
 
 // writeTarget writes an index file at its consistent (hash-prefixed) name

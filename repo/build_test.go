@@ -370,14 +370,15 @@ func TestReusedTreeMatchesFresh(t *testing.T) {
 	ctx := context.Background()
 	out := filepath.Join(r.Dir, PublicDir)
 	now := t0
-	kept, pagesKept := 0, 0
+	kept, pagesKept, pkgsReused := 0, 0, 0
 	step := func(name string, change func()) {
 		t.Helper()
 		change()
 		now = now.Add(time.Hour)
 		res := build(t, r, BuildOptions{Now: now})
-		kept = res.Kept
+		kept += res.Kept
 		pagesKept += res.PagesKept
+		pkgsReused += res.PackagesReused
 		fresh := filepath.Join(t.TempDir(), "fresh")
 		build(t, r, BuildOptions{Now: now, OutDir: fresh})
 		if diff := cmp.Diff(tree(t, fresh), tree(t, out)); diff != "" {
@@ -403,11 +404,30 @@ func TestReusedTreeMatchesFresh(t *testing.T) {
 		}
 	})
 	step("nothing", func() {})
+	step("nothing again", func() {})
+	// Files of the spare tree gone behind its manifest's back: the build
+	// notices and builds without the package cache.
+	step("spare damaged", func() {
+		spare := filepath.Join(r.Dir, "."+PublicDir+".spare")
+		idx, _ := filepath.Glob(filepath.Join(spare, "targets", "index", "*"))
+		pages, _ := filepath.Glob(filepath.Join(spare, "packages", "*", "index.html"))
+		if len(idx) == 0 || len(pages) == 0 {
+			t.Fatalf("spare tree: %d index files, %d package pages", len(idx), len(pages))
+		}
+		for _, p := range append(idx, pages...) {
+			if err := os.Remove(p); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
 	if kept == 0 {
 		t.Error("the spare tree was not reused")
 	}
 	if pagesKept == 0 {
 		t.Error("no catalogue page of the spare tree was kept")
+	}
+	if pkgsReused == 0 {
+		t.Error("no unchanged package was taken from the package cache")
 	}
 	if _, err := os.Stat(filepath.Join(out, "l3afd", "tc-stats")); !os.IsNotExist(err) {
 		t.Errorf("a removed package is still in the output: %v", err)

@@ -27,6 +27,10 @@ type item struct {
 	length int64
 	desc   *pkgfmt.Description
 	cached bool
+	lazy   bool // sha256 known from the stat cache, description not taken yet
+	reused bool // its package is unchanged: built from the package cache
+	// warnings counts the warnings of its description.
+	warnings int
 }
 
 func (it *item) label() string { return it.name + "@" + it.version }

@@ -31,6 +31,8 @@ type treeManifest struct {
 	// pages in the tree (site.WriteResult.Fingerprints), so that the next
 	// build renders only the packages that changed.
 	Catalogue map[string]string `json:"catalogue,omitempty"`
+
+	id string // the tree's identity, when read by peekSpare
 }
 
 func manifestPath(out, id string) string {
@@ -45,23 +47,46 @@ func sparePath(out string) string {
 // the build directory tmp. It returns the manifest, or nil when the build
 // must start from an empty tmp.
 func reuseSpare(out, tmp string) *treeManifest {
+	return adoptSpare(out, tmp, peekSpare(out))
+}
+
+// peekSpare reads the manifest of the spare tree of out without changing
+// anything; nil if there is no usable spare.
+func peekSpare(out string) *treeManifest {
 	spare := sparePath(out)
 	if _, err := os.Lstat(spare); err != nil {
 		return nil
 	}
 	id, ok := treeID(spare)
+	if !ok {
+		return nil
+	}
 	var m treeManifest
-	if ok {
-		mp := manifestPath(out, id)
-		if data, err := os.ReadFile(mp); err == nil && json.Unmarshal(data, &m) == nil && m.Files != nil && validManifest(m.Files) {
-			os.Remove(mp) // the tree is about to change: the manifest no longer holds
+	data, err := os.ReadFile(manifestPath(out, id))
+	if err != nil || json.Unmarshal(data, &m) != nil || m.Files == nil || !validManifest(m.Files) {
+		return nil
+	}
+	m.id = id
+	return &m
+}
+
+// adoptSpare makes the spare tree, whose manifest peekSpare read, the
+// build directory tmp; with m nil (or if that fails) it removes the spare
+// and returns nil.
+func adoptSpare(out, tmp string, m *treeManifest) *treeManifest {
+	spare := sparePath(out)
+	if m != nil {
+		if id, ok := treeID(spare); ok && id == m.id {
+			os.Remove(manifestPath(out, id)) // the tree is about to change: the manifest no longer holds
 			if os.Remove(tmp) == nil && os.Rename(spare, tmp) == nil {
-				return &m
+				return m
 			}
 			os.MkdirAll(tmp, 0o755)
 		}
 	}
-	removeAllParallel(spare)
+	if _, err := os.Lstat(spare); err == nil {
+		removeAllParallel(spare)
+	}
 	return nil
 }
 

@@ -13,6 +13,11 @@
 // are rendered with goldmark and sanitised with bluemonday (see
 // RenderReadme), because package authors are strangers.
 //
-// The repository build fills a Data and calls Write with its temporary
-// output directory; the same Data always yields the same bytes.
+// Write renders everything; the same Data always yields the same bytes.
+// The repository build renders incrementally with a Catalogue (or
+// WriteWith): each package's pages carry a fingerprint of everything they
+// show, pages whose fingerprint is unchanged are kept from the previous
+// tree, and each package's pages are written as soon as the package is
+// known, so the build can drop its older versions' descriptions; the
+// result is byte-for-byte what Write gives.
 package site

@@ -52,3 +52,40 @@ func ExampleRenderReadme() {
 	//
 	// <p>x <strong>ok</strong></p>
 }
+
+// WriteWith keeps the pages of packages whose digest is unchanged since
+// the Write that left them in the directory.
+func ExampleWriteWith() {
+	out, err := os.MkdirTemp("", "catalogue")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(out)
+	d := &site.Data{Repository: "demo", Generated: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	for _, name := range []string{"tc-stats", "xdp-root"} {
+		d.Packages = append(d.Packages, &index.Package{Schema: 1, Name: name, Versions: []index.Version{{
+			Version:     "1.0.0",
+			Description: pkgfmt.Description{Manifest: pkgfmt.Manifest{Name: name, Version: "1.0.0", Artifact: name + ".tar.gz"}},
+		}}})
+	}
+	// Digests stand for the package's content: the repository build uses
+	// the sha256 of the package's index file.
+	digests := map[string]string{"tc-stats": "a1", "xdp-root": "b1"}
+	ctx := context.Background()
+	first, err := site.WriteWith(ctx, out, d, site.WriteOptions{Digests: digests, Previous: map[string]string{}})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("first: rendered", first.Rendered, "kept", first.Kept)
+
+	d.Packages[1].Versions[0].Description.Manifest.Description = "Root of an XDP chain"
+	digests["xdp-root"] = "b2"
+	second, err := site.WriteWith(ctx, out, d, site.WriteOptions{Digests: digests, Previous: first.Fingerprints})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("second: rendered", second.Rendered, "kept", second.Kept)
+	// Output:
+	// first: rendered 2 kept 0
+	// second: rendered 1 kept 1
+}

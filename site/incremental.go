@@ -3,11 +3,13 @@ package site
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"html/template"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -48,14 +50,43 @@ type WriteResult struct {
 	Kept         int // packages whose pages were kept from Previous
 }
 
-// fingerprintVersion changes when what a package page shows changes in a
-// way the templates and assets do not capture (the Go code behind them).
+// fingerprintVersion names the fingerprint scheme.
 const fingerprintVersion = "ebpfrepo-site-pages-1"
+
+var (
+	codeOnce sync.Once
+	codeHash string
+)
+
+// programHash digests the running executable: the Go code that builds a
+// page's view is an input of the page as much as the templates are, so a
+// different ebpfrepo binary never keeps pages an older one rendered. If
+// the executable cannot be read, nothing is ever kept.
+func programHash() string {
+	codeOnce.Do(func() {
+		h := sha256.New()
+		exe, err := os.Executable()
+		if err == nil {
+			var f *os.File
+			if f, err = os.Open(exe); err == nil {
+				_, err = io.Copy(h, f)
+				f.Close()
+			}
+		}
+		if err != nil {
+			var nonce [16]byte
+			_, _ = rand.Read(nonce[:])
+			h.Write(nonce[:])
+		}
+		codeHash = hex.EncodeToString(h.Sum(nil))
+	})
+	return codeHash
+}
 
 // siteHash digests every input of a package page other than the package.
 func (w *writer) siteHash() (string, error) {
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%q\x00%q\x00%q\x00", fingerprintVersion, w.d.Repository, w.d.Description, w.d.BaseURL)
+	fmt.Fprintf(h, "%s\x00%s\x00%q\x00%q\x00%q\x00", fingerprintVersion, programHash(), w.d.Repository, w.d.Description, w.d.BaseURL)
 	for _, efs := range []fs.FS{templateFS, assetFS} {
 		err := fs.WalkDir(efs, ".", func(p string, e fs.DirEntry, err error) error {
 			if err != nil || e.IsDir() {
@@ -138,9 +169,8 @@ func (c *Catalogue) WritePackage(p *index.Package, digest string) error {
 	if digest == "" {
 		digest = c.opts.Digests[p.Name]
 	}
-	if dg := digest; dg != "" {
-		sum := sha256.Sum256([]byte(c.siteHash + "\x00" + p.Name + "\x00" + dg))
-		fp = hex.EncodeToString(sum[:])
+	if digest != "" {
+		fp = fingerprint(c.siteHash, p.Name, digest)
 	}
 	c.mu.Lock()
 	if c.done[p.Name] {
@@ -152,7 +182,7 @@ func (c *Catalogue) WritePackage(p *index.Package, digest string) error {
 		c.res.Fingerprints[p.Name] = fp
 	}
 	prev, ok := c.opts.Previous[p.Name]
-	keep := ok && fp != "" && prev == fp
+	keep := ok && fp != "" && prev == fp && c.present(p.Name)
 	if keep {
 		c.res.Kept++
 	} else {
@@ -217,6 +247,68 @@ func (c *Catalogue) Finish(ctx context.Context, d *Data) (*WriteResult, error) {
 	}
 	res := c.res
 	return &res, nil
+}
+
+func fingerprint(siteHash, name, digest string) string {
+	sum := sha256.Sum256([]byte(siteHash + "\x00" + name + "\x00" + digest))
+	return hex.EncodeToString(sum[:])
+}
+
+// Fingerprints gives the fingerprint WriteWith would record for each
+// package of digests (package name → digest), with the repository-wide
+// fields of d (see NewCatalogue): a caller can tell before rendering
+// which pages an earlier Write left that are still current.
+func Fingerprints(d *Data, digests map[string]string) (map[string]string, error) {
+	if d == nil {
+		return nil, &DataError{Field: "Data", Err: fmt.Errorf("nil")}
+	}
+	head := *d
+	head.Packages = nil
+	w, err := newWriter("", &head)
+	if err != nil {
+		return nil, err
+	}
+	sh, err := w.siteHash()
+	if err != nil {
+		return nil, fmt.Errorf("site: %w", err)
+	}
+	out := make(map[string]string, len(digests))
+	for name, dg := range digests {
+		if dg != "" {
+			out[name] = fingerprint(sh, name, dg)
+		}
+	}
+	return out, nil
+}
+
+// KeepPackage keeps the pages of p that WriteOptions.Previous lists with
+// the fingerprint of digest, without rendering anything; it reports
+// false (and does nothing) when they cannot be kept. Only the
+// description of p's latest version (LatestVersionIndex) is needed.
+func (c *Catalogue) KeepPackage(p *index.Package, digest string) bool {
+	if p == nil || len(p.Versions) == 0 || digest == "" || !pkgNameRE.MatchString(p.Name) {
+		return false
+	}
+	fp := fingerprint(c.siteHash, p.Name, digest)
+	if prev, ok := c.opts.Previous[p.Name]; !ok || prev != fp || !c.present(p.Name) {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.done[p.Name] {
+		return false
+	}
+	c.done[p.Name] = true
+	c.res.Fingerprints[p.Name] = fp
+	c.res.Kept++
+	return true
+}
+
+// present reports whether the kept pages of a package are still there
+// (a cheap guard against a tree changed behind the manifest's back).
+func (c *Catalogue) present(name string) bool {
+	fi, err := os.Lstat(filepath.Join(c.w.dir, "packages", name, "index.html"))
+	return err == nil && fi.Mode().IsRegular()
 }
 
 // LatestVersionIndex is the index in p.Versions of the version the

@@ -138,10 +138,8 @@ func measureSize(ctx context.Context, cfg config, opts gen.Options) *SizeResult 
 	// Cold full builds: no description cache, no previous output.
 	var cold, noop, add, incr, ts []measure.Result
 	for i := range cfg.runs {
-		for _, p := range []string{".cache", "public"} {
-			if err := os.RemoveAll(filepath.Join(repoDir, p)); errs.add("clean", err) {
-				return sr
-			}
+		if err := cleanOutput(repoDir); errs.add("clean", err) {
+			return sr
 		}
 		if err := resetMetadata(dir, repoDir); errs.add("reset metadata", err) {
 			return sr
@@ -425,6 +423,22 @@ func copyDir(src, dst string) error {
 			if err := copyFile(filepath.Join(src, e.Name()), filepath.Join(dst, e.Name())); err != nil {
 				return err
 			}
+		}
+	}
+	return nil
+}
+
+// cleanOutput removes what a previous build left for the next one: the
+// caches (.cache), the output (public) and whatever the build keeps
+// beside it to reuse (.public.*, e.g. the spare tree and its manifests).
+func cleanOutput(repoDir string) error {
+	paths, err := filepath.Glob(filepath.Join(repoDir, ".public*"))
+	if err != nil {
+		return err
+	}
+	for _, p := range append(paths, filepath.Join(repoDir, ".cache"), filepath.Join(repoDir, "public")) {
+		if err := os.RemoveAll(p); err != nil {
+			return err
 		}
 	}
 	return nil
