@@ -81,3 +81,27 @@ func BenchmarkHashValidate(b *testing.B) {
 	}
 	b.SetBytes(n / int64(b.N))
 }
+
+// BenchmarkBuildOneChanged measures a rebuild after one package changed
+// (a version yanked or un-yanked in turn): the package cache and the
+// reused output tree make it proportional to that package, plus the
+// per-repository work (listing, signing, home page).
+func BenchmarkBuildOneChanged(b *testing.B) {
+	r := benchRepo(b)
+	ctx := context.Background()
+	for range 2 { // a spare tree with its manifest
+		if _, err := r.Build(ctx, BuildOptions{Now: t0}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	undo := false
+	for b.Loop() {
+		if err := r.Yank(ctx, "ratelimiting", "1.0.0", "benchmark", undo); err != nil {
+			b.Fatal(err)
+		}
+		undo = !undo
+		if _, err := r.Build(ctx, BuildOptions{Now: t0}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

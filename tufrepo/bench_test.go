@@ -3,6 +3,7 @@ package tufrepo
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"testing"
 	"time"
 
@@ -69,19 +70,67 @@ func BenchmarkUpdateNoChange(b *testing.B) {
 	}
 }
 
-// BenchmarkLoad loads (and verifies) a saved repository of 10k targets.
+// BenchmarkLoad loads (and verifies) a saved repository of 10k and 30k
+// targets (256 and 512 bins; a 10k-version build publishes about 2–3
+// targets per version) and reports the live heap the loaded Repo holds
+// (live-heap-B).
 func BenchmarkLoad(b *testing.B) {
-	r, _, _ := benchRepo(b, 10000)
+	for _, n := range []int{10000, 30000} {
+		b.Run(fmt.Sprintf("targets=%d", n), func(b *testing.B) {
+			r, _, _ := benchRepo(b, n)
+			dir := b.TempDir()
+			if err := r.Save(context.Background(), dir); err != nil {
+				b.Fatal(err)
+			}
+			r = nil
+			var live uint64
+			b.ResetTimer()
+			for range b.N {
+				b.StopTimer()
+				before := heapInUse()
+				b.StartTimer()
+				l, err := Load(context.Background(), dir)
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.StopTimer()
+				live = heapInUse() - min(before, heapInUse())
+				runtime.KeepAlive(l)
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(live), "live-heap-B")
+		})
+	}
+}
+
+// BenchmarkLoadUpdateOne is a build's use of a 10k-target repository:
+// Load, then Update with one target changed, then Files.
+func BenchmarkLoadUpdateOne(b *testing.B) {
+	r, kr, targets := benchRepo(b, 10000)
 	dir := b.TempDir()
 	if err := r.Save(context.Background(), dir); err != nil {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
-	for range b.N {
-		if _, err := Load(context.Background(), dir); err != nil {
+	for i := range b.N {
+		l, err := Load(context.Background(), dir)
+		if err != nil {
 			b.Fatal(err)
 		}
+		targets[42] = targetOf(targets[42].Path, []byte(fmt.Sprint("bytes ", i)))
+		if _, err := l.Update(context.Background(), kr, targets, Config{}, testNow); err != nil {
+			b.Fatal(err)
+		}
+		_ = l.Files()
 	}
+}
+
+// heapInUse is the live heap after a collection.
+func heapInUse() uint64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapAlloc
 }
 
 // BenchmarkSignBin signs one bin of 40 targets.
@@ -90,7 +139,7 @@ func BenchmarkSignBin(b *testing.B) {
 	targets, _ := makeTargets(40, "v1")
 	for _, t := range targets {
 		sum, _ := checkTarget(&t)
-		md.Signed.Targets[t.Path] = &metadata.TargetFiles{Length: t.Length, Hashes: metadata.Hashes{"sha256": sum}, Path: t.Path}
+		md.Signed.Targets[t.Path] = &metadata.TargetFiles{Length: t.Length, Hashes: metadata.Hashes{"sha256": sum[:]}, Path: t.Path}
 	}
 	keys := []*Key{poolKey(b, 0)}
 	b.ResetTimer()

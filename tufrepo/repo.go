@@ -44,7 +44,7 @@ type signedMeta[T metadata.Roles] struct {
 type Repo struct {
 	roots     []signedMeta[metadata.RootType] // roots[i] is version i+1
 	targets   signedMeta[metadata.TargetsType]
-	bins      map[string]signedMeta[metadata.TargetsType] // current bins only
+	bins      map[string]binMeta // current bins only: bytes and summary
 	snapshot  signedMeta[metadata.SnapshotType]
 	timestamp signedMeta[metadata.TimestampType]
 	cfg       Config // periods RotateKey uses: the last Config given
@@ -138,7 +138,7 @@ func Init(kr *Keyring, cfg Config, now time.Time) (*Repo, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tufrepo: init: %w", err)
 	}
-	p := plan{deleg: deleg, bins: map[string]map[string]*metadata.TargetFiles{}}
+	p := plan{deleg: deleg, bins: map[string][]binEntry{}}
 	if _, err := r.apply(kr, cfg, now, p); err != nil {
 		return nil, fmt.Errorf("tufrepo: init: %w", err)
 	}
@@ -218,7 +218,7 @@ func (r *Repo) metaFiles() map[string][]byte {
 	}
 	m[fmt.Sprintf("%d.%s.json", r.targets.md.Signed.Version, RoleTargets)] = r.targets.raw
 	for n, b := range r.bins {
-		m[fmt.Sprintf("%d.%s.json", b.md.Signed.Version, n)] = b.raw
+		m[fmt.Sprintf("%d.%s.json", b.version, n)] = b.raw
 	}
 	m[fmt.Sprintf("%d.%s.json", r.snapshot.md.Signed.Version, RoleSnapshot)] = r.snapshot.raw
 	m[RoleTimestamp+".json"] = r.timestamp.raw
@@ -262,9 +262,9 @@ func (r *Repo) Info() Info {
 		info.BinBits = sr.BitLength
 		bi := RoleInfo{Name: RoleBins, KeyIDs: slices.Clone(sr.KeyIDs), Threshold: sr.Threshold}
 		for _, b := range r.bins {
-			bi.Version = max(bi.Version, b.md.Signed.Version)
-			if bi.Expires.IsZero() || b.md.Signed.Expires.Before(bi.Expires) {
-				bi.Expires = b.md.Signed.Expires
+			bi.Version = max(bi.Version, b.version)
+			if bi.Expires.IsZero() || b.expires.Before(bi.Expires) {
+				bi.Expires = b.expires
 			}
 		}
 		info.Roles = append(info.Roles, bi)
@@ -309,7 +309,7 @@ func (r *Repo) result(changed []string) *Result {
 	}
 	slices.Sort(names)
 	for _, n := range names {
-		add(n, r.bins[n].md.Signed.Version)
+		add(n, r.bins[n].version)
 	}
 	add(RoleSnapshot, r.snapshot.md.Signed.Version)
 	add(RoleTimestamp, r.timestamp.md.Signed.Version)

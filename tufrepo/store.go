@@ -37,9 +37,10 @@ func (e *MetadataError) Unwrap() error { return e.Err }
 // timestamp.json, the snapshot it names, and the targets and bins that
 // snapshot names. Everything is verified (signatures and thresholds,
 // versions), but not expiry: expired metadata is what Update renews.
+// Bins are verified in parallel and kept as bytes and a summary only.
 // A dir without 1.root.json gives an error that wraps fs.ErrNotExist.
 func Load(ctx context.Context, dir string) (*Repo, error) {
-	r := &Repo{bins: map[string]signedMeta[metadata.TargetsType]{}}
+	r := &Repo{bins: map[string]binMeta{}}
 	if err := r.cfg.setDefaults(); err != nil {
 		return nil, err
 	}
@@ -107,8 +108,10 @@ func Load(ctx context.Context, dir string) (*Repo, error) {
 			return nil, &MetadataError{File: snapName, Err: fmt.Errorf("no %s.json entry", n)}
 		}
 	}
-	// Reading and verifying bins dominates: do it in parallel.
-	bins := make([]signedMeta[metadata.TargetsType], len(names))
+	// Reading and verifying bins dominates: do it in parallel, keeping
+	// only each bin's bytes and summary.
+	bv := newBinVerifier(r.targets.md)
+	bins := make([]binMeta, len(names))
 	errs := make([]error, len(names))
 	var wg sync.WaitGroup
 	next := make(chan int)
@@ -121,7 +124,13 @@ func Load(ctx context.Context, dir string) (*Repo, error) {
 					continue
 				}
 				v := meta[names[i]+".json"].Version
-				bins[i], errs[i] = loadRole[metadata.TargetsType](dir, fmt.Sprintf("%d.%s.json", v, names[i]), v, names[i], r.targets.md)
+				name := fmt.Sprintf("%d.%s.json", v, names[i])
+				raw, err := readMeta(dir, name)
+				if err != nil {
+					errs[i] = err
+					continue
+				}
+				bins[i], errs[i] = bv.load(raw, names[i], filepath.Join(dir, name), v)
 			}
 		}()
 	}

@@ -3,6 +3,8 @@ package tufrepo
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -35,7 +37,7 @@ type plan struct {
 	deleg *metadata.Delegations
 	// bins holds the wanted targets of each bin; nil keeps every bin's
 	// current targets (key changes).
-	bins map[string]map[string]*metadata.TargetFiles
+	bins map[string][]binEntry
 	// force re-signs these roles even if unchanged: RoleTargets,
 	// RoleBins (every bin), RoleSnapshot, RoleTimestamp.
 	force map[string]bool
@@ -77,21 +79,25 @@ func (r *Repo) Update(ctx context.Context, kr *Keyring, targets []Target, cfg Co
 	}
 	deleg := cloneDelegations(r.targets.md.Signed.Delegations)
 	deleg.SuccinctRoles.BitLength = bits
-	want := make(map[string]map[string]*metadata.TargetFiles, 1<<bits)
-	for _, n := range deleg.SuccinctRoles.GetRoles() {
-		want[n] = map[string]*metadata.TargetFiles{}
-	}
+	names := deleg.SuccinctRoles.GetRoles()
+	byBin := make([][]binEntry, len(names))
+	seen := make(map[string]struct{}, len(targets))
 	for i := range targets {
 		t := &targets[i]
 		sum, err := checkTarget(t)
 		if err != nil {
 			return nil, err
 		}
-		bin := want[deleg.SuccinctRoles.GetRolesForTarget(t.Path)[0].Name]
-		if _, dup := bin[t.Path]; dup {
+		if _, dup := seen[t.Path]; dup {
 			return nil, &TargetError{Path: t.Path, Field: "path", Msg: "listed twice"}
 		}
-		bin[t.Path] = &metadata.TargetFiles{Length: t.Length, Hashes: metadata.Hashes{"sha256": sum}, Path: t.Path}
+		seen[t.Path] = struct{}{}
+		bi := binIndex(t.Path, bits)
+		byBin[bi] = append(byBin[bi], binEntry{path: t.Path, length: t.Length, sum: sum})
+	}
+	want := make(map[string][]binEntry, len(names))
+	for i, n := range names {
+		want[n] = byBin[i]
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -109,10 +115,21 @@ func (r *Repo) Update(ctx context.Context, kr *Keyring, targets []Target, cfg Co
 	return res, nil
 }
 
+// binIndex is the number of the succinct bin of bits bits that holds
+// targetPath: go-tuf's SuccinctRoles.GetRolesForTarget (the leading bits
+// of the path's sha256) without formatting the name per target.
+func binIndex(targetPath string, bits int) int {
+	h := sha256.Sum256([]byte(targetPath))
+	return int(binary.BigEndian.Uint32(h[:4]) >> (32 - bits))
+}
+
 // checkTarget validates t and returns its decoded sha256.
-func checkTarget(t *Target) ([]byte, error) {
+func checkTarget(t *Target) ([sha256.Size]byte, error) {
 	p := t.Path
-	bad := func(field, msg string) ([]byte, error) { return nil, &TargetError{Path: p, Field: field, Msg: msg} }
+	var sum [sha256.Size]byte
+	bad := func(field, msg string) ([sha256.Size]byte, error) {
+		return sum, &TargetError{Path: p, Field: field, Msg: msg}
+	}
 	switch {
 	case p == "":
 		return bad("path", "empty")
@@ -123,7 +140,7 @@ func checkTarget(t *Target) ([]byte, error) {
 	case strings.ContainsAny(p, "\\\x00") || strings.ContainsFunc(p, func(r rune) bool { return r < 0x20 || r == 0x7f }):
 		return bad("path", "backslash or control character")
 	}
-	for _, seg := range strings.Split(p, "/") {
+	for seg := range strings.SplitSeq(p, "/") {
 		if seg == "" || seg == "." || seg == ".." {
 			return bad("path", "must be relative, without empty, . or .. segments")
 		}
@@ -131,11 +148,10 @@ func checkTarget(t *Target) ([]byte, error) {
 	if t.Length < 0 {
 		return bad("length", "negative")
 	}
-	if len(t.SHA256) != 64 || strings.ToLower(t.SHA256) != t.SHA256 {
+	if len(t.SHA256) != 2*sha256.Size || strings.ContainsFunc(t.SHA256, func(r rune) bool { return r >= 'A' && r <= 'Z' }) {
 		return bad("sha256", "want 64 lowercase hex digits")
 	}
-	sum, err := hex.DecodeString(t.SHA256)
-	if err != nil {
+	if _, err := hex.Decode(sum[:], []byte(t.SHA256)); err != nil {
 		return bad("sha256", "want 64 lowercase hex digits")
 	}
 	return sum, nil
@@ -158,24 +174,6 @@ func delegationsEqual(a, b *metadata.Delegations) bool {
 	return err1 == nil && err2 == nil && bytes.Equal(ja, jb)
 }
 
-func targetFilesEqual(a, b map[string]*metadata.TargetFiles) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for p, x := range a {
-		y, ok := b[p]
-		if !ok || x.Length != y.Length || len(x.Hashes) != len(y.Hashes) || x.Custom != nil || y.Custom != nil {
-			return false
-		}
-		for alg, h := range x.Hashes {
-			if !bytes.Equal(h, y.Hashes[alg]) {
-				return false
-			}
-		}
-	}
-	return true
-}
-
 func metaEqual(a, b map[string]*metadata.MetaFiles) bool {
 	if len(a) != len(b) {
 		return false
@@ -193,7 +191,7 @@ func metaEqual(a, b map[string]*metadata.MetaFiles) bool {
 func (r *Repo) binVersion(name string) int64 {
 	var v int64
 	if b, ok := r.bins[name]; ok {
-		v = b.md.Signed.Version
+		v = b.version
 	}
 	if r.snapshot.md != nil {
 		if m := r.snapshot.md.Signed.Meta[name+".json"]; m != nil {
@@ -236,28 +234,35 @@ func (r *Repo) apply(kr *Keyring, cfg Config, now time.Time, p plan) (*Result, e
 	// bins
 	sr := p.deleg.SuccinctRoles
 	names := sr.GetRoles()
-	bins := make(map[string]signedMeta[metadata.TargetsType], len(names))
+	// Only bins whose content digest differs (or that expire, or are
+	// forced) get a go-tuf form: the others keep their bytes untouched.
+	bins := make(map[string]binMeta, len(names))
 	var todo []*metadata.Metadata[metadata.TargetsType]
 	var todoNames []string
 	for _, n := range names {
 		cur, ok := r.bins[n]
-		var want map[string]*metadata.TargetFiles
-		switch {
-		case p.bins != nil:
+		var want []binEntry
+		same := ok // p.bins nil: each bin keeps its targets
+		if p.bins != nil {
 			want = p.bins[n]
-		case ok:
-			want = cur.md.Signed.Targets
+			same = ok && cur.plain && cur.digest == binDigest(want)
 		}
-		if want == nil {
-			want = map[string]*metadata.TargetFiles{}
-		}
-		if ok && !p.force[RoleBins] && targetFilesEqual(cur.md.Signed.Targets, want) && !cfg.stale(RoleBins, cur.md.Signed.Expires, now) {
+		if same && !p.force[RoleBins] && !cfg.stale(RoleBins, cur.expires, now) {
 			bins[n] = cur
 			continue
 		}
 		md := metadata.Targets(cfg.expiry(RoleBins, now))
 		md.Signed.Version = r.binVersion(n) + 1
-		md.Signed.Targets = want
+		switch {
+		case p.bins != nil || !ok:
+			md.Signed.Targets = targetFiles(want)
+		default:
+			old, err := cur.parse()
+			if err != nil {
+				return nil, fmt.Errorf("tufrepo: re-sign %s: %w", n, err)
+			}
+			md.Signed.Targets = old.Signed.Targets
+		}
 		todo = append(todo, md)
 		todoNames = append(todoNames, n)
 	}
@@ -271,7 +276,7 @@ func (r *Repo) apply(kr *Keyring, cfg Config, now time.Time, p plan) (*Result, e
 			return nil, err
 		}
 		for i, md := range todo {
-			bins[todoNames[i]] = signedMeta[metadata.TargetsType]{md, raws[i]}
+			bins[todoNames[i]] = newBinMeta(md, raws[i])
 			changed = append(changed, todoNames[i])
 		}
 	}
@@ -285,7 +290,7 @@ func (r *Repo) apply(kr *Keyring, cfg Config, now time.Time, p plan) (*Result, e
 	}
 	meta[RoleTargets+".json"] = metadata.MetaFile(tgt.md.Signed.Version)
 	for n, b := range bins {
-		meta[n+".json"] = metadata.MetaFile(b.md.Signed.Version)
+		meta[n+".json"] = metadata.MetaFile(b.version)
 	}
 	if snap.md == nil || p.force[RoleSnapshot] || !metaEqual(snap.md.Signed.Meta, meta) || cfg.stale(RoleSnapshot, snap.md.Signed.Expires, now) {
 		md := metadata.Snapshot(cfg.expiry(RoleSnapshot, now))
@@ -398,7 +403,7 @@ func (r *Repo) Expiring(cfg Config, now time.Time) []string {
 	check(RoleRoot, RoleRoot, r.root().Signed.Expires)
 	check(RoleTargets, RoleTargets, r.targets.md.Signed.Expires)
 	for _, n := range r.succinct().GetRoles() {
-		check(RoleBins, n, r.bins[n].md.Signed.Expires)
+		check(RoleBins, n, r.bins[n].expires)
 	}
 	check(RoleSnapshot, RoleSnapshot, r.snapshot.md.Signed.Expires)
 	check(RoleTimestamp, RoleTimestamp, r.timestamp.md.Signed.Expires)

@@ -58,6 +58,7 @@ func main() {
 	flag.Uint64Var(&cfg.seed, "seed", 1, "generator seed")
 	flag.BoolVar(&cfg.verbose, "v", false, "show the output of measured commands")
 	flag.BoolVar(&cfg.genOnly, "generate-only", false, "generate (or check) the repositories and charts, measure nothing")
+	render := flag.String("render", "", "only render RESULTS.md (-results) again from this results.json")
 	flag.Parse()
 	for _, s := range strings.Split(sizes, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
@@ -89,6 +90,13 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	if *render != "" {
+		if err := rerender(*render, cfg.results); err != nil {
+			fmt.Fprintln(os.Stderr, "harness:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(ctx, cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "harness:", err)
 		os.Exit(1)
@@ -228,3 +236,17 @@ func firstLine(s string) string {
 }
 
 var errSkipped = errors.New("skipped")
+
+// rerender writes the Markdown report again from a results.json.
+func rerender(resultsJSON, out string) error {
+	data, err := os.ReadFile(resultsJSON)
+	if err != nil {
+		return err
+	}
+	var rep Report
+	if err := json.Unmarshal(data, &rep); err != nil {
+		return fmt.Errorf("%s: %w", resultsJSON, err)
+	}
+	fmt.Print(renderTable(&rep))
+	return writeFile(out, []byte(renderMarkdown(&rep, "")))
+}

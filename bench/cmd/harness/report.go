@@ -24,7 +24,16 @@ func secsRSS(s measure.Summary) string {
 	if s.Runs == 0 {
 		return na
 	}
-	return fmt.Sprintf("%s, %.0f MiB", secs(s), s.RSSMiB)
+	return fmt.Sprintf("%s%s, %.0f MiB", secs(s), spread(s), s.RSSMiB)
+}
+
+// spread is the range of several runs when it is wide (over 20 % of the
+// median), a sign of a noisy machine.
+func spread(s measure.Summary) string {
+	if s.Runs < 2 || s.Seconds == 0 || (s.Max-s.Min)/s.Seconds <= 0.2 {
+		return ""
+	}
+	return fmt.Sprintf(" [%.2f–%.2f]", s.Min, s.Max)
 }
 
 func ratio(a, b measure.Summary) (float64, bool) {

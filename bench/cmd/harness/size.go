@@ -88,7 +88,7 @@ type stamp struct {
 }
 
 // genFormat changes whenever the generator's output changes.
-const genFormat = 3
+const genFormat = 4
 
 func stampOf(opts gen.Options) stamp {
 	s := stamp{Format: genFormat, N: opts.N, PerName: gen.DefaultPerName, Seed: opts.Seed}

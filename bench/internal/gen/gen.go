@@ -183,12 +183,29 @@ func (s Spec) Files(seed uint64) ([]pkgfmt.File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("package %s@%s: manifest: %w", s.Name, s.Version, err)
 	}
-	files := append([]pkgfmt.File{
+	files := []pkgfmt.File{
 		{Path: pkgfmt.ManifestFile, Mode: 0o644, Data: mf},
 		{Path: "README.md", Mode: 0o644, Data: s.readme()},
 		{Path: PayloadFile, Mode: 0o644, Data: s.payload(seed)},
-	}, s.Template.Files...)
+	}
+	for _, f := range s.Template.Files {
+		if strings.HasSuffix(f.Path, ".o") {
+			f.Data = s.uniqueObject(f.Data)
+		}
+		files = append(files, f)
+	}
 	return files, nil
+}
+
+// uniqueObject returns the ELF object data with a trailer naming s after
+// its end, where ELF readers look for nothing: the same programs, but
+// bytes (and a digest) of its own, as every version of a real
+// repository has, so that nothing keyed by an object's digest is shared
+// between versions.
+func (s Spec) uniqueObject(data []byte) []byte {
+	out := make([]byte, 0, len(data)+64)
+	out = append(out, data...)
+	return fmt.Appendf(out, "\x00ebpfrepo-bench %s@%s\n", s.Name, s.Version)
 }
 
 // WriteArtifact writes s's artifact to w with pkgfmt.WriteArtifact.

@@ -73,6 +73,9 @@ func TestWritePackages(t *testing.T) {
 			probs = append(probs, pkgfmt.CheckContents(m, c)...)
 			d := pkgfmt.Describe(ctx, c, pkgfmt.LintOptions{})
 			probs = append(probs, d.Problems...)
+			if len(d.Objects) == 0 || len(d.Objects[0].Programs) == 0 {
+				t.Errorf("inspection found no object or no program: %+v", d.Objects)
+			}
 			for _, pr := range probs {
 				if pr.Severity == pkgfmt.SeverityError {
 					t.Errorf("lint: %s %s: %s (%s)", pr.File, pr.Field, pr.Message, pr.Code)

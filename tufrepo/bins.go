@@ -1,0 +1,219 @@
+package tufrepo
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/theupdateframework/go-tuf/v2/metadata"
+)
+
+// binMeta is one signed bin kept compactly: the published bytes and a
+// summary of them. The parsed go-tuf form of a bin is built only to sign
+// it (or to re-sign it unchanged) and dropped afterwards, so that a
+// repository of many targets costs little memory and an Update costs
+// work proportional to the bins that change.
+type binMeta struct {
+	raw     []byte
+	version int64
+	expires time.Time
+	// digest is binDigest of the bin's targets; plain is false when a
+	// target holds more than a sha256 and a length (custom data, other
+	// hashes), which ebpfrepo never writes: such a bin never compares
+	// equal to a wanted target list and is re-signed on Update.
+	digest [sha256.Size]byte
+	plain  bool
+}
+
+// binEntry is one target of a bin.
+type binEntry struct {
+	path   string
+	length int64
+	sum    [sha256.Size]byte
+}
+
+// binDigest is a digest of entries sorted by path: equal digests mean
+// equal (path, length, sha256) sets. Each field is length-prefixed, so
+// the encoding is unambiguous. It sorts entries in place.
+func binDigest(entries []binEntry) [sha256.Size]byte {
+	slices.SortFunc(entries, func(a, b binEntry) int { return strings.Compare(a.path, b.path) })
+	h := sha256.New()
+	var buf [binary.MaxVarintLen64]byte
+	for i := range entries {
+		e := &entries[i]
+		h.Write(binary.AppendUvarint(buf[:0], uint64(len(e.path))))
+		h.Write([]byte(e.path))
+		h.Write(binary.AppendVarint(buf[:0], e.length))
+		h.Write(e.sum[:])
+	}
+	var d [sha256.Size]byte
+	h.Sum(d[:0])
+	return d
+}
+
+// entriesOf returns the entries of go-tuf target files, or false if one
+// holds more than a length and a sha256.
+func entriesOf(targets map[string]*metadata.TargetFiles) ([]binEntry, bool) {
+	out := make([]binEntry, 0, len(targets))
+	for p, t := range targets {
+		if t == nil || t.Custom != nil || len(t.Hashes) != 1 || len(t.Hashes["sha256"]) != sha256.Size {
+			return nil, false
+		}
+		e := binEntry{path: p, length: t.Length}
+		copy(e.sum[:], t.Hashes["sha256"])
+		out = append(out, e)
+	}
+	return out, true
+}
+
+// targetFiles is the go-tuf form of entries.
+func targetFiles(entries []binEntry) map[string]*metadata.TargetFiles {
+	m := make(map[string]*metadata.TargetFiles, len(entries))
+	for _, e := range entries {
+		m[e.path] = &metadata.TargetFiles{Length: e.length, Hashes: metadata.Hashes{"sha256": slices.Clone(e.sum[:])}, Path: e.path}
+	}
+	return m
+}
+
+// newBinMeta summarises a bin just signed as md with bytes raw.
+func newBinMeta(md *metadata.Metadata[metadata.TargetsType], raw []byte) binMeta {
+	b := binMeta{raw: raw, version: md.Signed.Version, expires: md.Signed.Expires}
+	if entries, ok := entriesOf(md.Signed.Targets); ok {
+		b.digest, b.plain = binDigest(entries), true
+	}
+	return b
+}
+
+// parse returns the go-tuf form of b, to re-sign it with its targets.
+func (b binMeta) parse() (*metadata.Metadata[metadata.TargetsType], error) {
+	return new(metadata.Metadata[metadata.TargetsType]).FromBytes(b.raw)
+}
+
+// binVerifier verifies bins against the succinct delegation of targets.
+type binVerifier struct {
+	targets   *metadata.Metadata[metadata.TargetsType]
+	keys      map[string]ed25519.PublicKey // the delegation's ed25519 keys by ID
+	threshold int
+}
+
+func newBinVerifier(targets *metadata.Metadata[metadata.TargetsType]) *binVerifier {
+	v := &binVerifier{targets: targets, keys: map[string]ed25519.PublicKey{}}
+	d := targets.Signed.Delegations
+	if d == nil || d.SuccinctRoles == nil {
+		return v
+	}
+	v.threshold = d.SuccinctRoles.Threshold
+	for _, id := range d.SuccinctRoles.KeyIDs {
+		k := d.Keys[id]
+		if k == nil || k.Type != metadata.KeyTypeEd25519 || k.Scheme != metadata.KeySchemeEd25519 {
+			continue
+		}
+		pub, err := hex.DecodeString(k.Value.PublicKey)
+		if err != nil || len(pub) != ed25519.PublicKeySize {
+			continue
+		}
+		v.keys[id] = ed25519.PublicKey(pub)
+	}
+	return v
+}
+
+// lightBin is the part of a bin's signed JSON the summary needs.
+type lightBin struct {
+	Type    string    `json:"_type"`
+	Version int64     `json:"version"`
+	Expires time.Time `json:"expires"`
+	Targets map[string]struct {
+		Length int64             `json:"length"`
+		Hashes map[string]string `json:"hashes"`
+		Custom json.RawMessage   `json:"custom"`
+	} `json:"targets"`
+}
+
+// load verifies raw, the bin name (file file, of version want) and
+// summarises it. The fast path checks a threshold of ed25519 signatures
+// over exactly the "signed" bytes of raw — what ebpfrepo writes, as its
+// serialisation of the signed part is canonical — and reads only the
+// fields the summary needs. Anything else (another key type, another
+// serialisation) takes go-tuf's full path, which decides.
+func (v *binVerifier) load(raw []byte, name, file string, want int64) (binMeta, error) {
+	if b, ok := v.fast(raw); ok {
+		if b.version != want {
+			return binMeta{}, &MetadataError{File: file, Err: fmt.Errorf("version %d, want %d", b.version, want)}
+		}
+		return b, nil
+	}
+	md, err := new(metadata.Metadata[metadata.TargetsType]).FromBytes(raw)
+	if err != nil {
+		return binMeta{}, &MetadataError{File: file, Err: err}
+	}
+	if err := v.targets.VerifyDelegate(name, md); err != nil {
+		return binMeta{}, &MetadataError{File: file, Err: err}
+	}
+	if md.Signed.Version != want {
+		return binMeta{}, &MetadataError{File: file, Err: fmt.Errorf("version %d, want %d", md.Signed.Version, want)}
+	}
+	return newBinMeta(md, raw), nil
+}
+
+func (v *binVerifier) fast(raw []byte) (binMeta, bool) {
+	if v.threshold < 1 || len(v.keys) < v.threshold {
+		return binMeta{}, false
+	}
+	var env struct {
+		Signed     json.RawMessage `json:"signed"`
+		Signatures []struct {
+			KeyID string `json:"keyid"`
+			Sig   string `json:"sig"`
+		} `json:"signatures"`
+	}
+	if err := json.Unmarshal(raw, &env); err != nil || len(env.Signed) == 0 {
+		return binMeta{}, false
+	}
+	good := map[string]bool{}
+	seen := map[string]bool{}
+	for _, s := range env.Signatures {
+		if seen[s.KeyID] {
+			return binMeta{}, false // go-tuf's path reports it
+		}
+		seen[s.KeyID] = true
+		pub, ok := v.keys[s.KeyID]
+		if !ok {
+			continue
+		}
+		sig, err := hex.DecodeString(s.Sig)
+		if err == nil && ed25519.Verify(pub, env.Signed, sig) {
+			good[s.KeyID] = true
+		}
+	}
+	if len(good) < v.threshold {
+		return binMeta{}, false
+	}
+	// env.Signed is authentic: read the summary from it.
+	var lb lightBin
+	if err := json.Unmarshal(env.Signed, &lb); err != nil || lb.Type != metadata.TARGETS {
+		return binMeta{}, false
+	}
+	b := binMeta{raw: raw, version: lb.Version, expires: lb.Expires, plain: true}
+	entries := make([]binEntry, 0, len(lb.Targets))
+	for p, t := range lb.Targets {
+		h, err := hex.DecodeString(t.Hashes["sha256"])
+		if err != nil {
+			return binMeta{}, false // go-tuf's path reports bad hex
+		}
+		if len(t.Custom) != 0 && !bytes.Equal(t.Custom, []byte("null")) || len(t.Hashes) != 1 || len(h) != sha256.Size {
+			return binMeta{}, false // not what ebpfrepo writes: go-tuf's path reads it
+		}
+		e := binEntry{path: p, length: t.Length}
+		copy(e.sum[:], h)
+		entries = append(entries, e)
+	}
+	b.digest = binDigest(entries)
+	return b, true
+}

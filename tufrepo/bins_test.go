@@ -1,0 +1,273 @@
+package tufrepo
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/theupdateframework/go-tuf/v2/metadata"
+)
+
+// binRepo returns a repository of n targets saved in a new directory.
+func binRepo(t *testing.T, n int) (*Repo, *Keyring, []Target, string) {
+	t.Helper()
+	kr := newKeyring(t, 1)
+	r, err := Init(kr, Config{}, testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	targets, _ := makeTargets(n, "v1")
+	if _, err := r.Update(context.Background(), kr, targets, Config{}, testNow); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := r.Save(context.Background(), dir); err != nil {
+		t.Fatal(err)
+	}
+	return r, kr, targets, dir
+}
+
+// TestBinFastPath checks that every bin Update writes takes Load's fast
+// path and that its summary is the one go-tuf's parse gives.
+func TestBinFastPath(t *testing.T) {
+	r, _, _, _ := binRepo(t, 200)
+	bv := newBinVerifier(r.targets.md)
+	for n, b := range r.bins {
+		got, ok := bv.fast(b.raw)
+		if !ok {
+			t.Fatalf("%s: fast path refused the bytes Update wrote", n)
+		}
+		md, err := b.parse()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := newBinMeta(md, b.raw)
+		if got.version != want.version || !got.expires.Equal(want.expires) || got.digest != want.digest || !got.plain {
+			t.Errorf("%s: fast summary %+v, go-tuf summary %+v", n, got, want)
+		}
+	}
+}
+
+// TestBinTampered checks that a bin whose targets were changed after
+// signing is refused, whichever byte is changed.
+func TestBinTampered(t *testing.T) {
+	r, _, _, dir := binRepo(t, 200)
+	var name string
+	var raw []byte
+	for n, b := range r.bins {
+		if bytes.Contains(b.raw, []byte(`"sha256":"`)) {
+			name, raw = fmt.Sprintf("%d.%s.json", b.version, n), b.raw
+			break
+		}
+	}
+	tests := map[string][]byte{
+		"hash":   replaceAfter(raw, `"sha256":"`, 'f', '0'),
+		"length": bytes.Replace(raw, []byte(`"length":`), []byte(`"length":9`), 1),
+		"sig":    replaceAfter(raw, `"sig":"`, 'f', '0'),
+	}
+	for what, bad := range tests {
+		t.Run(what, func(t *testing.T) {
+			if bytes.Equal(bad, raw) {
+				t.Fatal("nothing changed")
+			}
+			d := t.TempDir()
+			copyDir(t, dir, d)
+			if err := os.WriteFile(filepath.Join(d, name), bad, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := Load(context.Background(), d); err == nil || !strings.Contains(err.Error(), name) {
+				t.Errorf("Load with tampered %s of %s: %v, want an error naming it", what, name, err)
+			}
+		})
+	}
+}
+
+// replaceAfter changes the first byte after marker to a (or b if it is a).
+func replaceAfter(raw []byte, marker string, a, b byte) []byte {
+	out := slices.Clone(raw)
+	i := bytes.Index(out, []byte(marker)) + len(marker)
+	if out[i] == a {
+		out[i] = b
+	} else {
+		out[i] = a
+	}
+	return out
+}
+
+func copyDir(t *testing.T, from, to string) {
+	t.Helper()
+	ents, err := os.ReadDir(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		b, err := os.ReadFile(filepath.Join(from, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(to, e.Name()), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestBinOtherSerialisation checks that a validly signed bin that is not
+// serialised the way ebpfrepo writes it loads through go-tuf's path and
+// is kept byte for byte while its targets do not change.
+func TestBinOtherSerialisation(t *testing.T) {
+	ctx := context.Background()
+	r, kr, targets, dir := binRepo(t, 200)
+	n := r.BinFor(targets[0].Path)
+	b := r.bins[n]
+	md, err := b.parse()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pretty, err := md.ToBytes(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := newBinVerifier(r.targets.md).fast(pretty); ok {
+		t.Fatal("fast path accepted indented JSON")
+	}
+	file := fmt.Sprintf("%d.%s.json", b.version, n)
+	if err := os.WriteFile(filepath.Join(dir, file), pretty, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l, err := Load(ctx, dir)
+	if err != nil {
+		t.Fatalf("Load with an indented bin: %v", err)
+	}
+	res, err := l.Update(ctx, kr, targets, Config{}, testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Changed) != 0 {
+		t.Errorf("no-change Update re-signed %v", res.Changed)
+	}
+	if got := l.Files()[MetadataDir+"/"+file]; !bytes.Equal(got, pretty) {
+		t.Errorf("no-change Update changed the bytes of %s", file)
+	}
+	targets[0] = targetOf(targets[0].Path, []byte("new"))
+	if res, err = l.Update(ctx, kr, targets, Config{}, testNow); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{n, RoleSnapshot, RoleTimestamp}, res.Changed); diff != "" {
+		t.Errorf("re-signed (-want +got):\n%s", diff)
+	}
+}
+
+// TestRefreshKeepsBinTargets checks that Refresh re-signs expiring bins
+// with their targets unchanged.
+func TestRefreshKeepsBinTargets(t *testing.T) {
+	r, kr, _, _ := binRepo(t, 200)
+	before := map[string]binMeta{}
+	for n, b := range r.bins {
+		before[n] = b
+	}
+	res, err := r.Refresh(kr, Config{}, testNow.Add(46*24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := len(res.Changed), len(before)+3; got != want {
+		t.Errorf("Refresh re-signed %d roles, want %d", got, want)
+	}
+	for n, b := range r.bins {
+		o := before[n]
+		if b.version != o.version+1 || b.digest != o.digest || !b.plain || bytes.Equal(b.raw, o.raw) {
+			t.Errorf("%s: version %d → %d, same targets %v", n, o.version, b.version, b.digest == o.digest)
+		}
+	}
+}
+
+func TestBinDigest(t *testing.T) {
+	e := func(p string, l int64, s byte) binEntry { return binEntry{path: p, length: l, sum: [32]byte{s}} }
+	base := []binEntry{e("a", 1, 1), e("b", 2, 2)}
+	tests := []struct {
+		name  string
+		other []binEntry
+		equal bool
+	}{
+		{"same", []binEntry{e("a", 1, 1), e("b", 2, 2)}, true},
+		{"reordered", []binEntry{e("b", 2, 2), e("a", 1, 1)}, true},
+		{"length", []binEntry{e("a", 1, 1), e("b", 3, 2)}, false},
+		{"hash", []binEntry{e("a", 1, 1), e("b", 2, 3)}, false},
+		{"path", []binEntry{e("a", 1, 1), e("c", 2, 2)}, false},
+		{"fewer", []binEntry{e("a", 1, 1)}, false},
+		{"split path", []binEntry{e("a", 1, 1), e("b", 2, 2), e("", 0, 0)}, false},
+		{"empty", nil, false},
+	}
+	want := binDigest(slices.Clone(base))
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := binDigest(tt.other) == want; got != tt.equal {
+				t.Errorf("digest equal = %v, want %v", got, tt.equal)
+			}
+		})
+	}
+}
+
+// TestBinIndex checks binIndex against go-tuf's GetRolesForTarget, which
+// clients use to find a target's bin.
+func TestBinIndex(t *testing.T) {
+	targets, _ := makeTargets(2000, "idx")
+	for _, bits := range []int{MinBinBits, 5, 8, 9, MaxBinBits} {
+		sr := &metadata.SuccinctRoles{BitLength: bits, NamePrefix: RoleBins}
+		names := sr.GetRoles()
+		for _, tg := range append(targets, Target{Path: "a/ü/b"}) {
+			if got, want := names[binIndex(tg.Path, bits)], sr.GetRolesForTarget(tg.Path)[0].Name; got != want {
+				t.Fatalf("bits %d: %s in %s, go-tuf says %s", bits, tg.Path, got, want)
+			}
+		}
+	}
+}
+
+// FuzzBinFast checks that Load's fast path never accepts a bin that
+// go-tuf's full verification refuses, and that both then agree on the
+// summary.
+func FuzzBinFast(f *testing.F) {
+	kr := newKeyring(f, 1)
+	r, err := Init(kr, Config{}, testNow)
+	if err != nil {
+		f.Fatal(err)
+	}
+	targets, _ := makeTargets(40, "fuzz")
+	if _, err := r.Update(context.Background(), kr, targets, Config{}, testNow); err != nil {
+		f.Fatal(err)
+	}
+	for _, b := range r.bins {
+		f.Add(b.raw)
+	}
+	f.Add([]byte(`{"signed":{"_type":"targets"},"signatures":[]}`))
+	bv := newBinVerifier(r.targets.md)
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		got, ok := bv.fast(raw)
+		if !ok {
+			return
+		}
+		md, err := new(metadata.Metadata[metadata.TargetsType]).FromBytes(raw)
+		if err != nil {
+			t.Fatalf("fast path accepted what go-tuf cannot parse: %v", err)
+		}
+		name := r.BinFor(targets[0].Path)
+		for _, n := range r.succinct().GetRoles() {
+			if bytes.Equal(r.bins[n].raw, raw) {
+				name = n
+			}
+		}
+		if err := r.targets.md.VerifyDelegate(name, md); err != nil {
+			t.Fatalf("fast path accepted what go-tuf refuses: %v", err)
+		}
+		want := newBinMeta(md, raw)
+		if got.version != want.version || !got.expires.Equal(want.expires) || got.digest != want.digest || got.plain != want.plain {
+			t.Errorf("fast summary %+v, go-tuf summary %+v", got, want)
+		}
+	})
+}
