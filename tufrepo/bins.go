@@ -1,12 +1,8 @@
 package tufrepo
 
 import (
-	"bytes"
-	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -98,57 +94,19 @@ func (b binMeta) parse() (*metadata.Metadata[metadata.TargetsType], error) {
 
 // binVerifier verifies bins against the succinct delegation of targets.
 type binVerifier struct {
-	targets   *metadata.Metadata[metadata.TargetsType]
-	keys      map[string]ed25519.PublicKey // the delegation's ed25519 keys by ID
-	threshold int
+	targets *metadata.Metadata[metadata.TargetsType]
 }
 
 func newBinVerifier(targets *metadata.Metadata[metadata.TargetsType]) *binVerifier {
-	v := &binVerifier{targets: targets, keys: map[string]ed25519.PublicKey{}}
-	d := targets.Signed.Delegations
-	if d == nil || d.SuccinctRoles == nil {
-		return v
-	}
-	v.threshold = d.SuccinctRoles.Threshold
-	for _, id := range d.SuccinctRoles.KeyIDs {
-		k := d.Keys[id]
-		if k == nil || k.Type != metadata.KeyTypeEd25519 || k.Scheme != metadata.KeySchemeEd25519 {
-			continue
-		}
-		pub, err := hex.DecodeString(k.Value.PublicKey)
-		if err != nil || len(pub) != ed25519.PublicKeySize {
-			continue
-		}
-		v.keys[id] = ed25519.PublicKey(pub)
-	}
-	return v
-}
-
-// lightBin is the part of a bin's signed JSON the summary needs.
-type lightBin struct {
-	Type    string    `json:"_type"`
-	Version int64     `json:"version"`
-	Expires time.Time `json:"expires"`
-	Targets map[string]struct {
-		Length int64             `json:"length"`
-		Hashes map[string]string `json:"hashes"`
-		Custom json.RawMessage   `json:"custom"`
-	} `json:"targets"`
+	return &binVerifier{targets: targets}
 }
 
 // load verifies raw, the bin name (file file, of version want) and
-// summarises it. The fast path checks a threshold of ed25519 signatures
-// over exactly the "signed" bytes of raw — what ebpfrepo writes, as its
-// serialisation of the signed part is canonical — and reads only the
-// fields the summary needs. Anything else (another key type, another
-// serialisation) takes go-tuf's full path, which decides.
+// summarises it. Verification is go-tuf's own (FromBytes and
+// VerifyDelegate against the succinct delegation of targets); the parsed
+// form is dropped once the summary is taken, so a loaded repository holds
+// each bin as its signed bytes plus a digest of its targets.
 func (v *binVerifier) load(raw []byte, name, file string, want int64) (binMeta, error) {
-	if b, ok := v.fast(raw); ok {
-		if b.version != want {
-			return binMeta{}, &MetadataError{File: file, Err: fmt.Errorf("version %d, want %d", b.version, want)}
-		}
-		return b, nil
-	}
 	md, err := new(metadata.Metadata[metadata.TargetsType]).FromBytes(raw)
 	if err != nil {
 		return binMeta{}, &MetadataError{File: file, Err: err}
@@ -160,60 +118,4 @@ func (v *binVerifier) load(raw []byte, name, file string, want int64) (binMeta, 
 		return binMeta{}, &MetadataError{File: file, Err: fmt.Errorf("version %d, want %d", md.Signed.Version, want)}
 	}
 	return newBinMeta(md, raw), nil
-}
-
-func (v *binVerifier) fast(raw []byte) (binMeta, bool) {
-	if v.threshold < 1 || len(v.keys) < v.threshold {
-		return binMeta{}, false
-	}
-	var env struct {
-		Signed     json.RawMessage `json:"signed"`
-		Signatures []struct {
-			KeyID string `json:"keyid"`
-			Sig   string `json:"sig"`
-		} `json:"signatures"`
-	}
-	if err := json.Unmarshal(raw, &env); err != nil || len(env.Signed) == 0 {
-		return binMeta{}, false
-	}
-	good := map[string]bool{}
-	seen := map[string]bool{}
-	for _, s := range env.Signatures {
-		if seen[s.KeyID] {
-			return binMeta{}, false // go-tuf's path reports it
-		}
-		seen[s.KeyID] = true
-		pub, ok := v.keys[s.KeyID]
-		if !ok {
-			continue
-		}
-		sig, err := hex.DecodeString(s.Sig)
-		if err == nil && ed25519.Verify(pub, env.Signed, sig) {
-			good[s.KeyID] = true
-		}
-	}
-	if len(good) < v.threshold {
-		return binMeta{}, false
-	}
-	// env.Signed is authentic: read the summary from it.
-	var lb lightBin
-	if err := json.Unmarshal(env.Signed, &lb); err != nil || lb.Type != metadata.TARGETS {
-		return binMeta{}, false
-	}
-	b := binMeta{raw: raw, version: lb.Version, expires: lb.Expires, plain: true}
-	entries := make([]binEntry, 0, len(lb.Targets))
-	for p, t := range lb.Targets {
-		h, err := hex.DecodeString(t.Hashes["sha256"])
-		if err != nil {
-			return binMeta{}, false // go-tuf's path reports bad hex
-		}
-		if len(t.Custom) != 0 && !bytes.Equal(t.Custom, []byte("null")) || len(t.Hashes) != 1 || len(h) != sha256.Size {
-			return binMeta{}, false // not what ebpfrepo writes: go-tuf's path reads it
-		}
-		e := binEntry{path: p, length: t.Length}
-		copy(e.sum[:], h)
-		entries = append(entries, e)
-	}
-	b.digest = binDigest(entries)
-	return b, true
 }

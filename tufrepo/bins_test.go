@@ -34,27 +34,6 @@ func binRepo(t *testing.T, n int) (*Repo, *Keyring, []Target, string) {
 	return r, kr, targets, dir
 }
 
-// TestBinFastPath checks that every bin Update writes takes Load's fast
-// path and that its summary is the one go-tuf's parse gives.
-func TestBinFastPath(t *testing.T) {
-	r, _, _, _ := binRepo(t, 200)
-	bv := newBinVerifier(r.targets.md)
-	for n, b := range r.bins {
-		got, ok := bv.fast(b.raw)
-		if !ok {
-			t.Fatalf("%s: fast path refused the bytes Update wrote", n)
-		}
-		md, err := b.parse()
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := newBinMeta(md, b.raw)
-		if got.version != want.version || !got.expires.Equal(want.expires) || got.digest != want.digest || !got.plain {
-			t.Errorf("%s: fast summary %+v, go-tuf summary %+v", n, got, want)
-		}
-	}
-}
-
 // TestBinTampered checks that a bin whose targets were changed after
 // signing is refused, whichever byte is changed.
 func TestBinTampered(t *testing.T) {
@@ -133,9 +112,6 @@ func TestBinOtherSerialisation(t *testing.T) {
 	pretty, err := md.ToBytes(true)
 	if err != nil {
 		t.Fatal(err)
-	}
-	if _, ok := newBinVerifier(r.targets.md).fast(pretty); ok {
-		t.Fatal("fast path accepted indented JSON")
 	}
 	file := fmt.Sprintf("%d.%s.json", b.version, n)
 	if err := os.WriteFile(filepath.Join(dir, file), pretty, 0o644); err != nil {
@@ -227,47 +203,4 @@ func TestBinIndex(t *testing.T) {
 			}
 		}
 	}
-}
-
-// FuzzBinFast checks that Load's fast path never accepts a bin that
-// go-tuf's full verification refuses, and that both then agree on the
-// summary.
-func FuzzBinFast(f *testing.F) {
-	kr := newKeyring(f, 1)
-	r, err := Init(kr, Config{}, testNow)
-	if err != nil {
-		f.Fatal(err)
-	}
-	targets, _ := makeTargets(40, "fuzz")
-	if _, err := r.Update(context.Background(), kr, targets, Config{}, testNow); err != nil {
-		f.Fatal(err)
-	}
-	for _, b := range r.bins {
-		f.Add(b.raw)
-	}
-	f.Add([]byte(`{"signed":{"_type":"targets"},"signatures":[]}`))
-	bv := newBinVerifier(r.targets.md)
-	f.Fuzz(func(t *testing.T, raw []byte) {
-		got, ok := bv.fast(raw)
-		if !ok {
-			return
-		}
-		md, err := new(metadata.Metadata[metadata.TargetsType]).FromBytes(raw)
-		if err != nil {
-			t.Fatalf("fast path accepted what go-tuf cannot parse: %v", err)
-		}
-		name := r.BinFor(targets[0].Path)
-		for _, n := range r.succinct().GetRoles() {
-			if bytes.Equal(r.bins[n].raw, raw) {
-				name = n
-			}
-		}
-		if err := r.targets.md.VerifyDelegate(name, md); err != nil {
-			t.Fatalf("fast path accepted what go-tuf refuses: %v", err)
-		}
-		want := newBinMeta(md, raw)
-		if got.version != want.version || !got.expires.Equal(want.expires) || got.digest != want.digest || got.plain != want.plain {
-			t.Errorf("fast summary %+v, go-tuf summary %+v", got, want)
-		}
-	})
 }

@@ -25,10 +25,9 @@
 // path, length and sha256 entries), not as parsed metadata. Update groups
 // the target list by bin and builds, signs and serialises only the bins
 // whose digest differs or that expire; the others keep their bytes. Load
-// verifies every bin (in parallel) against the delegation's keys: the
-// ed25519 signatures are checked over the exact "signed" bytes when they
-// are the canonical form ebpfrepo writes, and other bins take go-tuf's
-// full parse and verification; bytes that fail both are refused.
+// verifies every bin (in parallel) with go-tuf's own parse and
+// VerifyDelegate against the delegation's keys, takes the summary and
+// drops the parsed form; bytes that fail are refused.
 //
 // Private keys are ed25519, stored as PKCS#8 PEM files (mode 0600) or
 // passed in environment variables; see Keyring and docs/keys.md.
