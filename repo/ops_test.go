@@ -16,6 +16,7 @@ import (
 
 	"github.com/ebpfrepo/ebpfrepo/index"
 	"github.com/ebpfrepo/ebpfrepo/tufrepo"
+	"github.com/google/go-cmp/cmp"
 )
 
 func TestTimestampResign(t *testing.T) {
@@ -264,5 +265,30 @@ func TestRotateKeyUsesConfiguredExpiry(t *testing.T) {
 	readJSON(t, filepath.Join(r.Dir, MetadataDir, "2.root.json"), &root)
 	if want := t0.AddDate(0, 0, 30); !root.Signed.Expires.Equal(want) {
 		t.Errorf("2.root.json expires %v, want %v (30d after the rotation)", root.Signed.Expires, want)
+	}
+}
+
+// TestTimestampWarnsOfExpiringSnapshot: the timestamp job cannot renew
+// snapshot (7 days by default); once less than half of its validity is
+// left, Timestamp says so, and says nothing before.
+func TestTimestampWarnsOfExpiringSnapshot(t *testing.T) {
+	r := newRepo(t)
+	addGood(t, r, "tc-stats")
+	build(t, r, BuildOptions{})
+	for _, tc := range []struct {
+		after time.Duration
+		want  []string
+	}{
+		{20 * time.Hour, nil},
+		{5 * 24 * time.Hour, []string{"snapshot"}},
+	} {
+		var got []string
+		warn := func(msg string) { got = append(got, strings.Fields(msg)[0]) }
+		if err := r.Timestamp(context.Background(), TimestampOptions{Now: t0.Add(tc.after), Warn: warn}); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(tc.want, got); diff != "" {
+			t.Errorf("after %v: warnings (-want +got):\n%s", tc.after, diff)
+		}
 	}
 }

@@ -268,6 +268,10 @@ feed:
 type TimestampOptions struct {
 	OutDir string    // the published output to update (default REPO_DIR/public; skipped if it does not exist)
 	Now    time.Time // zero: SOURCE_DATE_EPOCH, else the current time
+	// Warn, if set, is told of every other role that expires within half
+	// its period: timestamp alone cannot renew those, a build (with their
+	// keys) must, before clients start failing.
+	Warn func(msg string)
 }
 
 // Timestamp re-signs timestamp.json only (a new version and expiry) in
@@ -302,6 +306,18 @@ func (r *Repo) Timestamp(ctx context.Context, opts TimestampOptions) error {
 	}
 	if err := tr.Timestamp(kr, tc, now); err != nil {
 		return fmt.Errorf("timestamp: %w", err)
+	}
+	if opts.Warn != nil {
+		for _, role := range tr.Expiring(tc, now) {
+			if role == tufrepo.RoleTimestamp {
+				continue
+			}
+			how := "run ebpfrepo build (with its key) to renew it"
+			if role == tufrepo.RoleRoot {
+				how = "renew it with the root keys (docs/keys.md)"
+			}
+			opts.Warn(fmt.Sprintf("%s metadata expires within half its validity period; %s", role, how))
+		}
 	}
 	var data []byte
 	for name, b := range tr.Files() {

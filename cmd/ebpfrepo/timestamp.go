@@ -28,6 +28,7 @@ the timestamp key.`,
 			if err != nil {
 				return err
 			}
+			opts.Warn = func(msg string) { fmt.Fprintln(g.Stderr, "warning: "+msg) }
 			if err := r.Timestamp(cmd.Context(), opts); err != nil {
 				return repoFail(err)
 			}
