@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ebpfrepo/ebpfrepo/index"
+	"github.com/ebpfrepo/ebpfrepo/internal/buildx"
 	"github.com/ebpfrepo/ebpfrepo/pkgfmt"
 	"github.com/ebpfrepo/ebpfrepo/site"
 	"github.com/ebpfrepo/ebpfrepo/tufrepo"
@@ -284,7 +285,7 @@ func (r *Repo) build(ctx context.Context, opts BuildOptions, usePkgCache bool) (
 	targets := make([]tufrepo.Target, len(pkgs), len(pkgs)+1)
 	summaries := make([]index.SummaryPackage, len(pkgs))
 	entries := make([]*pkgEntry, len(pkgs))
-	if err := parallel(ctx, len(pkgs), func(i int) error {
+	if err := buildx.Parallel(ctx, len(pkgs), func(i int) error {
 		p := pkgs[i]
 		if e := reused[p.Name]; e != nil {
 			// Unchanged: the reused tree holds its index file and pages.

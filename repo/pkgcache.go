@@ -6,12 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"sync"
 	"time"
 
 	"github.com/ebpfrepo/ebpfrepo/index"
+	"github.com/ebpfrepo/ebpfrepo/internal/buildx"
 	"github.com/ebpfrepo/ebpfrepo/site"
 	"github.com/ebpfrepo/ebpfrepo/tufrepo"
 )
@@ -43,10 +42,10 @@ type pkgEntry struct {
 func loadPkgCache(path string) *pkgCache {
 	c := &pkgCache{path: path}
 	data, err := os.ReadFile(path)
-	if err != nil || json.Unmarshal(data, c) != nil || c.Version != programHash() || c.Entries == nil {
+	if err != nil || json.Unmarshal(data, c) != nil || c.Version != buildx.ProgramHash() || c.Entries == nil {
 		c.Entries = map[string]*pkgEntry{}
 	}
-	c.path, c.Version = path, programHash()
+	c.path, c.Version = path, buildx.ProgramHash()
 	return c
 }
 
@@ -73,33 +72,6 @@ func pkgKey(name string, its []*item, verify bool, yanks *yankFile) string {
 		h.Write([]byte{'\n'})
 	}
 	return hex.EncodeToString(h.Sum(nil))
-}
-
-var (
-	exeOnce sync.Once
-	exeHash string
-)
-
-// programHash digests the running executable: a cached package built by
-// another ebpfrepo binary (whose index format may differ) is never used.
-func programHash() string {
-	exeOnce.Do(func() {
-		h := sha256.New()
-		exe, err := os.Executable()
-		if err == nil {
-			var f *os.File
-			if f, err = os.Open(exe); err == nil {
-				_, err = io.Copy(h, f)
-				f.Close()
-			}
-		}
-		if err != nil {
-			exeHash = "unknown-" + time.Now().String() // never matches a saved cache
-			return
-		}
-		exeHash = hex.EncodeToString(h.Sum(nil))
-	})
-	return exeHash
 }
 
 // errReuseLost aborts a build that counted on a file of the reused tree

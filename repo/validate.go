@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
-	"sync/atomic"
 
 	"github.com/ebpfrepo/ebpfrepo/pkgfmt"
 )
@@ -198,37 +197,3 @@ func (r *Repo) validateOne(ctx context.Context, it *item, stats *statCache, cach
 
 // maxPooledArtifact bounds the artifact buffers kept for reuse.
 const maxPooledArtifact = 4 << 20
-
-// parallel runs f(0) … f(n-1) on one worker per CPU and returns the
-// first error (the remaining calls are skipped once one fails).
-func parallel(ctx context.Context, n int, f func(i int) error) error {
-	var (
-		next    atomic.Int64
-		errOnce sync.Once
-		first   error
-		wg      sync.WaitGroup
-	)
-	for range runtime.NumCPU() {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= n {
-					return
-				}
-				err := ctx.Err()
-				if err == nil {
-					err = f(i)
-				}
-				if err != nil {
-					errOnce.Do(func() { first = err })
-					next.Store(int64(n))
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	return first
-}

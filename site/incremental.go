@@ -3,22 +3,19 @@ package site
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"html/template"
-	"io"
 	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
-	"runtime"
 	"sync"
-	"sync/atomic"
 
 	"github.com/ebpfrepo/ebpfrepo/index"
+	"github.com/ebpfrepo/ebpfrepo/internal/buildx"
 )
 
 // WriteOptions makes WriteWith incremental. The zero value renders every
@@ -53,40 +50,10 @@ type WriteResult struct {
 // fingerprintVersion names the fingerprint scheme.
 const fingerprintVersion = "ebpfrepo-site-pages-1"
 
-var (
-	codeOnce sync.Once
-	codeHash string
-)
-
-// programHash digests the running executable: the Go code that builds a
-// page's view is an input of the page as much as the templates are, so a
-// different ebpfrepo binary never keeps pages an older one rendered. If
-// the executable cannot be read, nothing is ever kept.
-func programHash() string {
-	codeOnce.Do(func() {
-		h := sha256.New()
-		exe, err := os.Executable()
-		if err == nil {
-			var f *os.File
-			if f, err = os.Open(exe); err == nil {
-				_, err = io.Copy(h, f)
-				f.Close()
-			}
-		}
-		if err != nil {
-			var nonce [16]byte
-			_, _ = rand.Read(nonce[:])
-			h.Write(nonce[:])
-		}
-		codeHash = hex.EncodeToString(h.Sum(nil))
-	})
-	return codeHash
-}
-
 // siteHash digests every input of a package page other than the package.
 func (w *writer) siteHash() (string, error) {
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%s\x00%q\x00%q\x00%q\x00", fingerprintVersion, programHash(), w.d.Repository, w.d.Description, w.d.BaseURL)
+	fmt.Fprintf(h, "%s\x00%s\x00%q\x00%q\x00%q\x00", fingerprintVersion, buildx.ProgramHash(), w.d.Repository, w.d.Description, w.d.BaseURL)
 	for _, efs := range []fs.FS{templateFS, assetFS} {
 		err := fs.WalkDir(efs, ".", func(p string, e fs.DirEntry, err error) error {
 			if err != nil || e.IsDir() {
@@ -223,7 +190,7 @@ func (c *Catalogue) Finish(ctx context.Context, d *Data) (*WriteResult, error) {
 		}
 	}
 	c.mu.Unlock()
-	if err := parallel(ctx, len(todo), func(i int) error { return c.WritePackage(todo[i], "") }); err != nil {
+	if err := buildx.Parallel(ctx, len(todo), func(i int) error { return c.WritePackage(todo[i], "") }); err != nil {
 		return nil, err
 	}
 	if c.opts.Previous != nil {
@@ -317,40 +284,6 @@ func (c *Catalogue) present(name string) bool {
 // else the first non-yanked one. After WritePackage, Finish needs the
 // description of that version only.
 func LatestVersionIndex(p *index.Package) int { return latestIndex(p) }
-
-// parallel runs f(0) … f(n-1), one worker per CPU (templates and
-// Markdown are CPU-bound), and returns the first error.
-func parallel(ctx context.Context, n int, f func(i int) error) error {
-	var (
-		next  atomic.Int64
-		once  sync.Once
-		first error
-		wg    sync.WaitGroup
-	)
-	for range runtime.NumCPU() {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= n {
-					return
-				}
-				err := ctx.Err()
-				if err == nil {
-					err = f(i)
-				}
-				if err != nil {
-					once.Do(func() { first = err })
-					next.Store(int64(n))
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	return first
-}
 
 // packagePages renders packages/<name>/: index.html and a page per
 // version. One package's pages are in memory at a time.
