@@ -211,18 +211,12 @@ func (r *Repo) build(ctx context.Context, opts BuildOptions, usePkgCache bool) (
 			pkgItems = append(pkgItems, its)
 			continue
 		}
-		var ins []index.VersionInput
 		for _, it := range its {
-			added := it.added
-			if added.IsZero() {
-				added = now
+			if it.added.IsZero() {
 				it.recordAdded = true
 			}
-			ins = append(ins, index.VersionInput{Description: *it.desc, Length: it.length, SHA256: it.sha, Added: added,
-				Yanked: yanks.lookup(it.name, it.version)})
-			it.desc = nil // the package holds it now
 		}
-		pkgs = append(pkgs, index.BuildPackage(its[0].name, ins))
+		pkgs = append(pkgs, nil) // built by its index worker, from the packed descriptions
 		pkgItems = append(pkgItems, its)
 	}
 	res.Packages = len(pkgs)
@@ -285,9 +279,11 @@ func (r *Repo) build(ctx context.Context, opts BuildOptions, usePkgCache bool) (
 	targets := make([]tufrepo.Target, len(pkgs), len(pkgs)+1)
 	summaries := make([]index.SummaryPackage, len(pkgs))
 	entries := make([]*pkgEntry, len(pkgs))
+	in := newInterner()
 	if err := buildx.Parallel(ctx, len(pkgs), func(i int) error {
-		p := pkgs[i]
-		if e := reused[p.Name]; e != nil {
+		name := pkgItems[i][0].name
+		if e := reused[name]; e != nil {
+			p := pkgs[i]
 			// Unchanged: the reused tree holds its index file and pages.
 			tp := fmt.Sprintf(index.PackageDirFmt, p.Name)
 			if !w.claim("targets/"+tufrepo.ConsistentTargetName(tp, e.IndexSHA), e.IndexSHA) || !cat.KeepPackage(p, e.IndexSHA) {
@@ -298,6 +294,22 @@ func (r *Repo) build(ctx context.Context, opts BuildOptions, usePkgCache bool) (
 			entries[i] = e
 			return nil
 		}
+		var ins []index.VersionInput
+		for _, it := range pkgItems[i] {
+			added := it.added
+			if it.recordAdded {
+				added = now
+			}
+			d, err := it.description()
+			if err != nil {
+				return fmt.Errorf("package %s: description of %s: %w", name, it.version, err)
+			}
+			ins = append(ins, index.VersionInput{Description: *d, Length: it.length, SHA256: it.sha, Added: added,
+				Yanked: yanks.lookup(it.name, it.version)})
+		}
+		p := index.BuildPackage(name, ins)
+		ins = nil
+		pkgs[i] = p
 		data, err := index.Marshal(p)
 		if err != nil {
 			return err
@@ -316,6 +328,8 @@ func (r *Repo) build(ctx context.Context, opts BuildOptions, usePkgCache bool) (
 		for j := range p.Versions {
 			if j != li {
 				p.Versions[j].Description = pkgfmt.Description{}
+			} else {
+				in.description(&p.Versions[j].Description)
 			}
 		}
 		if its := pkgItems[i]; !invalid[p.Name] && cacheable(its) {

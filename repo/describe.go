@@ -195,6 +195,12 @@ func (c *descCache) shard(name string) *descShard {
 // get returns the cached description; each entry is handed out once
 // (the raw bytes are dropped to bound memory).
 func (c *descCache) get(sha string, verify bool) (*pkgfmt.Description, bool) {
+	d, _, ok := c.getRaw(sha, verify)
+	return d, ok
+}
+
+// getRaw is get also returning the description's JSON.
+func (c *descCache) getRaw(sha string, verify bool) (*pkgfmt.Description, []byte, bool) {
 	sh := c.shard(shardOf(sha))
 	k := descKey(sha, verify)
 	sh.mu.Lock()
@@ -202,13 +208,13 @@ func (c *descCache) get(sha string, verify bool) (*pkgfmt.Description, bool) {
 	delete(sh.entries, k)
 	sh.mu.Unlock()
 	if !ok {
-		return nil, false
+		return nil, nil, false
 	}
 	var d pkgfmt.Description
 	if err := json.Unmarshal(raw, &d); err != nil {
-		return nil, false
+		return nil, nil, false
 	}
-	return &d, true
+	return &d, raw, true
 }
 
 // put records a description, written by flush.
@@ -217,6 +223,11 @@ func (c *descCache) put(sha string, verify bool, d *pkgfmt.Description) error {
 	if err != nil {
 		return err
 	}
+	return c.putRaw(sha, verify, data)
+}
+
+// putRaw is put with the description's JSON.
+func (c *descCache) putRaw(sha string, verify bool, data []byte) error {
 	name := shardOf(sha)
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -25,7 +25,8 @@ type item struct {
 	// Filled by validation.
 	sha    string
 	length int64
-	desc   *pkgfmt.Description
+	desc   *pkgfmt.Description // a stub while packed is set (see setDesc)
+	packed []byte              // the description, deflated JSON
 	cached bool
 	lazy   bool // sha256 known from the stat cache, description not taken yet
 	reused bool // its package is unchanged: built from the package cache

@@ -2,6 +2,7 @@ package repo
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -26,7 +27,6 @@ func (r *Repo) validate(ctx context.Context, items []*item, res *BuildResult, pr
 	stats := loadStatCache(filepath.Join(r.Dir, CacheDir, "files.json"))
 	var mu sync.Mutex
 	fresh := map[string]statEntry{}
-	in := newInterner()
 	n := 0
 	tick := func() {
 		n++
@@ -50,9 +50,6 @@ func (r *Repo) validate(ctx context.Context, items []*item, res *BuildResult, pr
 				defer wg.Done()
 				for it := range work {
 					hashed, err := r.validateOne(ctx, it, stats, cache, lint, &mu, fresh, lazy)
-					if it.desc != nil {
-						in.description(it.desc)
-					}
 					results <- done{it, hashed, err}
 				}
 			}()
@@ -161,8 +158,9 @@ func (r *Repo) validateOne(ctx context.Context, it *item, stats *statCache, cach
 			it.sha, it.lazy = sha, true
 			return false, nil
 		}
-		if d, ok := cache.get(sha, lint.Verify); ok {
-			it.sha, it.desc, it.cached = sha, d, true
+		if d, raw, ok := cache.getRaw(sha, lint.Verify); ok {
+			it.sha, it.cached = sha, true
+			it.setDesc(d, raw)
 			return false, nil
 		}
 	}
@@ -186,12 +184,19 @@ func (r *Repo) validateOne(ctx context.Context, it *item, stats *statCache, cach
 	mu.Lock()
 	fresh[it.rel] = statEntry{Size: fi.Size(), MTime: fi.ModTime().UnixNano(), SHA256: sha}
 	mu.Unlock()
-	if d, ok := cache.get(sha, lint.Verify); ok {
-		it.desc, it.cached = d, true
+	if d, raw, ok := cache.getRaw(sha, lint.Verify); ok {
+		it.cached = true
+		it.setDesc(d, raw)
 		return true, nil
 	}
-	it.desc = describeBytes(ctx, it.path, data, lint)
-	_ = cache.put(sha, lint.Verify, it.desc)
+	d := describeBytes(ctx, it.path, data, lint)
+	raw, err := json.Marshal(d)
+	if err != nil {
+		it.desc = d
+		return true, nil
+	}
+	_ = cache.putRaw(sha, lint.Verify, raw)
+	it.setDesc(d, raw)
 	return true, nil
 }
 
