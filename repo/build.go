@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -262,6 +261,8 @@ func (r *Repo) build(ctx context.Context, opts BuildOptions, usePkgCache bool) (
 	}()
 
 	// Index files and catalogue pages, one package per worker at a time.
+	// A package is built here from its versions' packed descriptions
+	// (setDesc), so only the packages in the workers' hands are decoded.
 	// Once a package's pages are written only the description of its
 	// latest version is still needed (the home page and search.json), so
 	// the others are dropped: a build holds about one description per
@@ -424,10 +425,7 @@ func (r *Repo) build(ctx context.Context, opts BuildOptions, usePkgCache bool) (
 		return nil, fmt.Errorf("build: catalogue: %w", err)
 	}
 	res.PagesRendered, res.PagesKept = sr.Rendered, sr.Kept
-	manifest, err := json.Marshal(treeManifest{Files: files, Catalogue: sr.Fingerprints})
-	if err != nil {
-		return nil, err
-	}
+	manifest := &treeManifest{Files: files, Catalogue: sr.Fingerprints}
 	files = nil
 	mark("site")
 

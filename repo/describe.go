@@ -1,15 +1,14 @@
 package repo
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -141,8 +140,14 @@ type descCache struct {
 type descShard struct {
 	once    sync.Once
 	mu      sync.Mutex
-	entries map[string][]byte // key → description JSON
+	path    string
+	entries map[string]descSpan // key → where its line is in the shard file
 }
+
+// descSpan is the place of one entry's line in a shard file: a shard is
+// indexed when first used, and each entry read when asked for, so a
+// build never holds the whole cache.
+type descSpan struct{ off, n int64 }
 
 func newDescCache(dir string) *descCache {
 	return &descCache{dir: dir, shards: map[string]*descShard{}, pending: map[string]*bytes.Buffer{}}
@@ -171,22 +176,24 @@ func (c *descCache) shard(name string) *descShard {
 	}
 	c.mu.Unlock()
 	sh.once.Do(func() {
-		sh.entries = map[string][]byte{}
-		data, err := os.ReadFile(filepath.Join(c.dir, name+".jsonl"))
+		sh.entries = map[string]descSpan{}
+		sh.path = filepath.Join(c.dir, name+".jsonl")
+		data, err := os.ReadFile(sh.path)
 		if err != nil {
 			return
 		}
+		off := int64(0)
 		for len(data) > 0 {
-			line := data
-			if i := bytes.IndexByte(data, '\n'); i >= 0 {
-				line, data = data[:i], data[i+1:]
-			} else {
-				data = nil // torn last line
-				break
+			i := bytes.IndexByte(data, '\n')
+			if i < 0 {
+				break // torn last line
 			}
-			if k, v, ok := bytes.Cut(line, []byte(" ")); ok {
-				sh.entries[string(k)] = v
+			line := data[:i]
+			if k, _, ok := bytes.Cut(line, []byte(" ")); ok {
+				sh.entries[string(k)] = descSpan{off, int64(i)}
 			}
+			data = data[i+1:]
+			off += int64(i) + 1
 		}
 	})
 	return sh
@@ -204,9 +211,13 @@ func (c *descCache) getRaw(sha string, verify bool) (*pkgfmt.Description, []byte
 	sh := c.shard(shardOf(sha))
 	k := descKey(sha, verify)
 	sh.mu.Lock()
-	raw, ok := sh.entries[k]
+	sp, ok := sh.entries[k]
 	delete(sh.entries, k)
 	sh.mu.Unlock()
+	if !ok {
+		return nil, nil, false
+	}
+	raw, ok := readDescLine(sh.path, k, sp)
 	if !ok {
 		return nil, nil, false
 	}
@@ -215,6 +226,22 @@ func (c *descCache) getRaw(sha string, verify bool) (*pkgfmt.Description, []byte
 		return nil, nil, false
 	}
 	return &d, raw, true
+}
+
+// readDescLine reads the entry k of a shard file at sp and returns its
+// description JSON; a line that no longer holds k is a miss.
+func readDescLine(path, k string, sp descSpan) ([]byte, bool) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, false
+	}
+	defer f.Close()
+	line := make([]byte, sp.n)
+	if _, err := f.ReadAt(line, sp.off); err != nil {
+		return nil, false
+	}
+	raw, ok := bytes.CutPrefix(line, []byte(k+" "))
+	return raw, ok
 }
 
 // put records a description, written by flush.
@@ -318,31 +345,14 @@ func (c *statCache) set(rel string, fi os.FileInfo, sha string) {
 }
 
 func (c *statCache) save() error {
-	data, err := json.Marshal(c)
-	if err != nil {
+	return writeCacheFileFunc(c.path, func(w *bufio.Writer) error {
+		w.WriteString(`{"entries":`)
+		if err := writeJSONMap(w, c.Entries, func(e statEntry) ([]byte, error) { return json.Marshal(e) }); err != nil {
+			return err
+		}
+		_, err := w.WriteString("}")
 		return err
-	}
-	return writeCacheFile(c.path, data)
+	})
 }
 
 var cacheSeq atomic.Uint64 // names temporary cache files
-
-// writeCacheFile writes a cache file through a temporary file and a
-// rename, without fsync: a cache entry lost in a crash only costs time,
-// and a torn one does not decode and counts as a miss.
-func writeCacheFile(p string, data []byte) error {
-	tmp := fmt.Sprintf("%s.tmp-%d-%d", p, os.Getpid(), cacheSeq.Add(1))
-	err := os.WriteFile(tmp, data, 0o644)
-	if errors.Is(err, fs.ErrNotExist) {
-		if err = os.MkdirAll(filepath.Dir(p), 0o755); err == nil {
-			err = os.WriteFile(tmp, data, 0o644)
-		}
-	}
-	if err == nil {
-		err = os.Rename(tmp, p)
-	}
-	if err != nil {
-		os.Remove(tmp)
-	}
-	return err
-}

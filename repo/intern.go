@@ -8,8 +8,8 @@ import (
 
 // interner shares equal strings between descriptions: thousands of
 // versions repeat the same helper, map, type, license and kernel-feature
-// strings, and a build holds every description at once. Safe for
-// concurrent use.
+// strings, and a build holds the latest version's description of every
+// package until the catalogue is written. Safe for concurrent use.
 type interner struct {
 	mu sync.Mutex
 	m  map[string]string

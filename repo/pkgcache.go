@@ -1,12 +1,12 @@
 package repo
 
 import (
+	"bufio"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/ebpfrepo/ebpfrepo/index"
@@ -40,21 +40,45 @@ type pkgEntry struct {
 }
 
 func loadPkgCache(path string) *pkgCache {
-	c := &pkgCache{path: path}
-	data, err := os.ReadFile(path)
-	if err != nil || json.Unmarshal(data, c) != nil || c.Version != buildx.ProgramHash() || c.Entries == nil {
+	c := &pkgCache{path: path, Version: buildx.ProgramHash()}
+	errStale := errors.New("another program's cache")
+	version := ""
+	err := readJSONObject(path, func(dec *json.Decoder, key string) error {
+		var err error
+		switch key {
+		case "version":
+			if version, err = readJSONStringValue(dec); err == nil && version != c.Version {
+				err = errStale // its entries need not be decoded
+			}
+		case "packages":
+			c.Entries, err = readJSONMap(dec, func(dec *json.Decoder) (*pkgEntry, error) {
+				var e *pkgEntry
+				return e, dec.Decode(&e)
+			})
+		default:
+			err = skipJSON(dec)
+		}
+		return err
+	})
+	if err != nil || version != c.Version || c.Entries == nil {
 		c.Entries = map[string]*pkgEntry{}
 	}
-	c.path, c.Version = path, buildx.ProgramHash()
 	return c
 }
 
 func (c *pkgCache) save() error {
-	data, err := json.Marshal(c)
-	if err != nil {
+	return writeCacheFileFunc(c.path, func(w *bufio.Writer) error {
+		w.WriteString(`{"version":`)
+		if err := writeJSONString(w, c.Version); err != nil {
+			return err
+		}
+		w.WriteString(`,"packages":`)
+		if err := writeJSONMap(w, c.Entries, func(e *pkgEntry) ([]byte, error) { return json.Marshal(e) }); err != nil {
+			return err
+		}
+		_, err := w.WriteString("}")
 		return err
-	}
-	return writeCacheFile(c.path, data)
+	})
 }
 
 // pkgKey digests every input of a package's index file and pages: the

@@ -1,9 +1,9 @@
 package repo
 
 import (
+	"bufio"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"os"
 	"path"
 	"path/filepath"
@@ -61,13 +61,12 @@ func peekSpare(out string) *treeManifest {
 	if !ok {
 		return nil
 	}
-	var m treeManifest
-	data, err := os.ReadFile(manifestPath(out, id))
-	if err != nil || json.Unmarshal(data, &m) != nil || m.Files == nil || !validManifest(m.Files) {
+	m, err := readManifest(manifestPath(out, id))
+	if err != nil || m.Files == nil || !validManifest(m.Files) {
 		return nil
 	}
 	m.id = id
-	return &m
+	return m
 }
 
 // adoptSpare makes the spare tree, whose manifest peekSpare read, the
@@ -124,9 +123,9 @@ func cleanCatalogue(dir string, pages bool) {
 }
 
 // swapTree puts tmp in the place of out and keeps the previous out as the
-// spare, then records tmp's manifest (JSON of a treeManifest). If the second rename fails the old
+// spare, then records tmp's manifest. If the second rename fails the old
 // tree is put back.
-func swapTree(tmp, out string, manifest []byte) error {
+func swapTree(tmp, out string, manifest *treeManifest) error {
 	spare := sparePath(out)
 	if _, err := os.Lstat(spare); err == nil {
 		removeAllParallel(spare)
@@ -148,7 +147,7 @@ func swapTree(tmp, out string, manifest []byte) error {
 	// any other is stale.
 	keep := map[string]bool{}
 	if id, ok := treeID(out); ok {
-		if writeCacheFile(manifestPath(out, id), manifest) == nil {
+		if writeCacheFileFunc(manifestPath(out, id), func(w *bufio.Writer) error { return writeManifest(w, manifest) }) == nil {
 			keep[manifestPath(out, id)] = true
 		}
 	}
