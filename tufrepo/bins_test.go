@@ -18,15 +18,7 @@ import (
 // binRepo returns a repository of n targets saved in a new directory.
 func binRepo(t *testing.T, n int) (*Repo, *Keyring, []Target, string) {
 	t.Helper()
-	kr := newKeyring(t, 1)
-	r, err := Init(kr, Config{}, testNow)
-	if err != nil {
-		t.Fatal(err)
-	}
-	targets, _ := makeTargets(n, "v1")
-	if _, err := r.Update(context.Background(), kr, targets, Config{}, testNow); err != nil {
-		t.Fatal(err)
-	}
+	r, kr, targets, _ := updatedRepo(t, n)
 	dir := t.TempDir()
 	if err := r.Save(context.Background(), dir); err != nil {
 		t.Fatal(err)

@@ -1,6 +1,7 @@
 package tufrepo
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -170,3 +171,20 @@ func targetOf(p string, b []byte) Target {
 
 // testNow is a fixed time with a fractional second.
 var testNow = time.Date(2026, 11, 25, 12, 0, 0, 123456789, time.FixedZone("CET", 3600))
+
+// updatedRepo returns a repository with a one-key keyring, initialised
+// and updated at testNow with n targets from makeTargets(n, "v1"), and
+// those targets' contents.
+func updatedRepo(t testing.TB, n int) (*Repo, *Keyring, []Target, map[string][]byte) {
+	t.Helper()
+	kr := newKeyring(t, 1)
+	r, err := Init(kr, Config{}, testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	targets, data := makeTargets(n, "v1")
+	if _, err := r.Update(context.Background(), kr, targets, Config{}, testNow); err != nil {
+		t.Fatal(err)
+	}
+	return r, kr, targets, data
+}

@@ -107,15 +107,7 @@ func TestEndToEnd(t *testing.T) {
 
 func TestIncrementalUpdate(t *testing.T) {
 	ctx := context.Background()
-	kr := newKeyring(t, 1)
-	r, err := Init(kr, Config{}, testNow)
-	if err != nil {
-		t.Fatal(err)
-	}
-	targets, data := makeTargets(500, "v1")
-	if _, err := r.Update(ctx, kr, targets, Config{}, testNow); err != nil {
-		t.Fatal(err)
-	}
+	r, kr, targets, data := updatedRepo(t, 500)
 	s := newSite()
 	srv := s.serve(t)
 	s.publish(r, data)
@@ -188,15 +180,7 @@ func TestIncrementalUpdate(t *testing.T) {
 
 func TestNoChangeIsByteIdentical(t *testing.T) {
 	ctx := context.Background()
-	kr := newKeyring(t, 1)
-	r, err := Init(kr, Config{}, testNow)
-	if err != nil {
-		t.Fatal(err)
-	}
-	targets, _ := makeTargets(200, "v1")
-	if _, err := r.Update(ctx, kr, targets, Config{}, testNow); err != nil {
-		t.Fatal(err)
-	}
+	r, _, targets, _ := updatedRepo(t, 200)
 	dir := t.TempDir()
 	if err := r.Save(ctx, dir); err != nil {
 		t.Fatal(err)
@@ -307,16 +291,7 @@ func TestBinBitsChangeKeepsClientsWorking(t *testing.T) {
 }
 
 func TestTimestampOnly(t *testing.T) {
-	ctx := context.Background()
-	kr := newKeyring(t, 1)
-	r, err := Init(kr, Config{}, testNow)
-	if err != nil {
-		t.Fatal(err)
-	}
-	targets, data := makeTargets(50, "v1")
-	if _, err := r.Update(ctx, kr, targets, Config{}, testNow); err != nil {
-		t.Fatal(err)
-	}
+	r, kr, _, data := updatedRepo(t, 50)
 	before := r.Files()
 	v := r.timestamp.md.Signed.Version
 	later := testNow.Add(20 * time.Hour)

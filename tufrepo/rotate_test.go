@@ -12,15 +12,7 @@ import (
 
 func TestRotateKeys(t *testing.T) {
 	ctx := context.Background()
-	kr := newKeyring(t, 1)
-	r, err := Init(kr, Config{}, testNow)
-	if err != nil {
-		t.Fatal(err)
-	}
-	targets, data := makeTargets(120, "v1")
-	if _, err := r.Update(ctx, kr, targets, Config{}, testNow); err != nil {
-		t.Fatal(err)
-	}
+	r, kr, targets, data := updatedRepo(t, 120)
 	s := newSite()
 	srv := s.serve(t)
 	s.publish(r, data)
@@ -188,16 +180,7 @@ func TestRenewRoot(t *testing.T) {
 }
 
 func TestRefreshAndExpiring(t *testing.T) {
-	ctx := context.Background()
-	kr := newKeyring(t, 1)
-	r, err := Init(kr, Config{}, testNow)
-	if err != nil {
-		t.Fatal(err)
-	}
-	targets, data := makeTargets(40, "v1")
-	if _, err := r.Update(ctx, kr, targets, Config{}, testNow); err != nil {
-		t.Fatal(err)
-	}
+	r, kr, _, data := updatedRepo(t, 40)
 	if got := r.Expiring(Config{}, testNow); len(got) != 0 {
 		t.Errorf("fresh repository: expiring %v", got)
 	}

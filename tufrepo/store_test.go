@@ -20,15 +20,7 @@ func TestLoadErrors(t *testing.T) {
 	if !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("Load(empty dir): %v, want fs.ErrNotExist", err)
 	}
-	kr := newKeyring(t, 1)
-	r, err := Init(kr, Config{}, testNow)
-	if err != nil {
-		t.Fatal(err)
-	}
-	targets, _ := makeTargets(20, "v1")
-	if _, err := r.Update(ctx, kr, targets, Config{}, testNow); err != nil {
-		t.Fatal(err)
-	}
+	r, _, _, _ := updatedRepo(t, 20)
 	for name, b := range r.metaFiles() {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
