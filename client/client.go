@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/ebpfrepo/ebpfrepo/index"
+	"github.com/ebpfrepo/ebpfrepo/internal/atomicfile"
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 )
 
@@ -155,7 +156,7 @@ func (c *Client) bindCache() error {
 			return fmt.Errorf("cache: %w", err)
 		}
 	}
-	if err := writeFileAtomic(marker, []byte(want), 0o600); err != nil {
+	if err := atomicfile.WriteFile(marker, []byte(want), 0o600); err != nil {
 		return fmt.Errorf("cache: %w", err)
 	}
 	return nil

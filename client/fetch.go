@@ -12,6 +12,7 @@ import (
 	"strconv"
 
 	"github.com/ebpfrepo/ebpfrepo/index"
+	"github.com/ebpfrepo/ebpfrepo/internal/atomicfile"
 	"github.com/ebpfrepo/ebpfrepo/pkgfmt"
 )
 
@@ -70,7 +71,7 @@ func (c *Client) Fetch(ctx context.Context, rel Release, dir string) (string, er
 		return "", fmt.Errorf("package %s@%s: %w", rel.Name, rel.Version, err)
 	}
 	dst := filepath.Join(dir, rel.Artifact)
-	if err := writeFileAtomic(dst, data, 0o644); err != nil {
+	if err := atomicfile.WriteFile(dst, data, 0o644); err != nil {
 		return "", fmt.Errorf("package %s@%s: %w", rel.Name, rel.Version, err)
 	}
 	return dst, nil
@@ -130,42 +131,4 @@ func (c *Client) artifact(ctx context.Context, rel Release) ([]byte, error) {
 		return nil, &MismatchError{Target: rel.TargetPath, Field: "sha256", Index: rel.SHA256, Signed: hex.EncodeToString(sum[:]) + " (read)"}
 	}
 	return data, nil
-}
-
-// writeFileAtomic writes data to a temporary file next to name, syncs it
-// and renames it over name, so readers see the old file or the new one.
-func writeFileAtomic(name string, data []byte, perm os.FileMode) error {
-	dir := filepath.Dir(name)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(name)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	fail := func(err error) error {
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		return fail(err)
-	}
-	if err := f.Chmod(perm); err != nil {
-		return fail(err)
-	}
-	if err := f.Sync(); err != nil {
-		return fail(err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if err := os.Rename(tmp, name); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
 }

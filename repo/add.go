@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ebpfrepo/ebpfrepo/internal/atomicfile"
 	"github.com/ebpfrepo/ebpfrepo/pkgfmt"
 )
 
@@ -162,10 +163,10 @@ func (r *Repo) Add(ctx context.Context, paths []string, opts AddOptions) ([]AddR
 			if err := os.MkdirAll(dir, 0o755); err != nil {
 				return out, err
 			}
-			if err := writeFileAtomic(filepath.Join(dir, addedFile), []byte(now.Format(time.RFC3339)+"\n"), 0o644); err != nil {
+			if err := atomicfile.WriteFile(filepath.Join(dir, addedFile), []byte(now.Format(time.RFC3339)+"\n"), 0o644); err != nil {
 				return out, err
 			}
-			if err := writeFileAtomic(p.res.Path, p.data, 0o644); err != nil {
+			if err := atomicfile.WriteFile(p.res.Path, p.data, 0o644); err != nil {
 				return out, err
 			}
 			if fi, err := os.Stat(p.res.Path); err == nil {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ebpfrepo/ebpfrepo/index"
+	"github.com/ebpfrepo/ebpfrepo/internal/atomicfile"
 	"github.com/ebpfrepo/ebpfrepo/internal/buildx"
 	"github.com/ebpfrepo/ebpfrepo/pkgfmt"
 	"github.com/ebpfrepo/ebpfrepo/site"
@@ -453,7 +454,7 @@ func (r *Repo) build(ctx context.Context, opts BuildOptions, usePkgCache bool) (
 	// now, so later builds keep it.
 	for _, it := range valid {
 		if it.recordAdded {
-			_ = writeFileAtomic(filepath.Join(filepath.Dir(it.path), addedFile), []byte(now.Format(time.RFC3339)+"\n"), 0o644)
+			_ = atomicfile.WriteFile(filepath.Join(filepath.Dir(it.path), addedFile), []byte(now.Format(time.RFC3339)+"\n"), 0o644)
 		}
 	}
 	mark("swap")

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ebpfrepo/ebpfrepo/index"
+	"github.com/ebpfrepo/ebpfrepo/internal/atomicfile"
 	"github.com/ebpfrepo/ebpfrepo/tufrepo"
 )
 
@@ -335,7 +336,7 @@ func (r *Repo) Timestamp(ctx context.Context, opts TimestampOptions) error {
 	if _, err := os.Stat(pub); err != nil {
 		return nil // not built yet: the next build publishes it
 	}
-	if err := writeFileAtomic(filepath.Join(pub, "timestamp.json"), data, 0o644); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(pub, "timestamp.json"), data, 0o644); err != nil {
 		return fmt.Errorf("timestamp: %w", err)
 	}
 	return nil

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ebpfrepo/ebpfrepo/internal/atomicfile"
 	"github.com/ebpfrepo/ebpfrepo/tufrepo"
 )
 
@@ -112,7 +113,7 @@ func Init(ctx context.Context, dir string, opts InitOptions) (err error) {
 	}
 	p := filepath.Join(dir, ConfigFile)
 	created = append(created, p)
-	if err := writeFileAtomic(p, data, 0o644); err != nil {
+	if err := atomicfile.WriteFile(p, data, 0o644); err != nil {
 		return fmt.Errorf("init: %w", err)
 	}
 	return nil
@@ -132,7 +133,7 @@ func (r *Repo) saveConfig() error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(filepath.Join(r.Dir, ConfigFile), data, 0o644)
+	return atomicfile.WriteFile(filepath.Join(r.Dir, ConfigFile), data, 0o644)
 }
 
 // resolveNow returns t, else the time SOURCE_DATE_EPOCH names, else the
@@ -150,34 +151,6 @@ func resolveNow(t time.Time) (time.Time, error) {
 		}
 	}
 	return t.UTC().Truncate(time.Second), nil
-}
-
-// writeFileAtomic writes data to a temporary file beside p and renames it
-// over p.
-func writeFileAtomic(p string, data []byte, mode os.FileMode) error {
-	f, err := os.CreateTemp(filepath.Dir(p), "."+filepath.Base(p)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Chmod(mode)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, p)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return nil
 }
 
 var errNotBuilt = errors.New("not built yet")

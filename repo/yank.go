@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+	"github.com/ebpfrepo/ebpfrepo/internal/atomicfile"
 )
 
 // Yank withdraws name@version from range resolution and "latest" (undo
@@ -66,5 +67,5 @@ func (r *Repo) Yank(ctx context.Context, name, version, reason string, undo bool
 	if err := toml.NewEncoder(&buf).Encode(y); err != nil {
 		return err
 	}
-	return writeFileAtomic(filepath.Join(r.Dir, YankedFile), buf.Bytes(), 0o644)
+	return atomicfile.WriteFile(filepath.Join(r.Dir, YankedFile), buf.Bytes(), 0o644)
 }
