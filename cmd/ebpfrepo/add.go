@@ -58,7 +58,7 @@ The packages are published at the next build.`,
 				return repoFail(err)
 			}
 			if g.JSON {
-				return consumerJSON(g.Stdout, res)
+				return writeJSON(g.Stdout, res)
 			}
 			for _, a := range res {
 				state := "added"

@@ -58,7 +58,7 @@ snapshot and timestamp keys (files in keys/ or EBPFREPO_<ROLE>_KEY).`,
 				}
 			}
 			if g.JSON {
-				return consumerJSON(g.Stdout, res)
+				return writeJSON(g.Stdout, res)
 			}
 			signed := "nothing changed"
 			if len(res.RolesSigned) > 0 || res.BinsSigned > 0 {

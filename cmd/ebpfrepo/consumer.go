@@ -6,7 +6,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -132,13 +131,6 @@ func osReleaseCodename(r io.Reader) string {
 		return c
 	}
 	return vals["UBUNTU_CODENAME"]
-}
-
-// consumerJSON writes v as indented JSON.
-func consumerJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
 }
 
 // parseSelector splits NAME[@CONSTRAINT].

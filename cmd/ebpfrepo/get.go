@@ -47,7 +47,7 @@ is written atomically; on any failure nothing is written.`,
 				return consumerFail(err)
 			}
 			if g.JSON {
-				return consumerJSON(g.Stdout, struct {
+				return writeJSON(g.Stdout, struct {
 					Name     string `json:"name"`
 					Version  string `json:"version"`
 					Platform string `json:"platform"`

@@ -42,7 +42,7 @@ func newInfoCmd(g *globals) *cobra.Command {
 				return consumerFail(err)
 			}
 			if g.JSON {
-				return consumerJSON(g.Stdout, struct {
+				return writeJSON(g.Stdout, struct {
 					Package *index.Package    `json:"package"`
 					Signing []client.RoleInfo `json:"signing"`
 				}{p, roles})

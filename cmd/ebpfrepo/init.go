@@ -42,7 +42,7 @@ keys offline once done; build needs only the other keys.`,
 			}
 			sum := sha256.Sum256(data)
 			if g.JSON {
-				return consumerJSON(g.Stdout, struct {
+				return writeJSON(g.Stdout, struct {
 					Dir        string `json:"dir"`
 					Root       string `json:"root"`
 					RootSHA256 string `json:"root_sha256"`

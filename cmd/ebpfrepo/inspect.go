@@ -55,7 +55,7 @@ each. The object is named by its file name in the output.`,
 			}
 			out := inspectOutput{ObjectReport: r, Kernel: pkgfmt.InferKernel([]pkgfmt.ObjectReport{r})}
 			if g.JSON {
-				return consumerJSON(g.Stdout, out)
+				return writeJSON(g.Stdout, out)
 			}
 			printInspect(g.Stdout, out)
 			return nil

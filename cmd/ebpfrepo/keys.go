@@ -38,7 +38,7 @@ publish.`,
 				return repoFail(err)
 			}
 			if g.JSON {
-				return consumerJSON(g.Stdout, map[string]any{"rotated": role})
+				return writeJSON(g.Stdout, map[string]any{"rotated": role})
 			}
 			fmt.Fprintf(g.Stdout, "rotated the %s key; run ebpfrepo build to publish\n", role)
 			return nil

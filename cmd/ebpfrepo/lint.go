@@ -52,7 +52,7 @@ Exit status 1 when any package has an error. See docs/lint.md.`,
 			}
 			out := lintPaths(cmd.Context(), args, opts)
 			if g.JSON {
-				if err := consumerJSON(g.Stdout, out); err != nil {
+				if err := writeJSON(g.Stdout, out); err != nil {
 					return err
 				}
 			} else {

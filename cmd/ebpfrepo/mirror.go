@@ -46,7 +46,7 @@ versions were all yanked). Only bytes verified through TUF are written.`,
 			defer cancel()
 			rep, err := c.Mirror(ctx, to, args...)
 			if g.JSON {
-				if jerr := consumerJSON(g.Stdout, rep); jerr != nil {
+				if jerr := writeJSON(g.Stdout, rep); jerr != nil {
 					return jerr
 				}
 			} else if rep != nil {

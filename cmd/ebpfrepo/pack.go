@@ -54,7 +54,7 @@ Warnings are printed to stderr and do not stop packing.`,
 			if err != nil {
 				return err
 			}
-			return consumerJSON(g.Stdout, struct {
+			return writeJSON(g.Stdout, struct {
 				Path   string `json:"path"`
 				SHA256 string `json:"sha256"`
 				Length int64  `json:"length"`

@@ -32,7 +32,7 @@ func newSearchCmd(g *globals) *cobra.Command {
 				return consumerFail(err)
 			}
 			if g.JSON {
-				return consumerJSON(g.Stdout, res)
+				return writeJSON(g.Stdout, res)
 			}
 			tw := tabwriter.NewWriter(g.Stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "NAME\tLATEST\tPLATFORMS\tDESCRIPTION")

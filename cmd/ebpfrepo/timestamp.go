@@ -33,7 +33,7 @@ the timestamp key.`,
 				return repoFail(err)
 			}
 			if g.JSON {
-				return consumerJSON(g.Stdout, map[string]any{"resigned": []string{"timestamp"}})
+				return writeJSON(g.Stdout, map[string]any{"resigned": []string{"timestamp"}})
 			}
 			fmt.Fprintln(g.Stdout, "re-signed timestamp.json")
 			return nil

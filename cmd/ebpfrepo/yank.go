@@ -37,7 +37,7 @@ still gets it, with the reason shown. --undo reverses a yank.`,
 				return repoFail(err)
 			}
 			if g.JSON {
-				return consumerJSON(g.Stdout, map[string]any{"name": name, "version": version, "yanked": !undo, "reason": reason})
+				return writeJSON(g.Stdout, map[string]any{"name": name, "version": version, "yanked": !undo, "reason": reason})
 			}
 			what := "yanked"
 			if undo {
