@@ -41,8 +41,12 @@ func (e *ObjectError) Unwrap() error { return e.Err }
 // It never panics on hostile input: a panic of the ELF parser becomes an
 // *ObjectError naming path, as does an object over MaxObjectSize or one
 // that does not parse.
-func InspectObject(path string, data []byte) (r ObjectReport, err error) {
-	sum := sha256.Sum256(data)
+func InspectObject(path string, data []byte) (ObjectReport, error) {
+	return inspectObject(path, data, sha256.Sum256(data))
+}
+
+// inspectObject is InspectObject for data whose sha256 is sum.
+func inspectObject(path string, data []byte, sum [sha256.Size]byte) (r ObjectReport, err error) {
 	r = ObjectReport{Path: path, Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:])}
 	if len(data) > MaxObjectSize {
 		return r, &ObjectError{Path: path, Err: fmt.Errorf("%w: %d bytes, over the %d-byte limit", ErrTooLarge, len(data), MaxObjectSize)}

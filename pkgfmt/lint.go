@@ -92,8 +92,10 @@ func Describe(ctx context.Context, c *Contents, opts LintOptions) *Description {
 		}
 	}
 
+	sums := make(map[string][sha256.Size]byte, len(c.Files)) // each file is hashed once
 	for _, f := range c.Files {
 		sum := sha256.Sum256(f.Data)
+		sums[f.Path] = sum
 		d.Files = append(d.Files, FileEntry{Path: f.Path, Size: int64(len(f.Data)),
 			Executable: f.Mode&0o111 != 0, SHA256: hex.EncodeToString(sum[:])})
 	}
@@ -124,7 +126,7 @@ func Describe(ctx context.Context, c *Contents, opts LintOptions) *Description {
 		if !declared[f.Path] && !isBPFObject(f.Path, f.Data) {
 			continue
 		}
-		r, err := opts.Objects.Inspect(f.Path, f.Data)
+		r, err := opts.Objects.inspect(f.Path, f.Data, sums[f.Path])
 		if err != nil {
 			var oe *ObjectError
 			msg := err.Error()

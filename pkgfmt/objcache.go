@@ -29,10 +29,14 @@ func NewObjectCache() *ObjectCache {
 // Inspect is InspectObject through the cache. Every call returns a report
 // of its own (no slice is shared with another caller's).
 func (c *ObjectCache) Inspect(path string, data []byte) (ObjectReport, error) {
+	return c.inspect(path, data, sha256.Sum256(data))
+}
+
+// inspect is Inspect for data whose sha256 is key (Describe has it).
+func (c *ObjectCache) inspect(path string, data []byte, key [sha256.Size]byte) (ObjectReport, error) {
 	if c == nil {
-		return InspectObject(path, data)
+		return inspectObject(path, data, key)
 	}
-	key := sha256.Sum256(data)
 	c.mu.Lock()
 	r, ok := c.m[key]
 	c.mu.Unlock()
@@ -41,7 +45,7 @@ func (c *ObjectCache) Inspect(path string, data []byte) (ObjectReport, error) {
 		out.Path = path
 		return out, nil
 	}
-	rep, err := InspectObject(path, data)
+	rep, err := inspectObject(path, data, key)
 	if err != nil {
 		return rep, err
 	}
