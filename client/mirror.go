@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/Masterminds/semver/v3"
 	"github.com/ebpfrepo/ebpfrepo/index"
 )
 
@@ -228,7 +227,7 @@ func latestOf(rels []Release) []Release {
 			best[r.Platform] = r
 			continue
 		}
-		rs, cs := isStable(r), isStable(cur)
+		rs, cs := index.IsStable(r.Version, r.Yanked), index.IsStable(cur.Version, cur.Yanked)
 		if rs && !cs || rs == cs && index.CompareVersions(r.Version, cur.Version) > 0 {
 			best[r.Platform] = r
 		}
@@ -240,13 +239,6 @@ func latestOf(rels []Release) []Release {
 	return out
 }
 
-func isStable(r Release) bool {
-	if r.Yanked != nil {
-		return false
-	}
-	v, err := semver.StrictNewVersion(r.Version)
-	return err == nil && v.Prerelease() == ""
-}
 
 // platformsOf lists every platform any version of p is built for.
 func platformsOf(p *index.Package) []string {

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/Masterminds/semver/v3"
 	"github.com/ebpfrepo/ebpfrepo/pkgfmt"
 )
 
@@ -43,9 +42,7 @@ func BuildPackage(name string, inputs []VersionInput) *Package {
 			Added:       utcSeconds(in.Added),
 			Description: in.Description,
 		}
-		if sv, err := semver.StrictNewVersion(m.Version); err == nil && sv.Prerelease() != "" {
-			v.Prerelease = true
-		}
+		v.Prerelease = IsPrereleaseVersion(m.Version)
 		if in.Yanked != nil {
 			y := *in.Yanked
 			y.At = utcSeconds(y.At)
@@ -70,9 +67,10 @@ func BuildPackage(name string, inputs []VersionInput) *Package {
 }
 
 // Summarize returns the summary line of p, whose index file has the given
-// length and sha256. The descriptive fields come from the latest version
-// (newest stable, non-yanked; else the newest); platforms are those of
-// every version; program types those of the latest version.
+// length and sha256. Latest is the package's Latest version ("" when it
+// has no stable one); the descriptive fields and program types come from
+// its Featured version, named in Featured when that is not Latest;
+// platforms are those of every version.
 func Summarize(p *Package, indexLength int64, indexSHA256 string) SummaryPackage {
 	s := SummaryPackage{
 		Name:         p.Name,
@@ -83,15 +81,16 @@ func Summarize(p *Package, indexLength int64, indexSHA256 string) SummaryPackage
 		IndexLength:  indexLength,
 		IndexSHA256:  indexSHA256,
 	}
-	v := p.Latest()
-	if v == nil && len(p.Versions) > 0 {
-		v = &p.Versions[0]
-	}
+	v := p.Featured()
 	if v == nil {
 		return s
 	}
 	m := v.Description.Manifest
-	s.Latest = v.Version
+	if l := p.Latest(); l != nil {
+		s.Latest = l.Version
+	} else {
+		s.Featured = v.Version
+	}
 	s.Description = m.Description
 	s.Keywords = slices.Clone(m.Keywords)
 	s.License = m.License

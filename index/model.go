@@ -60,7 +60,8 @@ type Summary struct {
 // SummaryPackage summarises one package.
 type SummaryPackage struct {
 	Name         string   `json:"name"`
-	Latest       string   `json:"latest"` // newest non-prerelease, non-yanked version; else newest
+	Latest       string   `json:"latest"`             // Package.Latest: the newest stable version; "" when there is none
+	Featured     string   `json:"featured,omitempty"` // Package.Featured, when it is not Latest: the version the fields below describe
 	Description  string   `json:"description"`
 	Keywords     []string `json:"keywords,omitempty"`
 	License      string   `json:"license,omitempty"`

@@ -107,22 +107,6 @@ func (p *Package) Lookup(version string) *Version {
 	return nil
 }
 
-// Latest returns the newest version that is neither a pre-release nor
-// yanked, or nil when there is none.
-func (p *Package) Latest() *Version {
-	var best *Version
-	for i := range p.Versions {
-		v := &p.Versions[i]
-		if v.Yanked != nil || isPrerelease(v) {
-			continue
-		}
-		if best == nil || compareVersions(v.Version, best.Version) > 0 {
-			best = v
-		}
-	}
-	return best
-}
-
 // Artifact returns the artifact of v for platform, or nil.
 func (v *Version) Artifact(platform string) *Artifact {
 	for i := range v.Artifacts {
@@ -141,14 +125,6 @@ func (v *Version) Platforms() []string {
 	}
 	slices.Sort(ps)
 	return slices.Compact(ps)
-}
-
-func isPrerelease(v *Version) bool {
-	if v.Prerelease {
-		return true
-	}
-	sv, err := semver.StrictNewVersion(v.Version)
-	return err == nil && sv.Prerelease() != ""
 }
 
 // Resolve picks the version of p that a constraint selects for a platform.
@@ -174,7 +150,7 @@ func (p *Package) Resolve(constraint, platform string) (*Version, *Artifact, err
 
 	var match func(*Version) bool
 	if IsLatest(c) {
-		match = func(v *Version) bool { return !isPrerelease(v) }
+		match = func(v *Version) bool { return !v.IsPrerelease() }
 	} else {
 		cons, err := semver.NewConstraint(c)
 		if err != nil {
@@ -189,7 +165,7 @@ func (p *Package) Resolve(constraint, platform string) (*Version, *Artifact, err
 			// A pre-release only when the constraint names a pre-release
 			// of the same major.minor.patch (as npm does): "^2.0.0-rc.1"
 			// admits 2.0.0-rc.2 but not 2.1.0-beta.1.
-			return !isPrerelease(v) || named[coreOf(sv)]
+			return !v.IsPrerelease() || named[coreOf(sv)]
 		}
 	}
 	var cands []*Version

@@ -190,3 +190,59 @@ func FuzzResolve(f *testing.F) {
 		}
 	})
 }
+
+// TestOneLatestRule pins the rules of policy.go on the case that once had
+// three answers: a yanked 1.0.0-rc.1 and a 0.9.0-rc.1.
+func TestOneLatestRule(t *testing.T) {
+	for _, tc := range []struct {
+		name             string
+		versions         []string
+		yanked           []string
+		latest, featured string
+	}{
+		{"stable wins over newer pre-release", []string{"2.0.0-rc.1", "1.1.0", "1.0.0"}, nil, "1.1.0", "1.1.0"},
+		{"yanked stable is skipped", []string{"1.1.0", "1.0.0"}, []string{"1.1.0"}, "1.0.0", "1.0.0"},
+		{"pre-releases only, newest yanked", []string{"1.0.0-rc.1", "0.9.0-rc.1"}, []string{"1.0.0-rc.1"}, "", "0.9.0-rc.1"},
+		{"everything yanked", []string{"1.0.0", "0.9.0"}, []string{"1.0.0", "0.9.0"}, "", "1.0.0"},
+		{"order does not matter", []string{"0.9.0", "1.0.0", "0.10.0"}, nil, "1.0.0", "1.0.0"},
+		{"no versions", nil, nil, "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := &Package{Name: "x"}
+			for _, v := range tc.versions {
+				p.Versions = append(p.Versions, Version{Version: v, Prerelease: IsPrereleaseVersion(v),
+					Artifacts: []Artifact{{Platform: "jammy", Path: "x/" + v + "/jammy/x.tar.gz"}}})
+			}
+			for _, v := range tc.yanked {
+				p.Lookup(v).Yanked = &Yank{Reason: "test"}
+			}
+			got := [2]string{}
+			if l := p.Latest(); l != nil {
+				got[0] = l.Version
+			}
+			if f := p.Featured(); f != nil {
+				got[1] = f.Version
+			}
+			if diff := cmp.Diff([2]string{tc.latest, tc.featured}, got); diff != "" {
+				t.Errorf("[Latest, Featured] (-want +got):\n%s", diff)
+			}
+			// The summary says the same.
+			s := Summarize(p, 0, "")
+			wantFeatured := ""
+			if tc.latest == "" {
+				wantFeatured = tc.featured
+			}
+			if s.Latest != tc.latest || s.Featured != wantFeatured {
+				t.Errorf("Summarize: latest %q featured %q, want %q %q", s.Latest, s.Featured, tc.latest, wantFeatured)
+			}
+			// "latest" resolves to Latest, or fails when there is none.
+			v, _, err := p.Resolve("latest", "")
+			switch {
+			case tc.latest == "" && err == nil:
+				t.Errorf("Resolve(latest) = %s, want an error", v.Version)
+			case tc.latest != "" && (err != nil || v.Version != tc.latest):
+				t.Errorf("Resolve(latest) = %v, %v; want %s", v, err, tc.latest)
+			}
+		})
+	}
+}

@@ -326,7 +326,7 @@ func (r *Repo) build(ctx context.Context, opts BuildOptions, usePkgCache bool) (
 		if err := cat.WritePackage(p, t.SHA256); err != nil {
 			return fmt.Errorf("catalogue: %w", err)
 		}
-		li := site.LatestVersionIndex(p)
+		li := p.FeaturedIndex()
 		for j := range p.Versions {
 			if j != li {
 				p.Versions[j].Description = pkgfmt.Description{}

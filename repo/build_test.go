@@ -15,6 +15,7 @@ import (
 
 	"github.com/ebpfrepo/ebpfrepo/index"
 	"github.com/ebpfrepo/ebpfrepo/internal/testpkgs"
+	"github.com/ebpfrepo/ebpfrepo/pkgfmt"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -460,5 +461,79 @@ func TestAddedRecordedForHandPlacedVersions(t *testing.T) {
 	readJSON(t, findTarget(t, filepath.Join(r.Dir, PublicDir), "index/tc-stats.json"), &p)
 	if !p.Versions[0].Added.Equal(t0) {
 		t.Errorf("added %v, want the first build's %v", p.Versions[0].Added, t0)
+	}
+}
+
+// TestOneLatestAnswer builds a package whose only versions are a yanked
+// 1.0.0-rc.1 and a 0.9.0-rc.1, and checks that the index, all.json, the
+// catalogue and the l3afd tree agree: no stable version, 0.9.0-rc.1 shown.
+func TestOneLatestAnswer(t *testing.T) {
+	r := newRepo(t)
+	ctx := context.Background()
+	var paths []string
+	for _, v := range []string{"1.0.0-rc.1", "0.9.0-rc.1"} {
+		src := filepath.Join(t.TempDir(), "xdp-root")
+		if err := os.CopyFS(src, os.DirFS(testpkgs.Dir("xdp-root"))); err != nil {
+			t.Fatal(err)
+		}
+		mf := filepath.Join(src, pkgfmt.ManifestFile)
+		data, err := os.ReadFile(mf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, _ := testpkgs.Manifest(t, testpkgs.Dir("xdp-root"))
+		data = bytes.Replace(data, []byte(`version     = "`+m.Version+`"`), []byte(`version     = "`+v+`"`), 1)
+		if err := os.WriteFile(mf, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, src)
+	}
+	if _, err := r.Add(ctx, paths, AddOptions{Now: t0}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Yank(ctx, "xdp-root", "1.0.0-rc.1", "broken", false); err != nil {
+		t.Fatal(err)
+	}
+	build(t, r, BuildOptions{})
+	out := filepath.Join(r.Dir, PublicDir)
+	root, err := os.ReadFile(filepath.Join(out, "metadata", "1.root.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newTUFClient(t, serve(t, out).URL, root, t0.Add(time.Hour))
+	up, err := c.refresh()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := c.summary(up)
+	if len(sum.Packages) != 1 || sum.Packages[0].Latest != "" || sum.Packages[0].Featured != "0.9.0-rc.1" {
+		t.Errorf("all.json: %+v, want latest \"\" and featured 0.9.0-rc.1", sum.Packages)
+	}
+	var p index.Package
+	if err := json.Unmarshal(c.download(up, sum.Packages[0].Index), &p); err != nil {
+		t.Fatal(err)
+	}
+	if l := p.Latest(); l != nil {
+		t.Errorf("index Latest() = %s, want none", l.Version)
+	}
+	if f := p.Featured(); f == nil || f.Version != "0.9.0-rc.1" {
+		t.Errorf("index Featured() = %v, want 0.9.0-rc.1", f)
+	}
+	home, err := os.ReadFile(filepath.Join(out, "index.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(home, []byte(`<span class="version">0.9.0-rc.1</span>`)) || bytes.Contains(home, []byte(`<span class="version">1.0.0-rc.1</span>`)) {
+		t.Error("catalogue home page does not show 0.9.0-rc.1 as the package's version")
+	}
+	page, err := os.ReadFile(filepath.Join(out, "packages", "xdp-root", "index.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(page, []byte("(latest)")) {
+		t.Error("package page labels a version (latest) although none is stable")
+	}
+	if _, err := os.Stat(filepath.Join(out, "l3afd", "xdp-root", "latest")); !os.IsNotExist(err) {
+		t.Errorf("l3afd/xdp-root/latest exists (%v): no version is stable", err)
 	}
 }

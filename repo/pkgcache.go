@@ -18,7 +18,7 @@ import (
 // pkgCache remembers, for each package, what a build derived from its
 // versions: the digest and length of its index file, its summary line
 // and its versions with only the description the catalogue's home page
-// needs (that of site.LatestVersionIndex). An entry is keyed by a digest
+// needs (that of index.Package.Featured). An entry is keyed by a digest
 // of every input of the package (see pkgKey), so a rebuild neither decodes
 // the descriptions of an unchanged package nor writes its index file
 // again: it is only used when the reused output tree still holds that

@@ -251,7 +251,7 @@ func Fingerprints(d *Data, digests map[string]string) (map[string]string, error)
 // KeepPackage keeps the pages of p that WriteOptions.Previous lists with
 // the fingerprint of digest, without rendering anything; it reports
 // false (and does nothing) when they cannot be kept. Only the
-// description of p's latest version (LatestVersionIndex) is needed.
+// description of p's featured version (index.Package.FeaturedIndex) is needed.
 func (c *Catalogue) KeepPackage(p *index.Package, digest string) bool {
 	if p == nil || len(p.Versions) == 0 || digest == "" || !pkgNameRE.MatchString(p.Name) {
 		return false
@@ -278,12 +278,6 @@ func (c *Catalogue) present(name string) bool {
 	return err == nil && fi.Mode().IsRegular()
 }
 
-// LatestVersionIndex is the index in p.Versions of the version the
-// catalogue shows as the package's latest (its packages/<name>/index.html
-// and its row on the home page): the first stable, non-yanked version,
-// else the first non-yanked one. After WritePackage, Finish needs the
-// description of that version only.
-func LatestVersionIndex(p *index.Package) int { return latestIndex(p) }
 
 // packagePages renders packages/<name>/: index.html and a page per
 // version. One package's pages are in memory at a time.
@@ -294,7 +288,7 @@ func (w *writer) packagePages(p *index.Package) error {
 	}
 	memo := map[string]template.HTML{}
 	slugs := versionSlugs(p)
-	li := latestIndex(p)
+	li := p.FeaturedIndex()
 	if err := w.renderIn(path.Join("packages", p.Name, "index.html"), w.packageView(p, slugs, li, true, memo)); err != nil {
 		return err
 	}

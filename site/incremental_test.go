@@ -96,7 +96,7 @@ func TestCatalogueDropsOlderDescriptions(t *testing.T) {
 		if err := c.WritePackage(p, ""); err != nil {
 			t.Fatal(err)
 		}
-		li := LatestVersionIndex(p)
+		li := p.FeaturedIndex()
 		for j := range p.Versions {
 			if j != li {
 				p.Versions[j].Description = index.Version{}.Description

@@ -13,8 +13,10 @@ type packageView struct {
 	pageBase
 	Name        string
 	Version     string
-	IsLatest    bool
-	Latest      string
+	IsLatest    bool   // this version is the package's Latest (index.Package.Latest)
+	IsFeatured  bool   // this version is the one the package's main page shows (index.Package.Featured)
+	HasLatest   bool   // the package has a stable version
+	Latest      string // the featured version: Latest when HasLatest
 	LatestHref  string
 	Canonical   bool // this is packages/<name>/index.html
 	Description string
@@ -171,7 +173,7 @@ func (w *writer) packageView(p *index.Package, slugs []string, vi int, canonical
 	v := &p.Versions[vi]
 	d := &v.Description
 	m := &d.Manifest
-	li := latestIndex(p)
+	li, latest := p.FeaturedIndex(), p.LatestIndex()
 	title := p.Name + " " + v.Version
 	if canonical {
 		title = p.Name
@@ -180,7 +182,9 @@ func (w *writer) packageView(p *index.Package, slugs []string, vi int, canonical
 		pageBase:    w.base("../../", "", title+" · "+w.d.Repository),
 		Name:        p.Name,
 		Version:     v.Version,
-		IsLatest:    vi == li,
+		IsLatest:    vi == latest,
+		IsFeatured:  vi == li,
+		HasLatest:   latest >= 0,
 		Latest:      p.Versions[li].Version,
 		LatestHref:  "index.html",
 		Canonical:   canonical,
@@ -206,7 +210,7 @@ func (w *writer) packageView(p *index.Package, slugs []string, vi int, canonical
 		href := slugs[i] + ".html"
 		label := o.Version
 		switch {
-		case i == li:
+		case i == latest:
 			label += " (latest)"
 		case o.Yanked != nil:
 			label += " (yanked)"

@@ -97,22 +97,6 @@ type searchIndex struct {
 	Packages   []searchDoc `json:"packages"`
 }
 
-// latestIndex picks the version a package's main page shows: the newest
-// non-prerelease, non-yanked version; else the newest non-yanked; else
-// the newest. Versions are newest first.
-func latestIndex(p *index.Package) int {
-	for i, v := range p.Versions {
-		if !v.Prerelease && v.Yanked == nil {
-			return i
-		}
-	}
-	for i, v := range p.Versions {
-		if v.Yanked == nil {
-			return i
-		}
-	}
-	return 0
-}
 
 // versionSlug is a version as a file name: semver's '+' and anything
 // else outside [0-9A-Za-z.-] become '_' (S3 reads '+' in a path as a
@@ -313,7 +297,7 @@ func (w *writer) home() (*homeView, *searchIndex) {
 		if len(p.Versions) == 0 {
 			continue
 		}
-		v := &p.Versions[latestIndex(p)]
+		v := p.Featured()
 		m := &v.Description.Manifest
 		item := homeItem{
 			Name:          p.Name,

@@ -6,7 +6,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/Masterminds/semver/v3"
 	"github.com/ebpfrepo/ebpfrepo/client"
 	"github.com/ebpfrepo/ebpfrepo/index"
 	"github.com/spf13/cobra"
@@ -57,9 +56,13 @@ func newInfoCmd(g *globals) *cobra.Command {
 func printInfo(g *globals, p *index.Package, roles []client.RoleInfo) error {
 	w := g.Stdout
 	fmt.Fprintf(w, "%s\n", p.Name)
-	if l := p.Latest(); l != nil {
+	if l := p.Featured(); l != nil {
 		m := l.Description.Manifest
-		fmt.Fprintf(w, "  latest:      %s\n  description: %s\n  license:     %s\n", l.Version, m.Description, m.License)
+		latest := l.Version
+		if p.Latest() == nil {
+			latest = "none (no stable version; newest: " + l.Version + ")"
+		}
+		fmt.Fprintf(w, "  latest:      %s\n  description: %s\n  license:     %s\n", latest, m.Description, m.License)
 		if m.Source != "" {
 			fmt.Fprintf(w, "  source:      %s\n", m.Source)
 		}
@@ -72,17 +75,13 @@ func printInfo(g *globals, p *index.Package, roles []client.RoleInfo) error {
 		switch {
 		case v.Yanked != nil:
 			state = "yanked: " + v.Yanked.Reason
-		case v.Prerelease || isPrereleaseVersion(v.Version):
+		case v.IsPrerelease():
 			state = "pre-release"
 		}
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", v.Version, v.Added.Format(time.DateOnly), strings.Join(v.Platforms(), ","), state)
 	}
 	tw.Flush()
-	if len(p.Versions) > 0 {
-		v := p.Versions[0]
-		if l := p.Latest(); l != nil {
-			v = *l
-		}
+	if v := p.Featured(); v != nil {
 		fmt.Fprintf(w, "\nprograms (%s):\n", v.Version)
 		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "  NAME\tTYPE\tOBJECT\tCHAINING\tMAP")
@@ -105,9 +104,4 @@ func printInfo(g *globals, p *index.Package, roles []client.RoleInfo) error {
 		fmt.Fprintf(tw, "  %s\t%d\t%s\t%d\t%s\n", r.Name, r.Version, r.Expires.UTC().Format(time.RFC3339), r.Threshold, strings.Join(keys, ","))
 	}
 	return tw.Flush()
-}
-
-func isPrereleaseVersion(v string) bool {
-	sv, err := semver.StrictNewVersion(v)
-	return err == nil && sv.Prerelease() != ""
 }
