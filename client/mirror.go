@@ -239,7 +239,6 @@ func latestOf(rels []Release) []Release {
 	return out
 }
 
-
 // platformsOf lists every platform any version of p is built for.
 func platformsOf(p *index.Package) []string {
 	seen := map[string]bool{}

@@ -278,7 +278,6 @@ func (c *Catalogue) present(name string) bool {
 	return err == nil && fi.Mode().IsRegular()
 }
 
-
 // packagePages renders packages/<name>/: index.html and a page per
 // version. One package's pages are in memory at a time.
 func (w *writer) packagePages(p *index.Package) error {

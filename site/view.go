@@ -97,7 +97,6 @@ type searchIndex struct {
 	Packages   []searchDoc `json:"packages"`
 }
 
-
 // versionSlug is a version as a file name: semver's '+' and anything
 // else outside [0-9A-Za-z.-] become '_' (S3 reads '+' in a path as a
 // space).
