@@ -244,7 +244,7 @@ func (c *Client) target(ctx context.Context, targetPath string) ([]byte, *metada
 
 // Roles describes the trusted TUF roles, including the hashed bins that
 // sign the given target paths.
-func (c *Client) Roles(ctx context.Context, targetPaths ...string) ([]RoleInfo, error) {
+func (c *Client) Roles(ctx context.Context, targetPaths ...string) ([]index.RoleInfo, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	up, err := c.session(ctx)

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ebpfrepo/ebpfrepo/index"
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 	"github.com/theupdateframework/go-tuf/v2/metadata/config"
 	"github.com/theupdateframework/go-tuf/v2/metadata/updater"
@@ -143,32 +144,22 @@ func (u *Updater) Download(tf *metadata.TargetFiles) ([]byte, string, error) {
 	return data, local, nil
 }
 
-// RoleInfo describes one trusted TUF role: what signed the data a
-// client used.
-type RoleInfo struct {
-	Name      string    `json:"name"`
-	Version   int64     `json:"version"`
-	Expires   time.Time `json:"expires"`
-	Threshold int       `json:"threshold"`
-	KeyIDs    []string  `json:"keyids"`
-}
-
 // Roles lists the trusted top-level roles and, for each target path
 // given, the delegated role responsible for it (after Refresh).
-func (u *Updater) Roles(targetPaths ...string) []RoleInfo {
+func (u *Updater) Roles(targetPaths ...string) []index.RoleInfo {
 	t := u.up.GetTrustedMetadataSet()
 	if t.Root == nil {
 		return nil
 	}
 	r := t.Root.Signed
-	role := func(name string, version int64, exp time.Time) RoleInfo {
-		ri := RoleInfo{Name: name, Version: version, Expires: exp}
+	role := func(name string, version int64, exp time.Time) index.RoleInfo {
+		ri := index.RoleInfo{Name: name, Version: version, Expires: exp}
 		if rr, ok := r.Roles[name]; ok {
 			ri.Threshold, ri.KeyIDs = rr.Threshold, rr.KeyIDs
 		}
 		return ri
 	}
-	out := []RoleInfo{role(metadata.ROOT, r.Version, r.Expires)}
+	out := []index.RoleInfo{role(metadata.ROOT, r.Version, r.Expires)}
 	if t.Timestamp != nil {
 		out = append(out, role(metadata.TIMESTAMP, t.Timestamp.Signed.Version, t.Timestamp.Signed.Expires))
 	}
@@ -185,7 +176,7 @@ func (u *Updater) Roles(targetPaths ...string) []RoleInfo {
 		return out
 	}
 	seen := map[string]bool{}
-	var bins []RoleInfo
+	var bins []index.RoleInfo
 	for _, p := range targetPaths {
 		var names []string
 		var threshold int
@@ -201,13 +192,13 @@ func (u *Updater) Roles(targetPaths ...string) []RoleInfo {
 				continue
 			}
 			seen[n] = true
-			ri := RoleInfo{Name: n, Threshold: threshold, KeyIDs: keyids}
+			ri := index.RoleInfo{Name: n, Threshold: threshold, KeyIDs: keyids}
 			if m := t.Targets[n]; m != nil {
 				ri.Version, ri.Expires = m.Signed.Version, m.Signed.Expires
 			}
 			bins = append(bins, ri)
 		}
 	}
-	slices.SortFunc(bins, func(a, b RoleInfo) int { return strings.Compare(a.Name, b.Name) })
+	slices.SortFunc(bins, func(a, b index.RoleInfo) int { return strings.Compare(a.Name, b.Name) })
 	return append(out, bins...)
 }

@@ -46,15 +46,13 @@ func (e *EntryError) Unwrap() error { return e.Err }
 // problem found, warnings included.
 type ManifestError struct {
 	Path     string // the directory or artifact the manifest came from
-	Problems []Problem
+	Problems Problems
 }
 
 func (e *ManifestError) Error() string {
 	var errs []string
-	for _, p := range e.Problems {
-		if p.Severity == SeverityError {
-			errs = append(errs, problemText(p))
-		}
+	for _, p := range e.Problems.Errors() {
+		errs = append(errs, p.String())
 	}
 	switch len(errs) {
 	case 0:
@@ -65,35 +63,58 @@ func (e *ManifestError) Error() string {
 	return fmt.Sprintf("%s: invalid manifest: %d errors:\n\t%s", e.Path, len(errs), strings.Join(errs, "\n\t"))
 }
 
-// problemText formats a problem as "file: field: message" for people.
-func problemText(p Problem) string {
-	var b strings.Builder
-	if p.Package != "" {
-		b.WriteString(p.Package)
-		b.WriteString(": ")
+// String formats a problem on one line for people, as every command
+// prints it: "severity: package: file: field (program): message [code]",
+// leaving out what is empty; continuation lines of a long message (a
+// verifier log) are indented.
+func (p Problem) String() string {
+	parts := []string{string(p.Severity)}
+	for _, s := range []string{p.Package, p.File} {
+		if s != "" {
+			parts = append(parts, s)
+		}
 	}
-	if p.File != "" {
-		b.WriteString(p.File)
-		b.WriteString(": ")
+	switch {
+	case p.Field != "" && p.Program != "":
+		parts = append(parts, p.Field+" ("+p.Program+")")
+	case p.Field != "":
+		parts = append(parts, p.Field)
+	case p.Program != "":
+		parts = append(parts, "program "+p.Program)
 	}
-	if p.Field != "" {
-		b.WriteString(p.Field)
-		b.WriteString(": ")
-	} else if p.Program != "" {
-		b.WriteString("program ")
-		b.WriteString(p.Program)
-		b.WriteString(": ")
+	msg := strings.ReplaceAll(strings.TrimRight(p.Message, "\n"), "\n", "\n    ")
+	s := strings.Join(parts, ": ") + ": " + msg
+	if p.Code != "" {
+		s += " [" + p.Code + "]"
 	}
-	b.WriteString(p.Message)
-	return b.String()
+	return s
 }
 
-// anyError reports whether any problem is an error (not a warning).
-func anyError(ps []Problem) bool {
+// Problems is a list of findings, errors and warnings mixed.
+type Problems []Problem
+
+// Errors returns the problems that are errors.
+func (ps Problems) Errors() Problems { return ps.of(SeverityError) }
+
+// Warnings returns the problems that are warnings.
+func (ps Problems) Warnings() Problems { return ps.of(SeverityWarning) }
+
+// HasErrors reports whether any problem is an error (not a warning).
+func (ps Problems) HasErrors() bool {
 	for _, p := range ps {
 		if p.Severity == SeverityError {
 			return true
 		}
 	}
 	return false
+}
+
+func (ps Problems) of(s Severity) Problems {
+	var out Problems
+	for _, p := range ps {
+		if p.Severity == s {
+			out = append(out, p)
+		}
+	}
+	return out
 }

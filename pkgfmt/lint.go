@@ -477,15 +477,7 @@ func sourceDirFix(err error) string {
 }
 
 // HasErrors reports whether any problem is an error.
-func (d *Description) HasErrors() bool { return anyError(d.Problems) }
+func (d *Description) HasErrors() bool { return d.Problems.HasErrors() }
 
 // Errors returns the problems that are errors.
-func (d *Description) Errors() []Problem {
-	var out []Problem
-	for _, p := range d.Problems {
-		if p.Severity == SeverityError {
-			out = append(out, p)
-		}
-	}
-	return out
-}
+func (d *Description) Errors() Problems { return d.Problems.Errors() }

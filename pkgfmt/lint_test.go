@@ -277,7 +277,7 @@ func TestLintPathUnsafe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []Problem{{Severity: SeverityError, Package: path, File: "demo/evil", Code: CodeArchiveUnsafe}}
+	want := Problems{{Severity: SeverityError, Package: path, File: "demo/evil", Code: CodeArchiveUnsafe}}
 	if diff := cmp.Diff(want, d.Problems, cmp.FilterPath(func(p cmp.Path) bool { return p.Last().String() == ".Message" }, cmp.Ignore())); diff != "" {
 		t.Errorf("problems (-want +got):\n%s", diff)
 	}

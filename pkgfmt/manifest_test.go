@@ -367,7 +367,7 @@ func FuzzParseManifest(f *testing.F) {
 				t.Fatalf("malformed problem %+v", p)
 			}
 		}
-		if m == nil || anyError(ps) {
+		if m == nil || Problems(ps).HasErrors() {
 			return
 		}
 		// A valid manifest survives the canonical round trip.
@@ -376,11 +376,27 @@ func FuzzParseManifest(f *testing.F) {
 			t.Fatalf("marshal valid manifest: %v", err)
 		}
 		m2, ps2 := ParseManifest(out)
-		if anyError(ps2) {
+		if Problems(ps2).HasErrors() {
 			t.Fatalf("canonical form invalid: %v\n%s", ps2, out)
 		}
 		if diff := cmp.Diff(m, m2); diff != "" {
 			t.Fatalf("round trip (-want +got):\n%s", diff)
 		}
 	})
+}
+
+func TestProblemString(t *testing.T) {
+	got := Problem{Severity: SeverityError, Package: "p@1.0.0", File: "a.o",
+		Field: "programs[0].type", Program: "prog", Code: "x.y", Message: "bad\nlog line"}.String()
+	want := "error: p@1.0.0: a.o: programs[0].type (prog): bad\n    log line [x.y]"
+	if got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	ps := Problems{{Severity: SeverityWarning, Code: "w"}, {Severity: SeverityError, Code: "e"}}
+	if !ps.HasErrors() || len(ps.Errors()) != 1 || ps.Errors()[0].Code != "e" || len(ps.Warnings()) != 1 || ps.Warnings()[0].Code != "w" {
+		t.Errorf("Problems split: errors %v warnings %v", ps.Errors(), ps.Warnings())
+	}
+	if (Problems{{Severity: SeverityWarning}}).HasErrors() {
+		t.Error("warnings only: HasErrors")
+	}
 }

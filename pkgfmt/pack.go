@@ -49,7 +49,7 @@ func Pack(ctx context.Context, srcDir, outDir string, opts PackOptions) (string,
 	if m != nil {
 		problems = append(problems, CheckContents(m, c)...)
 	}
-	if m == nil || anyError(problems) {
+	if m == nil || Problems(problems).HasErrors() {
 		return "", &ManifestError{Path: srcDir, Problems: problems}
 	}
 	mtime := opts.ModTime

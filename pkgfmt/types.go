@@ -77,7 +77,7 @@ type Description struct {
 	Readme   string          `json:"readme,omitempty"`   // the README text (Markdown, untrusted; at most MaxReadmeSize bytes)
 	Kernel   *KernelReport   `json:"kernel,omitempty"`   // minimum kernel inference (issue 7)
 	Verifier *VerifierReport `json:"verifier,omitempty"` // verifier results, when run
-	Problems []Problem       `json:"problems,omitempty"` // warnings that did not block publishing
+	Problems Problems        `json:"problems,omitempty"` // warnings that did not block publishing
 }
 
 // FileEntry is one regular file inside a package.

@@ -551,8 +551,8 @@ func (r *Repo) siteData(now time.Time, summary *index.Summary, pkgs []*index.Pac
 	}
 	d.Trust.Bins = info.Bins
 	for _, ri := range info.Roles {
-		d.Trust.Roles = append(d.Trust.Roles, site.Role{Name: ri.Name, Version: ri.Version, Expires: ri.Expires,
-			KeyIDs: slices.Clone(ri.KeyIDs), Threshold: ri.Threshold})
+		ri.KeyIDs = slices.Clone(ri.KeyIDs)
+		d.Trust.Roles = append(d.Trust.Roles, ri)
 	}
 	return d
 }

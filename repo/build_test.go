@@ -214,7 +214,7 @@ func TestInvalidPackageBuild(t *testing.T) {
 		t.Fatalf("got %v, want an InvalidError", err)
 	}
 	msg := err.Error()
-	for _, want := range []string{"ratelimiting@9.9.9", "field version", m.Name + "@" + m.Version} {
+	for _, want := range []string{"ratelimiting@9.9.9", ": version: ", m.Name + "@" + m.Version} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("error lacks %q:\n%s", want, msg)
 		}

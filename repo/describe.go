@@ -21,7 +21,7 @@ import (
 // InvalidError lists every problem that made packages unacceptable.
 type InvalidError struct {
 	Op       string           // "add" or "build"
-	Problems []pkgfmt.Problem // errors only; Package names name@version and the file
+	Problems pkgfmt.Problems // errors only; Package names name@version and the file
 }
 
 func (e *InvalidError) Error() string {
@@ -33,33 +33,9 @@ func (e *InvalidError) Error() string {
 	fmt.Fprintf(&b, "%s: %d invalid package(s), %d problem(s):", e.Op, len(pkgs), len(e.Problems))
 	for _, p := range e.Problems {
 		b.WriteString("\n  ")
-		b.WriteString(ProblemText(p))
+		b.WriteString(p.String())
 	}
 	return b.String()
-}
-
-// ProblemText formats a problem on one line: package, file, field,
-// program, message and code.
-func ProblemText(p pkgfmt.Problem) string {
-	var parts []string
-	if p.Package != "" {
-		parts = append(parts, "package "+p.Package)
-	}
-	if p.File != "" {
-		parts = append(parts, "file "+p.File)
-	}
-	if p.Field != "" {
-		parts = append(parts, "field "+p.Field)
-	}
-	if p.Program != "" {
-		parts = append(parts, "program "+p.Program)
-	}
-	parts = append(parts, p.Message)
-	s := strings.Join(parts, ": ")
-	if p.Code != "" {
-		s += " [" + p.Code + "]"
-	}
-	return s
 }
 
 // described is the validation of one artifact file.

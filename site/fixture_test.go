@@ -54,7 +54,7 @@ func fixtureData() *Data {
 			RootPath:   "metadata/1.root.json",
 			RootSHA256: "5c0fd6a0a7e2d6c0b4cbb7a0b2d55c8c8f0b6e1f7b1f4c2dbd7d0a51c8e9a2f1",
 			Bins:       256,
-			Roles: []Role{
+			Roles: []index.RoleInfo{
 				{Name: "root", Version: 1, Expires: fixtureTime.AddDate(1, 0, 0), Threshold: 2, KeyIDs: []string{
 					"2f4e0a6c7d2b1e9f8a3c5d7e9f0a1b2c3d4e5f60718293a4b5c6d7e8f9a0b1c2",
 					"8a1b2c3d4e5f60718293a4b5c6d7e8f9a0b1c2d3e4f5061728394a5b6c7d8e9f",

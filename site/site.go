@@ -27,19 +27,10 @@ type Data struct {
 
 // Trust describes the repository's TUF roles for the trust page.
 type Trust struct {
-	RootPath   string // relative path of 1.root.json in the output, e.g. "metadata/1.root.json"
-	RootSHA256 string // sha256 of that file, lowercase hex
-	Roles      []Role // root, targets, snapshot, timestamp (and a summary of the bins)
-	Bins       int    // number of hash-bin delegations
-}
-
-// Role is one TUF role as published at build time.
-type Role struct {
-	Name      string
-	Version   int64
-	Expires   time.Time
-	KeyIDs    []string
-	Threshold int
+	RootPath   string           // relative path of 1.root.json in the output, e.g. "metadata/1.root.json"
+	RootSHA256 string           // sha256 of that file, lowercase hex
+	Roles      []index.RoleInfo // root, targets, snapshot, timestamp (and a summary of the bins)
+	Bins       int              // number of hash-bin delegations
 }
 
 // DataError reports Data the catalogue cannot render safely, such as a

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ebpfrepo/ebpfrepo/index"
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 )
 
@@ -58,19 +59,10 @@ type Result struct {
 	Warnings []string         // things the maintainer should act on (root expiring soon)
 }
 
-// RoleInfo describes a role for the trust page. For RoleBins, Version is
-// the highest bin version and Expires the earliest bin expiry.
-type RoleInfo struct {
-	Name      string
-	Version   int64
-	Expires   time.Time
-	KeyIDs    []string
-	Threshold int
-}
-
-// Info summarises the roles.
+// Info summarises the roles. For RoleBins, Roles holds one entry whose
+// Version is the highest bin version and Expires the earliest bin expiry.
 type Info struct {
-	Roles   []RoleInfo
+	Roles   []index.RoleInfo
 	Bins    int
 	BinBits int
 }
@@ -248,8 +240,8 @@ func (r *Repo) Info() Info {
 		return Info{}
 	}
 	root := r.root().Signed
-	top := func(name string, version int64, exp time.Time) RoleInfo {
-		ri := RoleInfo{Name: name, Version: version, Expires: exp}
+	top := func(name string, version int64, exp time.Time) index.RoleInfo {
+		ri := index.RoleInfo{Name: name, Version: version, Expires: exp}
 		if rr := root.Roles[name]; rr != nil {
 			ri.KeyIDs, ri.Threshold = slices.Clone(rr.KeyIDs), rr.Threshold
 		}
@@ -260,7 +252,7 @@ func (r *Repo) Info() Info {
 		top(RoleTargets, r.targets.md.Signed.Version, r.targets.md.Signed.Expires))
 	if sr := r.succinct(); sr != nil {
 		info.BinBits = sr.BitLength
-		bi := RoleInfo{Name: RoleBins, KeyIDs: slices.Clone(sr.KeyIDs), Threshold: sr.Threshold}
+		bi := index.RoleInfo{Name: RoleBins, KeyIDs: slices.Clone(sr.KeyIDs), Threshold: sr.Threshold}
 		for _, b := range r.bins {
 			bi.Version = max(bi.Version, b.version)
 			if bi.Expires.IsZero() || b.expires.Before(bi.Expires) {

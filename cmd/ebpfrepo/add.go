@@ -67,7 +67,7 @@ The packages are published at the next build.`,
 				}
 				fmt.Fprintf(g.Stdout, "%s@%s %s (%s, sha256 %s)\n", a.Name, a.Version, state, a.Path, a.SHA256)
 				for _, w := range a.Warnings {
-					fmt.Fprintf(g.Stderr, "warning: %s\n", repo.ProblemText(w))
+					fmt.Fprintf(g.Stderr, "warning: %s\n", w)
 				}
 			}
 			return nil

@@ -54,7 +54,7 @@ snapshot and timestamp keys (files in keys/ or EBPFREPO_<ROLE>_KEY).`,
 			}
 			for _, s := range res.Skipped {
 				for _, p := range s.Problems {
-					fmt.Fprintf(g.Stderr, "skipped: %s\n", repo.ProblemText(p))
+					fmt.Fprintf(g.Stderr, "skipped: %s\n", p)
 				}
 			}
 			if g.JSON {

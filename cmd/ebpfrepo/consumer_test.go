@@ -17,9 +17,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ebpfrepo/ebpfrepo/client"
 	"github.com/ebpfrepo/ebpfrepo/client/clienttest"
 	"github.com/ebpfrepo/ebpfrepo/e2e"
+	"github.com/ebpfrepo/ebpfrepo/index"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -143,7 +143,7 @@ func TestMirrorSearchInfo(t *testing.T) {
 	stdout, _, code = runCmd(t, "--json", "info", "--repo", repoURL, "--root", root, "--cache", cache, "connlimit")
 	var info struct {
 		Package struct{ Name string }
-		Signing []client.RoleInfo
+		Signing []index.RoleInfo
 	}
 	if code != 0 || json.Unmarshal([]byte(stdout), &info) != nil || info.Package.Name != "connlimit" || len(info.Signing) < 5 {
 		t.Errorf("info --json: exit %d\n%s", code, stdout)

@@ -6,7 +6,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/ebpfrepo/ebpfrepo/client"
 	"github.com/ebpfrepo/ebpfrepo/index"
 	"github.com/spf13/cobra"
 )
@@ -42,8 +41,8 @@ func newInfoCmd(g *globals) *cobra.Command {
 			}
 			if g.JSON {
 				return writeJSON(g.Stdout, struct {
-					Package *index.Package    `json:"package"`
-					Signing []client.RoleInfo `json:"signing"`
+					Package *index.Package   `json:"package"`
+					Signing []index.RoleInfo `json:"signing"`
 				}{p, roles})
 			}
 			return printInfo(g, p, roles)
@@ -53,7 +52,7 @@ func newInfoCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
-func printInfo(g *globals, p *index.Package, roles []client.RoleInfo) error {
+func printInfo(g *globals, p *index.Package, roles []index.RoleInfo) error {
 	w := g.Stdout
 	fmt.Fprintf(w, "%s\n", p.Name)
 	if l := p.Featured(); l != nil {

@@ -102,7 +102,7 @@ func printLint(stdout, stderr io.Writer, out lintOutput) {
 			continue
 		}
 		for _, p := range r.Description.Problems {
-			fmt.Fprintln(stdout, problemLine(p))
+			fmt.Fprintln(stdout, p.String())
 		}
 		if v := r.Description.Verifier; v != nil {
 			fmt.Fprintln(stdout, verifierSummary(r.Description, v))
@@ -123,33 +123,11 @@ func printLint(stdout, stderr io.Writer, out lintOutput) {
 		map[bool]string{true: "ok", false: "FAILED"}[out.OK], errs, warns, failed, len(out.Results))
 }
 
-// problemLine formats a problem as
-// "severity: package: file: field/program: message [code]"; continuation
-// lines of a long message (a verifier log) are indented.
-func problemLine(p pkgfmt.Problem) string {
-	parts := []string{string(p.Severity)}
-	for _, s := range []string{p.Package, p.File} {
-		if s != "" {
-			parts = append(parts, s)
-		}
-	}
-	switch {
-	case p.Field != "" && p.Program != "":
-		parts = append(parts, p.Field+" ("+p.Program+")")
-	case p.Field != "":
-		parts = append(parts, p.Field)
-	case p.Program != "":
-		parts = append(parts, "program "+p.Program)
-	}
-	msg := strings.ReplaceAll(strings.TrimRight(p.Message, "\n"), "\n", "\n    ")
-	return strings.Join(parts, ": ") + ": " + msg + " [" + p.Code + "]"
-}
-
 // lintErrors returns a validation error listing a description's errors.
 func lintErrors(d *pkgfmt.Description) error {
 	var lines []string
 	for _, p := range d.Errors() {
-		lines = append(lines, problemLine(p))
+		lines = append(lines, p.String())
 	}
 	return fmt.Errorf("%w: %d error(s):\n%s", errValidation, len(lines), strings.Join(lines, "\n"))
 }

@@ -272,12 +272,6 @@ func TestInspectGolden(t *testing.T) {
 }
 
 func TestProblemLine(t *testing.T) {
-	got := problemLine(pkgfmt.Problem{Severity: pkgfmt.SeverityError, Package: "p@1.0.0", File: "a.o",
-		Field: "programs[0].type", Program: "prog", Code: "x.y", Message: "bad\nlog line"})
-	want := "error: p@1.0.0: a.o: programs[0].type (prog): bad\n    log line [x.y]"
-	if got != want {
-		t.Errorf("got %q, want %q", got, want)
-	}
 	var b bytes.Buffer
 	printLint(&b, &b, lintOutput{OK: true, Results: []lintResult{{Path: "x", OK: true,
 		Description: &pkgfmt.Description{Manifest: pkgfmt.Manifest{Name: "p", Version: "1.0.0"}}}}})

@@ -40,7 +40,7 @@ Warnings are printed to stderr and do not stop packing.`,
 				return lintErrors(d)
 			}
 			for _, p := range d.Problems {
-				fmt.Fprintln(g.Stderr, problemLine(p))
+				fmt.Fprintln(g.Stderr, p)
 			}
 			path, err := pkgfmt.Pack(cmd.Context(), src, out, pkgfmt.PackOptions{})
 			if err != nil {
