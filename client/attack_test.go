@@ -296,6 +296,11 @@ func TestAttacks(t *testing.T) {
 			if !a.want(err) {
 				t.Fatalf("got error %v (%T), want %s", err, errors.Unwrap(err), a.what)
 			}
+			// Callers tell a failed verification from a failed transfer
+			// without go-tuf's types.
+			if wantV := errors.As(err, &fetchErr) == false; errors.Is(err, ErrVerification) != wantV {
+				t.Errorf("errors.Is(err, ErrVerification) = %t, want %t (err %v)", !wantV, wantV, err)
+			}
 			if files := treeFiles(t, dst); len(files) != 0 {
 				t.Errorf("destination not empty after failure: %v", files)
 			}

@@ -32,6 +32,10 @@ type Options struct {
 	// band (shipped with the host, checked against a published hash). It
 	// is never fetched from the repository: there is no trust on first use.
 	TrustedRoot []byte
+	// RootSHA256, if set, is the sha256 (hex) the caller expects of
+	// TrustedRoot, as the repository publishes it: New refuses any other
+	// root with a *RootPinError.
+	RootSHA256 string
 	// CacheDir holds trusted metadata and verified targets (see the
 	// package documentation for its layout). Empty means
 	// DefaultCacheDir(RepoURL).
@@ -106,6 +110,12 @@ func New(opts Options) (*Client, error) {
 	}
 	if len(opts.TrustedRoot) == 0 {
 		return nil, errors.New("trusted root: required (pin the repository's root.json; there is no trust on first use)")
+	}
+	if want := strings.ToLower(strings.TrimSpace(opts.RootSHA256)); want != "" {
+		sum := sha256.Sum256(opts.TrustedRoot)
+		if got := hex.EncodeToString(sum[:]); got != want {
+			return nil, &RootPinError{Got: got, Want: want}
+		}
 	}
 	if _, err := metadata.Root().FromBytes(opts.TrustedRoot); err != nil {
 		return nil, fmt.Errorf("trusted root: %w", err)

@@ -2,6 +2,8 @@ package client
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"net/http"
 	"os"
@@ -403,5 +405,35 @@ func TestContextHonoured(t *testing.T) {
 	}
 	if files := treeFiles(t, dst); len(files) != 0 {
 		t.Errorf("wrote %v", files)
+	}
+}
+
+func TestRootPin(t *testing.T) {
+	f := demo(t)
+	root := f.RootBytes()
+	sum := sha256.Sum256(root)
+	good := hex.EncodeToString(sum[:])
+	for _, tc := range []struct {
+		name, pin string
+		ok        bool
+	}{
+		{"no pin", "", true},
+		{"right pin", good, true},
+		{"right pin, upper case", strings.ToUpper(good), true},
+		{"wrong pin", strings.Repeat("0", 64), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := New(Options{RepoURL: "http://127.0.0.1:1", TrustedRoot: root, RootSHA256: tc.pin, CacheDir: t.TempDir()})
+			if tc.ok {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			var pe *RootPinError
+			if !errors.As(err, &pe) || pe.Got != good || !errors.Is(err, ErrVerification) {
+				t.Fatalf("got %v, want a *RootPinError naming %s that matches ErrVerification", err, good)
+			}
+		})
 	}
 }

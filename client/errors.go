@@ -1,6 +1,52 @@
 package client
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+
+	"github.com/theupdateframework/go-tuf/v2/metadata"
+)
+
+// ErrVerification is matched, with errors.Is, by every failure to verify
+// what the repository served: a signature threshold not met, a hash or
+// length that differs, expired or rolled-back metadata, the index and the
+// signed target information disagreeing, a trusted root that is not the
+// one pinned. Callers test for it instead of importing go-tuf's error
+// types; errors.As still reaches the underlying error for detail.
+var ErrVerification = errors.New("verification failed")
+
+// VerificationError is a verification failure: it matches
+// ErrVerification and unwraps to the error that says what failed.
+type VerificationError struct{ Err error }
+
+func (e *VerificationError) Error() string   { return e.Err.Error() }
+func (e *VerificationError) Unwrap() []error { return []error{e.Err, ErrVerification} }
+
+// verification marks err as a verification failure when go-tuf reports
+// one: any error of the repository's state (signatures, versions, expiry,
+// hashes) and a download longer than its signed length. Other errors
+// (network, cache, context) pass unchanged.
+func verification(err error) error {
+	if err == nil || errors.Is(err, ErrVerification) {
+		return err
+	}
+	if errors.Is(err, &metadata.ErrRepository{}) || errors.Is(err, &metadata.ErrDownloadLengthMismatch{}) {
+		return &VerificationError{Err: err}
+	}
+	return err
+}
+
+// RootPinError reports a trusted root whose sha256 is not the one the
+// caller pinned (Options.RootSHA256). It matches ErrVerification.
+type RootPinError struct {
+	Got, Want string // lowercase hex
+}
+
+func (e *RootPinError) Error() string {
+	return fmt.Sprintf("trusted root: sha256 is %s, want %s: this is not the root you pinned", e.Got, e.Want)
+}
+
+func (e *RootPinError) Is(target error) bool { return target == ErrVerification }
 
 // NotFoundError reports a target (package index or artifact) that the
 // signed metadata does not list.
@@ -33,6 +79,9 @@ type MismatchError struct {
 func (e *MismatchError) Error() string {
 	return fmt.Sprintf("target %s: %s mismatch: index says %s, signed metadata says %s", e.Target, e.Field, e.Index, e.Signed)
 }
+
+// Is makes a MismatchError match ErrVerification.
+func (e *MismatchError) Is(target error) bool { return target == ErrVerification }
 
 // SchemaError reports an index file this client cannot read.
 type SchemaError struct {

@@ -70,7 +70,7 @@ func NewUpdater(ctx context.Context, cfg UpdaterConfig) (*Updater, error) {
 	tc.PrefixTargetsWithHash = true
 	up, err := updater.New(tc)
 	if err != nil {
-		return nil, fmt.Errorf("updater: trusted root: %w", err)
+		return nil, fmt.Errorf("updater: trusted root: %w", verification(err))
 	}
 	if cfg.Now != nil {
 		up.UnsafeSetRefTime(cfg.Now().UTC())
@@ -83,7 +83,7 @@ func (u *Updater) SetContext(ctx context.Context) { u.fetch.ctx = ctx }
 
 // Refresh runs the TUF client workflow for the top-level roles (root,
 // timestamp, snapshot, targets), persisting what it trusts.
-func (u *Updater) Refresh() error { return u.up.Refresh() }
+func (u *Updater) Refresh() error { return verification(u.up.Refresh()) }
 
 // TargetInfo returns the signed length and hashes of a target, loading
 // the delegated (hashed bin) metadata it needs.
@@ -94,7 +94,7 @@ func (u *Updater) TargetInfo(targetPath string) (*metadata.TargetFiles, error) {
 		if err.Error() == fmt.Sprintf("target %s not found", targetPath) {
 			return nil, &NotFoundError{Target: targetPath, Err: err}
 		}
-		return nil, err
+		return nil, verification(err)
 	}
 	return tf, nil
 }
@@ -135,7 +135,7 @@ func (u *Updater) Download(tf *metadata.TargetFiles) ([]byte, string, error) {
 	_, data, err := u.up.DownloadTarget(tf, tmp, "")
 	if err != nil {
 		os.Remove(tmp)
-		return nil, "", err
+		return nil, "", verification(err)
 	}
 	if err := os.Rename(tmp, local); err != nil {
 		os.Remove(tmp)

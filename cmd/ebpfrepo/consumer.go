@@ -4,8 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -53,12 +52,6 @@ func (f *consumerFlags) newClient() (*client.Client, error) {
 	if err != nil {
 		return nil, usagef("--root: %v", err)
 	}
-	if f.rootSHA256 != "" {
-		sum := sha256.Sum256(root)
-		if got, want := hex.EncodeToString(sum[:]), strings.ToLower(strings.TrimSpace(f.rootSHA256)); got != want {
-			return nil, consumerFail(fmt.Errorf("--root %s: sha256 is %s, want %s: this is not the root you pinned", f.root, got, want))
-		}
-	}
 	h := http.Header{}
 	for _, kv := range f.headers {
 		k, v, ok := strings.Cut(kv, ":")
@@ -70,7 +63,11 @@ func (f *consumerFlags) newClient() (*client.Client, error) {
 	if tok := os.Getenv("EBPFREPO_TOKEN"); tok != "" && h.Get("Authorization") == "" {
 		h.Set("Authorization", "Bearer "+tok)
 	}
-	c, err := client.New(client.Options{RepoURL: f.repo, TrustedRoot: root, CacheDir: f.cache, Header: h, UserAgent: "ebpfrepo"})
+	c, err := client.New(client.Options{RepoURL: f.repo, TrustedRoot: root, RootSHA256: f.rootSHA256, CacheDir: f.cache, Header: h, UserAgent: "ebpfrepo"})
+	var pin *client.RootPinError
+	if errors.As(err, &pin) {
+		return nil, consumerFail(fmt.Errorf("--root %s: %w", f.root, err))
+	}
 	if err != nil {
 		return nil, usagef("%v", err)
 	}
