@@ -19,6 +19,7 @@ import (
 
 	"github.com/ebpfrepo/ebpfrepo/index"
 	"github.com/ebpfrepo/ebpfrepo/internal/atomicfile"
+	"github.com/ebpfrepo/ebpfrepo/layout"
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 )
 
@@ -192,8 +193,8 @@ func (c *Client) refreshLocked(ctx context.Context) error {
 		root = c.root
 	}
 	cfg := UpdaterConfig{
-		MetadataURL: c.base + "/metadata/",
-		TargetsURL:  c.base + "/targets/",
+		MetadataURL: layout.MetadataURL(c.base),
+		TargetsURL:  layout.TargetsURL(c.base),
 		MetadataDir: c.metadataDir,
 		TargetsDir:  c.targetsDir,
 		TrustedRoot: root,
@@ -303,12 +304,12 @@ func matches(p index.SummaryPackage, term string) bool {
 
 // Summary returns the verified summary of all packages (index/all.json).
 func (c *Client) Summary(ctx context.Context) (*index.Summary, error) {
-	data, _, err := c.target(ctx, index.SummaryPath)
+	data, _, err := c.target(ctx, layout.SummaryTarget)
 	if err != nil {
 		return nil, err
 	}
 	var s index.Summary
-	if err := decodeIndex(index.SummaryPath, data, &s, &s.Schema); err != nil {
+	if err := decodeIndex(layout.SummaryTarget, data, &s, &s.Schema); err != nil {
 		return nil, err
 	}
 	return &s, nil
@@ -320,7 +321,7 @@ func (c *Client) Info(ctx context.Context, name string) (*index.Package, error) 
 	if err := checkComponent("name", name); err != nil {
 		return nil, fmt.Errorf("package %q: %w", name, err)
 	}
-	tp := fmt.Sprintf(index.PackageDirFmt, name)
+	tp := layout.PackageIndexTarget(name)
 	data, _, err := c.target(ctx, tp)
 	if err != nil {
 		var nf *NotFoundError

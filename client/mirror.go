@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/ebpfrepo/ebpfrepo/index"
+	"github.com/ebpfrepo/ebpfrepo/layout"
 )
 
 // MirrorReport lists what Mirror did, one entry per file of the tree.
@@ -154,7 +155,7 @@ func removeStaleLatest(dir, name string, latest []Release, rep *MirrorReport) er
 	for _, r := range latest {
 		keep[r.Platform] = true
 	}
-	ldir := filepath.Join(dir, name, "latest")
+	ldir := filepath.Join(dir, name, layout.LatestVersion)
 	plats, err := os.ReadDir(ldir)
 	if err != nil {
 		return nil // no latest directory yet
@@ -175,7 +176,7 @@ func removeStaleLatest(dir, name string, latest []Release, rep *MirrorReport) er
 				return fmt.Errorf("mirror %s: %w", name, err)
 			}
 			rep.Entries = append(rep.Entries, MirrorEntry{Name: name, Platform: pl.Name(),
-				Path: name + "/latest/" + pl.Name() + "/" + f.Name(), Latest: true, Action: "removed"})
+				Path: layout.MirrorLatest(name, pl.Name(), f.Name()), Latest: true, Action: "removed"})
 		}
 	}
 	return nil
@@ -255,11 +256,10 @@ func platformsOf(p *index.Package) []string {
 }
 
 func (c *Client) mirrorFile(ctx context.Context, dir string, rel Release, latest bool, rep *MirrorReport) error {
-	ver := rel.Version
+	relPath := layout.ArtifactTarget(rel.Name, rel.Version, rel.Platform, rel.Artifact)
 	if latest {
-		ver = "latest"
+		relPath = layout.MirrorLatest(rel.Name, rel.Platform, rel.Artifact)
 	}
-	relPath := rel.Name + "/" + ver + "/" + rel.Platform + "/" + rel.Artifact
 	dst := filepath.Join(dir, filepath.FromSlash(relPath))
 	e := MirrorEntry{Name: rel.Name, Version: rel.Version, Platform: rel.Platform, Path: relPath, Latest: latest, SHA256: rel.SHA256}
 	switch sum, err := fileSHA256(dst); {

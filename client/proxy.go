@@ -8,6 +8,7 @@ import (
 
 	"github.com/Masterminds/semver/v3"
 	"github.com/ebpfrepo/ebpfrepo/index"
+	"github.com/ebpfrepo/ebpfrepo/layout"
 )
 
 // ProxyOptions configure NewProxy. The zero value means defaults.
@@ -97,7 +98,7 @@ func parseProxyPath(p string) (name, version, platform, artifact string, err err
 			return "", "", "", "", err
 		}
 	}
-	if version != "latest" {
+	if version != layout.LatestVersion {
 		if _, err := semver.StrictNewVersion(version); err != nil {
 			return "", "", "", "", errNotFound
 		}

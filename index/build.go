@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"path"
 	"slices"
 	"time"
 
+	"github.com/ebpfrepo/ebpfrepo/layout"
 	"github.com/ebpfrepo/ebpfrepo/pkgfmt"
 )
 
@@ -20,12 +20,6 @@ type VersionInput struct {
 	SHA256      string // lowercase hex sha256 of the artifact
 	Added       time.Time
 	Yanked      *Yank
-}
-
-// TargetPath returns the TUF target path of an artifact:
-// <name>/<version>/<platform>/<artifact>.
-func TargetPath(name, version, platform, artifact string) string {
-	return path.Join(name, version, platform, artifact)
 }
 
 // BuildPackage makes the per-package index of name from its versions:
@@ -55,7 +49,7 @@ func BuildPackage(name string, inputs []VersionInput) *Package {
 		for _, pl := range plats {
 			v.Artifacts = append(v.Artifacts, Artifact{
 				Platform: pl,
-				Path:     TargetPath(name, m.Version, pl, m.Artifact),
+				Path:     layout.ArtifactTarget(name, m.Version, pl, m.Artifact),
 				Length:   in.Length,
 				SHA256:   in.SHA256,
 			})
@@ -77,7 +71,7 @@ func Summarize(p *Package, indexLength int64, indexSHA256 string) SummaryPackage
 		Platforms:    []string{},
 		ProgramTypes: []string{},
 		Versions:     len(p.Versions),
-		Index:        fmt.Sprintf(PackageDirFmt, p.Name),
+		Index:        layout.PackageIndexTarget(p.Name),
 		IndexLength:  indexLength,
 		IndexSHA256:  indexSHA256,
 	}

@@ -10,12 +10,6 @@ import (
 // Readers reject files with a larger schema.
 const Schema = 1
 
-// Target paths of the index files, relative to the TUF targets root.
-const (
-	SummaryPath   = "index/all.json"
-	PackageDirFmt = "index/%s.json" // fmt.Sprintf(PackageDirFmt, name)
-)
-
 // Package is the per-package index file (targets/index/<name>.json): every
 // published version of one package, newest first (semantic version order).
 type Package struct {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ebpfrepo/ebpfrepo/internal/atomicfile"
+	"github.com/ebpfrepo/ebpfrepo/layout"
 	"github.com/ebpfrepo/ebpfrepo/pkgfmt"
 )
 
@@ -136,7 +137,7 @@ func (r *Repo) Add(ctx context.Context, paths []string, opts AddOptions) ([]AddR
 		}
 		p := &pending{res: AddResult{Source: src, Name: m.Name, Version: m.Version, Length: int64(len(data)), SHA256: sha, Warnings: warns},
 			data: data, desc: d, art: m.Artifact}
-		p.res.Path = filepath.Join(r.Dir, PackagesDir, m.Name, m.Version, m.Artifact)
+		p.res.Path = r.paths().Artifact(m.Name, m.Version, m.Artifact)
 		key := m.Name + "@" + m.Version
 		if prev, ok := seen[key]; ok {
 			if prev.res.SHA256 != sha {
@@ -153,9 +154,9 @@ func (r *Repo) Add(ctx context.Context, paths []string, opts AddOptions) ([]AddR
 	if len(problems) > 0 {
 		return nil, &InvalidError{Op: "add", Problems: problems}
 	}
-	cache := newDescCache(filepath.Join(r.Dir, CacheDir, "desc"))
+	cache := newDescCache(r.paths().Cache("desc"))
 	defer cache.flush() // a cache: a failure only costs time
-	stats := loadStatCache(filepath.Join(r.Dir, CacheDir, "files.json"))
+	stats := loadStatCache(r.paths().Cache("files.json"))
 	var out []AddResult
 	for _, p := range todo {
 		if !p.res.Unchanged {
@@ -163,14 +164,14 @@ func (r *Repo) Add(ctx context.Context, paths []string, opts AddOptions) ([]AddR
 			if err := os.MkdirAll(dir, 0o755); err != nil {
 				return out, err
 			}
-			if err := atomicfile.WriteFile(filepath.Join(dir, addedFile), []byte(now.Format(time.RFC3339)+"\n"), 0o644); err != nil {
+			if err := atomicfile.WriteFile(filepath.Join(dir, layout.AddedFile), []byte(now.Format(time.RFC3339)+"\n"), 0o644); err != nil {
 				return out, err
 			}
 			if err := atomicfile.WriteFile(p.res.Path, p.data, 0o644); err != nil {
 				return out, err
 			}
 			if fi, err := os.Stat(p.res.Path); err == nil {
-				rel, _ := filepath.Rel(filepath.Join(r.Dir, PackagesDir), p.res.Path)
+				rel, _ := filepath.Rel(r.paths().Packages(), p.res.Path)
 				stats.set(filepath.ToSlash(rel), fi, p.res.SHA256)
 			}
 		}
@@ -193,7 +194,7 @@ func (r *Repo) checkExisting(p *pending) error {
 	}
 	key := p.res.Name + "@" + p.res.Version
 	for _, e := range ents {
-		if e.Name() == addedFile || strings.HasPrefix(e.Name(), ".") {
+		if e.Name() == layout.AddedFile || strings.HasPrefix(e.Name(), ".") {
 			continue
 		}
 		existing := filepath.Join(dir, e.Name())

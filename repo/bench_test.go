@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/ebpfrepo/ebpfrepo/layout"
 	"github.com/ebpfrepo/ebpfrepo/pkgfmt"
 )
 
@@ -37,7 +38,7 @@ func BenchmarkBuildCold(b *testing.B) {
 	r := benchRepo(b)
 	ctx := context.Background()
 	for b.Loop() {
-		os.RemoveAll(filepath.Join(r.Dir, CacheDir))
+		os.RemoveAll(filepath.Join(r.Dir, layout.CacheDir))
 		if _, err := r.Build(ctx, BuildOptions{Now: t0}); err != nil {
 			b.Fatal(err)
 		}

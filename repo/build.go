@@ -16,6 +16,7 @@ import (
 	"github.com/ebpfrepo/ebpfrepo/index"
 	"github.com/ebpfrepo/ebpfrepo/internal/atomicfile"
 	"github.com/ebpfrepo/ebpfrepo/internal/buildx"
+	"github.com/ebpfrepo/ebpfrepo/layout"
 	"github.com/ebpfrepo/ebpfrepo/pkgfmt"
 	"github.com/ebpfrepo/ebpfrepo/site"
 	"github.com/ebpfrepo/ebpfrepo/tufrepo"
@@ -138,7 +139,7 @@ func (r *Repo) build(ctx context.Context, opts BuildOptions, usePkgCache bool) (
 	// unchanged since the spare was built: their index files and pages
 	// are there, and their descriptions need not be taken at all.
 	spare := peekSpare(out)
-	pc := loadPkgCache(filepath.Join(r.Dir, CacheDir, "packages.json"))
+	pc := loadPkgCache(r.paths().Cache("packages.json"))
 	var reused map[string]*pkgEntry
 	var reuse func([]*item)
 	if usePkgCache && spare != nil && spare.Catalogue != nil && validPageNames(spare.Catalogue) {
@@ -275,7 +276,7 @@ func (r *Repo) build(ctx context.Context, opts BuildOptions, usePkgCache bool) (
 	if err != nil {
 		return nil, fmt.Errorf("build: catalogue: %w", err)
 	}
-	if err := os.MkdirAll(filepath.Join(tmp, "targets", "index"), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Join(tmp, filepath.Dir(filepath.FromSlash(layout.Target(layout.SummaryTarget, "x")))), 0o755); err != nil {
 		return nil, fmt.Errorf("build: %w", err)
 	}
 	targets := make([]tufrepo.Target, len(pkgs), len(pkgs)+1)
@@ -287,8 +288,8 @@ func (r *Repo) build(ctx context.Context, opts BuildOptions, usePkgCache bool) (
 		if e := reused[name]; e != nil {
 			p := pkgs[i]
 			// Unchanged: the reused tree holds its index file and pages.
-			tp := fmt.Sprintf(index.PackageDirFmt, p.Name)
-			if !w.claim("targets/"+tufrepo.ConsistentTargetName(tp, e.IndexSHA), e.IndexSHA) || !cat.KeepPackage(p, e.IndexSHA) {
+			tp := layout.PackageIndexTarget(p.Name)
+			if !w.claim(layout.Target(tp, e.IndexSHA), e.IndexSHA) || !cat.KeepPackage(p, e.IndexSHA) {
 				return errReuseLost
 			}
 			targets[i] = tufrepo.Target{Path: tp, Length: e.IndexLen, SHA256: e.IndexSHA}
@@ -316,7 +317,7 @@ func (r *Repo) build(ctx context.Context, opts BuildOptions, usePkgCache bool) (
 		if err != nil {
 			return err
 		}
-		t, err := writeTarget(w, fmt.Sprintf(index.PackageDirFmt, p.Name), data)
+		t, err := writeTarget(w, layout.PackageIndexTarget(p.Name), data)
 		if err != nil {
 			return err
 		}
@@ -351,7 +352,7 @@ func (r *Repo) build(ctx context.Context, opts BuildOptions, usePkgCache bool) (
 	if err != nil {
 		return nil, err
 	}
-	t, err := writeTarget(w, index.SummaryPath, data)
+	t, err := writeTarget(w, layout.SummaryTarget, data)
 	if err != nil {
 		return nil, fmt.Errorf("build: %w", err)
 	}
@@ -378,7 +379,7 @@ func (r *Repo) build(ctx context.Context, opts BuildOptions, usePkgCache bool) (
 	}
 
 	// TUF metadata.
-	metaDir := r.abs(MetadataDir)
+	metaDir := r.paths().Metadata()
 	tr, err := tufrepo.Load(ctx, metaDir)
 	if err != nil {
 		return nil, fmt.Errorf("build: %w", err)
@@ -454,7 +455,7 @@ func (r *Repo) build(ctx context.Context, opts BuildOptions, usePkgCache bool) (
 	// now, so later builds keep it.
 	for _, it := range valid {
 		if it.recordAdded {
-			_ = atomicfile.WriteFile(filepath.Join(filepath.Dir(it.path), addedFile), []byte(now.Format(time.RFC3339)+"\n"), 0o644)
+			_ = atomicfile.WriteFile(filepath.Join(filepath.Dir(it.path), layout.AddedFile), []byte(now.Format(time.RFC3339)+"\n"), 0o644)
 		}
 	}
 	mark("swap")
@@ -479,7 +480,7 @@ func (it *item) checkLayout() []pkgfmt.Problem {
 	m := it.desc.Manifest
 	var ps []pkgfmt.Problem
 	add := func(field, format string, args ...any) {
-		ps = append(ps, pkgfmt.Problem{Severity: pkgfmt.SeverityError, Package: it.label(), File: filepath.ToSlash(filepath.Join(PackagesDir, it.rel)),
+		ps = append(ps, pkgfmt.Problem{Severity: pkgfmt.SeverityError, Package: it.label(), File: filepath.ToSlash(filepath.Join(layout.PackagesDir, it.rel)),
 			Field: field, Code: "repo.layout", Message: fmt.Sprintf(format, args...)})
 	}
 	if m.Name != it.name {
@@ -499,7 +500,7 @@ func (it *item) checkLayout() []pkgfmt.Problem {
 func writeTarget(w *treeWriter, tp string, data []byte) (tufrepo.Target, error) {
 	sum := sha256.Sum256(data)
 	t := tufrepo.Target{Path: tp, Length: int64(len(data)), SHA256: hex.EncodeToString(sum[:])}
-	_, err := w.write("targets/"+tufrepo.ConsistentTargetName(tp, t.SHA256), data)
+	_, err := w.write(layout.Target(tp, t.SHA256), data)
 	return t, err
 }
 
@@ -509,17 +510,17 @@ func writeTarget(w *treeWriter, tp string, data []byte) (tufrepo.Target, error) 
 func (r *Repo) writeMetadata(tr *tufrepo.Repo, w *treeWriter) error {
 	files := tr.Files()
 	for name, data := range files {
-		name = strings.TrimPrefix(filepath.ToSlash(name), "metadata/")
+		name = strings.TrimPrefix(filepath.ToSlash(name), layout.MetadataDir+"/")
 		if strings.Contains(name, "/") || name == "" || name == "." || name == ".." {
 			return fmt.Errorf("metadata file name %q", name)
 		}
-		if _, err := w.write("metadata/"+name, data); err != nil {
+		if _, err := w.write(layout.Metadata(name), data); err != nil {
 			return err
 		}
 	}
-	roots, _ := filepath.Glob(filepath.Join(r.abs(MetadataDir), "*.root.json"))
+	roots, _ := filepath.Glob(filepath.Join(r.paths().Metadata(), "*.root.json"))
 	for _, p := range roots {
-		rel := "metadata/" + filepath.Base(p)
+		rel := layout.Metadata(filepath.Base(p))
 		if _, ok := files[rel]; ok {
 			continue
 		}
@@ -544,8 +545,8 @@ func (r *Repo) siteData(now time.Time, summary *index.Summary, pkgs []*index.Pac
 	d := &site.Data{Repository: r.Config.Name, Description: r.Config.Description, BaseURL: r.Config.BaseURL,
 		Generated: now, Summary: summary, Packages: pkgs}
 	info := tr.Info()
-	d.Trust.RootPath = "metadata/1.root.json"
-	if data, err := os.ReadFile(filepath.Join(dir, "metadata", "1.root.json")); err == nil {
+	d.Trust.RootPath = layout.FirstRoot
+	if data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(layout.FirstRoot))); err == nil {
 		sum := sha256.Sum256(data)
 		d.Trust.RootSHA256 = hex.EncodeToString(sum[:])
 	}

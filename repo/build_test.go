@@ -15,6 +15,7 @@ import (
 
 	"github.com/ebpfrepo/ebpfrepo/index"
 	"github.com/ebpfrepo/ebpfrepo/internal/testpkgs"
+	"github.com/ebpfrepo/ebpfrepo/layout"
 	"github.com/ebpfrepo/ebpfrepo/pkgfmt"
 	"github.com/google/go-cmp/cmp"
 )
@@ -28,7 +29,7 @@ func TestEndToEnd(t *testing.T) {
 	if res.Versions != len(goodPackages) || res.Packages != 4 || res.Validated+res.Cached != len(goodPackages) {
 		t.Errorf("result %+v", res)
 	}
-	out := filepath.Join(r.Dir, PublicDir)
+	out := filepath.Join(r.Dir, layout.PublicDir)
 	root, err := os.ReadFile(filepath.Join(out, "metadata", "1.root.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -99,7 +100,7 @@ func TestNoChangeRebuildIdentical(t *testing.T) {
 	r := newRepo(t)
 	addGood(t, r, "ratelimiting-1.0.0", "tc-stats")
 	res1 := build(t, r, BuildOptions{})
-	out := filepath.Join(r.Dir, PublicDir)
+	out := filepath.Join(r.Dir, layout.PublicDir)
 	before := tree(t, out)
 	res2 := build(t, r, BuildOptions{})
 	if diff := cmp.Diff(before, tree(t, out)); diff != "" {
@@ -185,7 +186,7 @@ func TestAddInvalidCopiesNothing(t *testing.T) {
 	if len(pkgs) != 2 {
 		t.Errorf("problems name %d packages, want both bad ones: %v", len(pkgs), err)
 	}
-	ents, _ := os.ReadDir(filepath.Join(r.Dir, PackagesDir))
+	ents, _ := os.ReadDir(filepath.Join(r.Dir, layout.PackagesDir))
 	if len(ents) != 0 {
 		t.Errorf("an invalid add copied %d packages", len(ents))
 	}
@@ -196,7 +197,7 @@ func TestInvalidPackageBuild(t *testing.T) {
 	addGood(t, r, "tc-stats")
 	// A valid artifact placed under the wrong version, and a bad package
 	// copied in by hand.
-	wrong := filepath.Join(r.Dir, PackagesDir, "ratelimiting", "9.9.9")
+	wrong := filepath.Join(r.Dir, layout.PackagesDir, "ratelimiting", "9.9.9")
 	os.MkdirAll(wrong, 0o755)
 	copyTo(t, packed(t, "ratelimiting-1.0.0"), wrong)
 	badArt, err := packDir(t, filepath.Join("..", "testdata", "bad", "gpl-helper"), t.TempDir())
@@ -204,7 +205,7 @@ func TestInvalidPackageBuild(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := readManifestOf(t, filepath.Join("..", "testdata", "bad", "gpl-helper"))
-	badDir := filepath.Join(r.Dir, PackagesDir, m.Name, m.Version)
+	badDir := filepath.Join(r.Dir, layout.PackagesDir, m.Name, m.Version)
 	os.MkdirAll(badDir, 0o755)
 	copyTo(t, badArt, badDir)
 
@@ -219,7 +220,7 @@ func TestInvalidPackageBuild(t *testing.T) {
 			t.Errorf("error lacks %q:\n%s", want, msg)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(r.Dir, PublicDir)); !os.IsNotExist(err) {
+	if _, err := os.Stat(filepath.Join(r.Dir, layout.PublicDir)); !os.IsNotExist(err) {
 		t.Error("a failed build wrote output")
 	}
 
@@ -228,7 +229,7 @@ func TestInvalidPackageBuild(t *testing.T) {
 		t.Fatalf("skip-invalid: skipped %d, versions %d: %+v", len(res.Skipped), res.Versions, res.Skipped)
 	}
 	var sum index.Summary
-	readJSON(t, findTarget(t, filepath.Join(r.Dir, PublicDir), index.SummaryPath), &sum)
+	readJSON(t, findTarget(t, filepath.Join(r.Dir, layout.PublicDir), layout.SummaryTarget), &sum)
 	if len(sum.Packages) != 1 || sum.Packages[0].Name != "tc-stats" {
 		t.Errorf("summary after skip-invalid: %+v", sum.Packages)
 	}
@@ -238,9 +239,9 @@ func TestInterruptedBuildKeepsOutput(t *testing.T) {
 	r := newRepo(t)
 	addGood(t, r, "tc-stats")
 	build(t, r, BuildOptions{})
-	out := filepath.Join(r.Dir, PublicDir)
+	out := filepath.Join(r.Dir, layout.PublicDir)
 	before := tree(t, out)
-	metaBefore := tree(t, filepath.Join(r.Dir, MetadataDir))
+	metaBefore := tree(t, filepath.Join(r.Dir, layout.RepoMetaDir))
 	addGood(t, r, "xdp-root")
 	testHookMidBuild = func() error { return errors.New("injected failure") }
 	defer func() { testHookMidBuild = nil }()
@@ -250,7 +251,7 @@ func TestInterruptedBuildKeepsOutput(t *testing.T) {
 	if diff := cmp.Diff(before, tree(t, out)); diff != "" {
 		t.Errorf("failed build changed the output:\n%s", diff)
 	}
-	if diff := cmp.Diff(metaBefore, tree(t, filepath.Join(r.Dir, MetadataDir))); diff != "" {
+	if diff := cmp.Diff(metaBefore, tree(t, filepath.Join(r.Dir, layout.RepoMetaDir))); diff != "" {
 		t.Errorf("failed build changed the metadata of record:\n%s", diff)
 	}
 	ents, _ := os.ReadDir(r.Dir)
@@ -314,7 +315,7 @@ func TestVerifySettingAndProgress(t *testing.T) {
 		t.Errorf("progress called %d times, last %d of %d", calls, last, res.Versions)
 	}
 	var p index.Package
-	readJSON(t, findTarget(t, filepath.Join(r.Dir, PublicDir), "index/xdp-root.json"), &p)
+	readJSON(t, findTarget(t, filepath.Join(r.Dir, layout.PublicDir), "index/xdp-root.json"), &p)
 	vr := p.Versions[0].Description.Verifier
 	if vr == nil || len(vr.Programs) == 0 {
 		t.Fatalf("verify = true did not run the verifier: %+v", vr)
@@ -329,7 +330,7 @@ func TestCancelAndEmpty(t *testing.T) {
 	if res.Packages != 0 || res.Targets != 1 {
 		t.Errorf("empty build: %+v", res)
 	}
-	out := filepath.Join(r.Dir, PublicDir)
+	out := filepath.Join(r.Dir, layout.PublicDir)
 	before := tree(t, out)
 	addGood(t, r, "tc-stats", "xdp-root")
 	ctx, cancel := context.WithCancel(context.Background())
@@ -369,7 +370,7 @@ func TestSymlinkedArtifactRefused(t *testing.T) {
 func TestReusedTreeMatchesFresh(t *testing.T) {
 	r := newRepo(t)
 	ctx := context.Background()
-	out := filepath.Join(r.Dir, PublicDir)
+	out := filepath.Join(r.Dir, layout.PublicDir)
 	now := t0
 	kept, pagesKept, pkgsReused := 0, 0, 0
 	step := func(name string, change func()) {
@@ -400,7 +401,7 @@ func TestReusedTreeMatchesFresh(t *testing.T) {
 		}
 	})
 	step("remove", func() {
-		if err := os.RemoveAll(filepath.Join(r.Dir, PackagesDir, "tc-stats")); err != nil {
+		if err := os.RemoveAll(filepath.Join(r.Dir, layout.PackagesDir, "tc-stats")); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -409,7 +410,7 @@ func TestReusedTreeMatchesFresh(t *testing.T) {
 	// Files of the spare tree gone behind its manifest's back: the build
 	// notices and builds without the package cache.
 	step("spare damaged", func() {
-		spare := filepath.Join(r.Dir, "."+PublicDir+".spare")
+		spare := filepath.Join(r.Dir, "."+layout.PublicDir+".spare")
 		idx, _ := filepath.Glob(filepath.Join(spare, "targets", "index", "*"))
 		pages, _ := filepath.Glob(filepath.Join(spare, "packages", "*", "index.html"))
 		if len(idx) == 0 || len(pages) == 0 {
@@ -446,19 +447,19 @@ func TestReusedTreeMatchesFresh(t *testing.T) {
 
 func TestAddedRecordedForHandPlacedVersions(t *testing.T) {
 	r := newRepo(t)
-	dir := filepath.Join(r.Dir, PackagesDir, "tc-stats")
+	dir := filepath.Join(r.Dir, layout.PackagesDir, "tc-stats")
 	m := readManifestOf(t, testpkgs.Dir("tc-stats"))
 	vdir := filepath.Join(dir, m.Version)
 	os.MkdirAll(vdir, 0o755)
 	copyTo(t, packed(t, "tc-stats"), vdir)
 	build(t, r, BuildOptions{Now: t0})
-	data, err := os.ReadFile(filepath.Join(vdir, addedFile))
+	data, err := os.ReadFile(filepath.Join(vdir, layout.AddedFile))
 	if err != nil || strings.TrimSpace(string(data)) != t0.Format(time.RFC3339) {
 		t.Fatalf("added not recorded: %q %v", data, err)
 	}
 	build(t, r, BuildOptions{Now: t0.Add(48 * time.Hour)})
 	var p index.Package
-	readJSON(t, findTarget(t, filepath.Join(r.Dir, PublicDir), "index/tc-stats.json"), &p)
+	readJSON(t, findTarget(t, filepath.Join(r.Dir, layout.PublicDir), "index/tc-stats.json"), &p)
 	if !p.Versions[0].Added.Equal(t0) {
 		t.Errorf("added %v, want the first build's %v", p.Versions[0].Added, t0)
 	}
@@ -495,7 +496,7 @@ func TestOneLatestAnswer(t *testing.T) {
 		t.Fatal(err)
 	}
 	build(t, r, BuildOptions{})
-	out := filepath.Join(r.Dir, PublicDir)
+	out := filepath.Join(r.Dir, layout.PublicDir)
 	root, err := os.ReadFile(filepath.Join(out, "metadata", "1.root.json"))
 	if err != nil {
 		t.Fatal(err)

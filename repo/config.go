@@ -5,28 +5,13 @@ import (
 	"fmt"
 	"math/bits"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/BurntSushi/toml"
+	"github.com/ebpfrepo/ebpfrepo/layout"
 	"github.com/ebpfrepo/ebpfrepo/tufrepo"
-)
-
-// ConfigFile is the repository configuration at the root of REPO_DIR.
-const ConfigFile = "ebpfrepo.toml"
-
-// Directories and files of a repository, relative to REPO_DIR.
-const (
-	KeysDir     = "keys"
-	PackagesDir = "packages"
-	MetadataDir = "metadata"
-	CacheDir    = ".cache"
-	PublicDir   = "public"
-	YankedFile  = "yanked.toml"
-	lockFile    = ".lock"
-	addedFile   = "added" // packages/<name>/<version>/added: RFC 3339 time the version was added
 )
 
 // Config is ebpfrepo.toml. Every field is documented in docs/repository.md.
@@ -75,13 +60,13 @@ func parsePeriod(field, s string) (time.Duration, error) {
 	if d, ok := strings.CutSuffix(s, "d"); ok {
 		n, err := strconv.Atoi(d)
 		if err != nil || n <= 0 || n > 100*365 {
-			return 0, fmt.Errorf("%s: expiry.%s: %q: write a number of days such as \"90d\" or a duration such as \"24h\"", ConfigFile, field, s)
+			return 0, fmt.Errorf("%s: expiry.%s: %q: write a number of days such as \"90d\" or a duration such as \"24h\"", layout.ConfigFile, field, s)
 		}
 		return time.Duration(n) * 24 * time.Hour, nil
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil || d < time.Minute {
-		return 0, fmt.Errorf("%s: expiry.%s: %q: write a number of days such as \"90d\" or a duration such as \"24h\" (at least 1m)", ConfigFile, field, s)
+		return 0, fmt.Errorf("%s: expiry.%s: %q: write a number of days such as \"90d\" or a duration such as \"24h\" (at least 1m)", layout.ConfigFile, field, s)
 	}
 	return d, nil
 }
@@ -108,7 +93,7 @@ func (c *Config) tufConfig(rootThreshold int) (tufrepo.Config, error) {
 	}
 	if c.Bins != 0 {
 		if c.Bins < 2 || c.Bins > 1<<16 || c.Bins&(c.Bins-1) != 0 {
-			return tc, fmt.Errorf("%s: bins: %d: use 0 (sized from the repository) or a power of two from 2 to 65536", ConfigFile, c.Bins)
+			return tc, fmt.Errorf("%s: bins: %d: use 0 (sized from the repository) or a power of two from 2 to 65536", layout.ConfigFile, c.Bins)
 		}
 		tc.BinBits = bits.TrailingZeros(uint(c.Bins))
 	}
@@ -117,11 +102,11 @@ func (c *Config) tufConfig(rootThreshold int) (tufrepo.Config, error) {
 }
 
 func loadConfig(dir string) (*Config, error) {
-	p := filepath.Join(dir, ConfigFile)
+	p := layout.RepoDir(dir).Config()
 	data, err := os.ReadFile(p)
 	if err != nil {
 		if os.IsNotExist(err) {
-			return nil, fmt.Errorf("%s is not an ebpfrepo repository (no %s): create one with ebpfrepo init", dir, ConfigFile)
+			return nil, fmt.Errorf("%s is not an ebpfrepo repository (no %s): create one with ebpfrepo init", dir, layout.ConfigFile)
 		}
 		return nil, err
 	}

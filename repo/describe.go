@@ -20,7 +20,7 @@ import (
 
 // InvalidError lists every problem that made packages unacceptable.
 type InvalidError struct {
-	Op       string           // "add" or "build"
+	Op       string          // "add" or "build"
 	Problems pkgfmt.Problems // errors only; Package names name@version and the file
 }
 

@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/ebpfrepo/ebpfrepo/layout"
 )
 
 // FuzzConfig feeds arbitrary ebpfrepo.toml text to the loader: it must
@@ -14,7 +16,7 @@ func FuzzConfig(f *testing.F) {
 	f.Add([]byte("[expiry]\nroot = \"-5d\"\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		dir := t.TempDir()
-		if err := os.WriteFile(filepath.Join(dir, ConfigFile), data, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, layout.ConfigFile), data, 0o644); err != nil {
 			t.Fatal(err)
 		}
 		c, err := loadConfig(dir)
@@ -49,7 +51,7 @@ func FuzzYanked(f *testing.F) {
 	f.Add([]byte("[[yank]]\nname = \"a\"\nversion = \"1.0.0\"\nreason = \"x\"\nat = 2026-01-01T00:00:00Z\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		dir := t.TempDir()
-		if err := os.WriteFile(filepath.Join(dir, YankedFile), data, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, layout.YankedFile), data, 0o644); err != nil {
 			t.Fatal(err)
 		}
 		r := &Repo{Dir: dir, Config: &Config{}}

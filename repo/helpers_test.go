@@ -16,6 +16,7 @@ import (
 
 	"github.com/ebpfrepo/ebpfrepo/index"
 	"github.com/ebpfrepo/ebpfrepo/internal/testpkgs"
+	"github.com/ebpfrepo/ebpfrepo/layout"
 	"github.com/theupdateframework/go-tuf/v2/metadata/config"
 	"github.com/theupdateframework/go-tuf/v2/metadata/updater"
 )
@@ -206,7 +207,7 @@ func (c *tufClient) download(up *updater.Updater, tp string) []byte {
 // packageIndex reads a published per-package index through TUF.
 func (c *tufClient) summary(up *updater.Updater) *index.Summary {
 	var s index.Summary
-	if err := json.Unmarshal(c.download(up, index.SummaryPath), &s); err != nil {
+	if err := json.Unmarshal(c.download(up, layout.SummaryTarget), &s); err != nil {
 		c.t.Fatal(err)
 	}
 	return &s

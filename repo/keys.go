@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ebpfrepo/ebpfrepo/layout"
 	"github.com/ebpfrepo/ebpfrepo/tufrepo"
 )
 
@@ -22,7 +23,7 @@ func (r *Repo) abs(p string) string {
 func (r *Repo) keysDir() string {
 	d := r.Config.Keys.Dir
 	if d == "" {
-		d = KeysDir
+		d = layout.KeysDir
 	}
 	return r.abs(d)
 }
@@ -58,7 +59,7 @@ func (r *Repo) RotateKey(ctx context.Context, role string) error {
 	if err != nil {
 		return fmt.Errorf("keys rotate %s: %w", role, err)
 	}
-	tr, err := tufrepo.Load(ctx, r.abs(MetadataDir))
+	tr, err := tufrepo.Load(ctx, r.paths().Metadata())
 	if err != nil {
 		return fmt.Errorf("keys rotate %s: %w", role, err)
 	}
@@ -90,7 +91,7 @@ func (r *Repo) RotateKey(ctx context.Context, role string) error {
 	if err := tr.RotateKey(kr, role, nk, now); err != nil {
 		return fmt.Errorf("keys rotate %s: %w", role, err)
 	}
-	if err := tr.Save(ctx, r.abs(MetadataDir)); err != nil {
+	if err := tr.Save(ctx, r.paths().Metadata()); err != nil {
 		return fmt.Errorf("keys rotate %s: %w", role, err)
 	}
 	if old, err := tufrepo.LoadKeyFile(target); err == nil {

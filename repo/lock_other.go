@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 )
 
 // ErrLocked is returned when another ebpfrepo process holds the
@@ -16,7 +15,7 @@ var ErrLocked = errors.New("repository is locked by another ebpfrepo process")
 // lock creates REPO_DIR/.lock exclusively (no flock on this system: a
 // crashed process leaves the file behind; remove it by hand).
 func (r *Repo) lock() (unlock func(), err error) {
-	p := filepath.Join(r.Dir, lockFile)
+	p := r.paths().Lock()
 	f, err := os.OpenFile(p, os.O_CREATE|os.O_EXCL|os.O_RDWR, 0o600)
 	if err != nil {
 		if os.IsExist(err) {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"syscall"
 )
 
@@ -16,7 +15,7 @@ var ErrLocked = errors.New("repository is locked by another ebpfrepo process")
 
 // lock takes the exclusive lock on REPO_DIR/.lock without waiting.
 func (r *Repo) lock() (unlock func(), err error) {
-	p := filepath.Join(r.Dir, lockFile)
+	p := r.paths().Lock()
 	f, err := os.OpenFile(p, os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("lock %s: %w", p, err)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ebpfrepo/ebpfrepo/index"
+	"github.com/ebpfrepo/ebpfrepo/layout"
 	"github.com/ebpfrepo/ebpfrepo/tufrepo"
 	"github.com/google/go-cmp/cmp"
 )
@@ -23,7 +24,7 @@ func TestTimestampResign(t *testing.T) {
 	r := newRepo(t)
 	addGood(t, r, "tc-stats")
 	build(t, r, BuildOptions{})
-	out := filepath.Join(r.Dir, PublicDir)
+	out := filepath.Join(r.Dir, layout.PublicDir)
 	before := tree(t, out)
 	if err := r.Timestamp(context.Background(), TimestampOptions{Now: t0.Add(20 * time.Hour)}); err != nil {
 		t.Fatal(err)
@@ -54,7 +55,7 @@ func TestTimestampResign(t *testing.T) {
 		t.Errorf("timestamp version %d expires %v", ts.Signed.Version, ts.Signed.Expires)
 	}
 	pub, _ := os.ReadFile(filepath.Join(out, "metadata", "timestamp.json"))
-	rec, _ := os.ReadFile(filepath.Join(r.Dir, MetadataDir, "timestamp.json"))
+	rec, _ := os.ReadFile(filepath.Join(r.Dir, layout.RepoMetaDir, "timestamp.json"))
 	if !bytes.Equal(pub, rec) {
 		t.Error("published and recorded timestamp.json differ")
 	}
@@ -77,7 +78,7 @@ func TestYank(t *testing.T) {
 		t.Error("yanking a missing version succeeded")
 	}
 	build(t, r, BuildOptions{})
-	out := filepath.Join(r.Dir, PublicDir)
+	out := filepath.Join(r.Dir, layout.PublicDir)
 	var p index.Package
 	readJSON(t, findTarget(t, out, "index/ratelimiting.json"), &p)
 	v := p.Lookup("1.1.0")
@@ -108,24 +109,24 @@ func TestRootRotation(t *testing.T) {
 	r := newRepo(t)
 	addGood(t, r, "tc-stats")
 	build(t, r, BuildOptions{})
-	out := filepath.Join(r.Dir, PublicDir)
+	out := filepath.Join(r.Dir, layout.PublicDir)
 	root1, _ := os.ReadFile(filepath.Join(out, "metadata", "1.root.json"))
 	srv := serve(t, out)
 	early := newTUFClient(t, srv.URL, root1, t0.Add(time.Hour))
 	if _, err := early.refresh(); err != nil {
 		t.Fatal(err)
 	}
-	oldKey, _ := os.ReadFile(filepath.Join(r.Dir, KeysDir, "root.pem"))
+	oldKey, _ := os.ReadFile(filepath.Join(r.Dir, layout.KeysDir, "root.pem"))
 	for _, role := range []string{"root", "timestamp"} {
 		if err := r.RotateKey(context.Background(), role); err != nil {
 			t.Fatalf("rotate %s: %v", role, err)
 		}
 	}
-	newKey, _ := os.ReadFile(filepath.Join(r.Dir, KeysDir, "root.pem"))
+	newKey, _ := os.ReadFile(filepath.Join(r.Dir, layout.KeysDir, "root.pem"))
 	if bytes.Equal(oldKey, newKey) {
 		t.Error("root.pem not replaced")
 	}
-	olds, _ := filepath.Glob(filepath.Join(r.Dir, KeysDir, "root.pem.old-*"))
+	olds, _ := filepath.Glob(filepath.Join(r.Dir, layout.KeysDir, "root.pem.old-*"))
 	if len(olds) != 1 {
 		t.Errorf("old root key kept as %v", olds)
 	}
@@ -151,7 +152,7 @@ func TestNoPrivateKeyInOutput(t *testing.T) {
 	addGood(t, r, "tc-stats")
 	build(t, r, BuildOptions{})
 	var secrets [][]byte
-	keys, _ := filepath.Glob(filepath.Join(r.Dir, KeysDir, "*.pem"))
+	keys, _ := filepath.Glob(filepath.Join(r.Dir, layout.KeysDir, "*.pem"))
 	for _, k := range keys {
 		pem, _ := os.ReadFile(k)
 		key, err := tufrepo.LoadKeyFile(k)
@@ -167,7 +168,7 @@ func TestNoPrivateKeyInOutput(t *testing.T) {
 	if len(keys) != 5 {
 		t.Fatalf("%d key files", len(keys))
 	}
-	out := filepath.Join(r.Dir, PublicDir)
+	out := filepath.Join(r.Dir, layout.PublicDir)
 	for p := range tree(t, out) {
 		data, _ := os.ReadFile(filepath.Join(out, p))
 		if bytes.Contains(data, []byte("PRIVATE KEY")) {
@@ -182,18 +183,18 @@ func TestNoPrivateKeyInOutput(t *testing.T) {
 	if _, err := r.outDir(r.Dir); err == nil {
 		t.Error("building into the repository directory itself was allowed")
 	}
-	if _, err := r.outDir(filepath.Join(r.Dir, KeysDir, "x")); err == nil {
+	if _, err := r.outDir(filepath.Join(r.Dir, layout.KeysDir, "x")); err == nil {
 		t.Error("building into keys/ was allowed")
 	}
 }
 
 func TestInit(t *testing.T) {
 	r := newRepo(t)
-	fi, err := os.Stat(filepath.Join(r.Dir, KeysDir))
+	fi, err := os.Stat(filepath.Join(r.Dir, layout.KeysDir))
 	if err != nil || fi.Mode().Perm() != 0o700 {
 		t.Errorf("keys dir: %v %v", fi.Mode(), err)
 	}
-	for _, p := range []string{PackagesDir, "metadata/1.root.json", ConfigFile} {
+	for _, p := range []string{layout.PackagesDir, "metadata/1.root.json", layout.ConfigFile} {
 		if _, err := os.Stat(filepath.Join(r.Dir, p)); err != nil {
 			t.Error(err)
 		}
@@ -220,7 +221,7 @@ func TestInit(t *testing.T) {
 		} `json:"signed"`
 		Signatures []json.RawMessage `json:"signatures"`
 	}
-	readJSON(t, filepath.Join(dir, MetadataDir, "1.root.json"), &root)
+	readJSON(t, filepath.Join(dir, layout.RepoMetaDir, "1.root.json"), &root)
 	if rr := root.Signed.Roles["root"]; len(rr.KeyIDs) != 3 || rr.Threshold != 2 {
 		t.Errorf("root role %+v", rr)
 	}
@@ -237,7 +238,7 @@ func TestConfigErrors(t *testing.T) {
 		{"bad bins", "bins = 3\n", "power of two"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			os.WriteFile(filepath.Join(r.Dir, ConfigFile), []byte(tc.text), 0o644)
+			os.WriteFile(filepath.Join(r.Dir, layout.ConfigFile), []byte(tc.text), 0o644)
 			_, err := Open(context.Background(), r.Dir)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("got %v, want %q", err, tc.want)
@@ -262,7 +263,7 @@ func TestRotateKeyUsesConfiguredExpiry(t *testing.T) {
 			Expires time.Time `json:"expires"`
 		} `json:"signed"`
 	}
-	readJSON(t, filepath.Join(r.Dir, MetadataDir, "2.root.json"), &root)
+	readJSON(t, filepath.Join(r.Dir, layout.RepoMetaDir, "2.root.json"), &root)
 	if want := t0.AddDate(0, 0, 30); !root.Signed.Expires.Equal(want) {
 		t.Errorf("2.root.json expires %v, want %v (30d after the rotation)", root.Signed.Expires, want)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/ebpfrepo/ebpfrepo/index"
 	"github.com/ebpfrepo/ebpfrepo/internal/atomicfile"
+	"github.com/ebpfrepo/ebpfrepo/layout"
 	"github.com/ebpfrepo/ebpfrepo/tufrepo"
 )
 
@@ -21,7 +22,7 @@ import (
 // or replace the repository itself (keys must never be published).
 func (r *Repo) outDir(out string) (string, error) {
 	if out == "" {
-		out = filepath.Join(r.Dir, PublicDir)
+		out = r.paths().Public()
 	}
 	out = filepath.Clean(out)
 	absOut, err := filepath.Abs(out)
@@ -39,7 +40,7 @@ func (r *Repo) outDir(out string) (string, error) {
 	if within(absRepo, absOut) {
 		return "", fmt.Errorf("build: output directory %s holds the repository (and its keys): choose a directory of its own", out)
 	}
-	for _, d := range []string{KeysDir, PackagesDir, MetadataDir, CacheDir} {
+	for _, d := range []string{layout.KeysDir, layout.PackagesDir, layout.RepoMetaDir, layout.CacheDir} {
 		if within(absOut, filepath.Join(absRepo, d)) {
 			return "", fmt.Errorf("build: output directory %s is inside the repository's %s/: choose another", out, d)
 		}
@@ -210,9 +211,9 @@ func (r *Repo) writeArtifacts(ctx context.Context, w *treeWriter, pkgs []*index.
 			pl := placement{src: it.path, sha: it.sha}
 			for _, a := range v.Artifacts {
 				targets = append(targets, tufrepo.Target{Path: a.Path, Length: a.Length, SHA256: a.SHA256})
-				pl.dsts = append(pl.dsts, "targets/"+tufrepo.ConsistentTargetName(a.Path, a.SHA256), "l3afd/"+a.Path)
+				pl.dsts = append(pl.dsts, layout.Target(a.Path, a.SHA256), layout.L3afd(a.Path))
 				if v == latest {
-					pl.dsts = append(pl.dsts, "l3afd/"+p.Name+"/latest/"+a.Platform+"/"+path.Base(a.Path))
+					pl.dsts = append(pl.dsts, layout.L3afdLatest(p.Name, a.Platform, path.Base(a.Path)))
 				}
 			}
 			work = append(work, pl)
@@ -296,7 +297,7 @@ func (r *Repo) Timestamp(ctx context.Context, opts TimestampOptions) error {
 	if err != nil {
 		return fmt.Errorf("timestamp: %w", err)
 	}
-	metaDir := r.abs(MetadataDir)
+	metaDir := r.paths().Metadata()
 	tr, err := tufrepo.Load(ctx, metaDir)
 	if err != nil {
 		return fmt.Errorf("timestamp: %w", err)
@@ -322,7 +323,7 @@ func (r *Repo) Timestamp(ctx context.Context, opts TimestampOptions) error {
 	}
 	var data []byte
 	for name, b := range tr.Files() {
-		if strings.TrimPrefix(filepath.ToSlash(name), "metadata/") == "timestamp.json" {
+		if layout.Metadata(strings.TrimPrefix(filepath.ToSlash(name), layout.MetadataDir+"/")) == layout.Timestamp {
 			data = b
 		}
 	}
@@ -332,11 +333,10 @@ func (r *Repo) Timestamp(ctx context.Context, opts TimestampOptions) error {
 	if err := tr.Save(ctx, metaDir); err != nil {
 		return fmt.Errorf("timestamp: %w", err)
 	}
-	pub := filepath.Join(out, "metadata")
-	if _, err := os.Stat(pub); err != nil {
+	if _, err := os.Stat(filepath.Join(out, layout.MetadataDir)); err != nil {
 		return nil // not built yet: the next build publishes it
 	}
-	if err := atomicfile.WriteFile(filepath.Join(pub, "timestamp.json"), data, 0o644); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(out, filepath.FromSlash(layout.Timestamp)), data, 0o644); err != nil {
 		return fmt.Errorf("timestamp: %w", err)
 	}
 	return nil

@@ -11,8 +11,8 @@ import (
 
 	"github.com/ebpfrepo/ebpfrepo/index"
 	"github.com/ebpfrepo/ebpfrepo/internal/buildx"
+	"github.com/ebpfrepo/ebpfrepo/layout"
 	"github.com/ebpfrepo/ebpfrepo/site"
-	"github.com/ebpfrepo/ebpfrepo/tufrepo"
 )
 
 // pkgCache remembers, for each package, what a build derived from its
@@ -136,7 +136,7 @@ func (r *Repo) unchangedPackages(items []*item, spare *treeManifest, pc *pkgCach
 		if !ok || e == nil || e.Package == nil || e.Package.Name != name || len(e.Package.Versions) != len(its) {
 			continue
 		}
-		rel := "targets/" + tufrepo.ConsistentTargetName(fmt.Sprintf(index.PackageDirFmt, name), e.IndexSHA)
+		rel := layout.Target(layout.PackageIndexTarget(name), e.IndexSHA)
 		if spare.Files[rel] != e.IndexSHA || e.Key != pkgKey(name, its, r.Config.Verify, yanks) {
 			continue
 		}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ebpfrepo/ebpfrepo/internal/atomicfile"
+	"github.com/ebpfrepo/ebpfrepo/layout"
 	"github.com/ebpfrepo/ebpfrepo/tufrepo"
 )
 
@@ -45,7 +46,7 @@ func (e *ExistsError) Error() string {
 // (0700) with one 0600 ed25519 key per role (RootKeys for root),
 // packages/, and metadata/1.root.json signed by the root keys.
 func Init(ctx context.Context, dir string, opts InitOptions) (err error) {
-	for _, p := range []string{ConfigFile, KeysDir, MetadataDir, PackagesDir} {
+	for _, p := range []string{layout.ConfigFile, layout.KeysDir, layout.RepoMetaDir, layout.PackagesDir} {
 		if _, err := os.Lstat(filepath.Join(dir, p)); err == nil {
 			return &ExistsError{Dir: dir, Path: filepath.Join(dir, p)}
 		}
@@ -70,7 +71,7 @@ func Init(ctx context.Context, dir string, opts InitOptions) (err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("init: %w", err)
 	}
-	created := []string{filepath.Join(dir, KeysDir)}
+	created := []string{layout.RepoDir(dir).Keys()}
 	defer func() {
 		if err != nil {
 			for _, p := range created {
@@ -81,7 +82,7 @@ func Init(ctx context.Context, dir string, opts InitOptions) (err error) {
 	for _, d := range []struct {
 		name string
 		mode os.FileMode
-	}{{PackagesDir, 0o755}, {MetadataDir, 0o755}} {
+	}{{layout.PackagesDir, 0o755}, {layout.RepoMetaDir, 0o755}} {
 		p := filepath.Join(dir, d.name)
 		if err := os.Mkdir(p, d.mode); err != nil {
 			return fmt.Errorf("init: %w", err)
@@ -91,8 +92,8 @@ func Init(ctx context.Context, dir string, opts InitOptions) (err error) {
 			return fmt.Errorf("init: %w", err)
 		}
 	}
-	cfg := &Config{Name: opts.Name, Description: opts.Description, BaseURL: opts.BaseURL, Expiry: defaultExpiry, Keys: Keys{Dir: KeysDir}}
-	kr, err := tufrepo.CreateKeys(filepath.Join(dir, KeysDir), opts.RootKeys)
+	cfg := &Config{Name: opts.Name, Description: opts.Description, BaseURL: opts.BaseURL, Expiry: defaultExpiry, Keys: Keys{Dir: layout.KeysDir}}
+	kr, err := tufrepo.CreateKeys(layout.RepoDir(dir).Keys(), opts.RootKeys)
 	if err != nil {
 		return fmt.Errorf("init: %w", err)
 	}
@@ -104,20 +105,23 @@ func Init(ctx context.Context, dir string, opts InitOptions) (err error) {
 	if err != nil {
 		return fmt.Errorf("init: %w", err)
 	}
-	if err := tr.Save(ctx, filepath.Join(dir, MetadataDir)); err != nil {
+	if err := tr.Save(ctx, layout.RepoDir(dir).Metadata()); err != nil {
 		return fmt.Errorf("init: %w", err)
 	}
 	data, err := marshalConfig(cfg)
 	if err != nil {
 		return fmt.Errorf("init: %w", err)
 	}
-	p := filepath.Join(dir, ConfigFile)
+	p := layout.RepoDir(dir).Config()
 	created = append(created, p)
 	if err := atomicfile.WriteFile(p, data, 0o644); err != nil {
 		return fmt.Errorf("init: %w", err)
 	}
 	return nil
 }
+
+// paths is the repository directory's layout.
+func (r *Repo) paths() layout.RepoDir { return layout.RepoDir(r.Dir) }
 
 // Open opens the repository in dir.
 func Open(ctx context.Context, dir string) (*Repo, error) {
@@ -133,7 +137,7 @@ func (r *Repo) saveConfig() error {
 	if err != nil {
 		return err
 	}
-	return atomicfile.WriteFile(filepath.Join(r.Dir, ConfigFile), data, 0o644)
+	return atomicfile.WriteFile(r.paths().Config(), data, 0o644)
 }
 
 // resolveNow returns t, else the time SOURCE_DATE_EPOCH names, else the

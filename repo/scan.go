@@ -10,6 +10,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 	"github.com/ebpfrepo/ebpfrepo/index"
+	"github.com/ebpfrepo/ebpfrepo/layout"
 	"github.com/ebpfrepo/ebpfrepo/pkgfmt"
 )
 
@@ -39,7 +40,7 @@ func (it *item) label() string { return it.name + "@" + it.version }
 // scan lists packages/<name>/<version>/<artifact>, sorted by name and
 // directory name.
 func (r *Repo) scan() ([]*item, error) {
-	root := filepath.Join(r.Dir, PackagesDir)
+	root := r.paths().Packages()
 	names, err := os.ReadDir(root)
 	if err != nil {
 		if os.IsNotExist(err) {
@@ -71,8 +72,8 @@ func (r *Repo) scan() ([]*item, error) {
 			for _, f := range files {
 				switch {
 				case strings.HasPrefix(f.Name(), "."):
-				case f.Name() == addedFile:
-					if data, err := os.ReadFile(filepath.Join(dir, addedFile)); err == nil {
+				case f.Name() == layout.AddedFile:
+					if data, err := os.ReadFile(filepath.Join(dir, layout.AddedFile)); err == nil {
 						it.added, _ = time.Parse(time.RFC3339, strings.TrimSpace(string(data)))
 					}
 				default:
@@ -82,17 +83,17 @@ func (r *Repo) scan() ([]*item, error) {
 			}
 			switch {
 			case len(arts) == 1 && !regular[arts[0]]:
-				it.problem = &pkgfmt.Problem{Severity: pkgfmt.SeverityError, File: filepath.Join(PackagesDir, n.Name(), v.Name(), arts[0]),
+				it.problem = &pkgfmt.Problem{Severity: pkgfmt.SeverityError, File: filepath.Join(layout.PackagesDir, n.Name(), v.Name(), arts[0]),
 					Code: "repo.not-regular", Message: "the artifact is not a regular file (a link or special file): replace it with the file itself (ebpfrepo add)"}
 			case len(arts) == 1:
 				it.rel = n.Name() + "/" + v.Name() + "/" + arts[0]
 				it.path = filepath.Join(dir, arts[0])
 			case len(arts) == 0:
-				it.problem = &pkgfmt.Problem{Severity: pkgfmt.SeverityError, File: filepath.Join(PackagesDir, n.Name(), v.Name()),
+				it.problem = &pkgfmt.Problem{Severity: pkgfmt.SeverityError, File: filepath.Join(layout.PackagesDir, n.Name(), v.Name()),
 					Code: "repo.no-artifact", Message: "the version directory holds no artifact: add the package with ebpfrepo add or remove the directory"}
 			default:
 				sort.Strings(arts)
-				it.problem = &pkgfmt.Problem{Severity: pkgfmt.SeverityError, File: filepath.Join(PackagesDir, n.Name(), v.Name()),
+				it.problem = &pkgfmt.Problem{Severity: pkgfmt.SeverityError, File: filepath.Join(layout.PackagesDir, n.Name(), v.Name()),
 					Code: "repo.several-artifacts", Message: fmt.Sprintf("the version directory holds %d files (%s): keep only the artifact", len(arts), strings.Join(arts, ", "))}
 			}
 			items = append(items, it)
@@ -114,7 +115,7 @@ type yankFile struct {
 }
 
 func (r *Repo) loadYanks() (*yankFile, error) {
-	p := filepath.Join(r.Dir, YankedFile)
+	p := r.paths().Yanked()
 	var y yankFile
 	data, err := os.ReadFile(p)
 	if os.IsNotExist(err) {

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/ebpfrepo/ebpfrepo/layout"
 )
 
 // The output is double-buffered. After a swap the previous output is kept
@@ -94,8 +96,7 @@ func adoptSpare(out, tmp string, m *treeManifest) *treeManifest {
 // forged manifest must never make a build touch anything else.
 func validManifest(files map[string]string) bool {
 	for rel := range files {
-		top, _, _ := strings.Cut(rel, "/")
-		if (top != "targets" && top != "l3afd" && top != "metadata") || path.Clean(rel) != rel ||
+		if !layout.InTUFTree(rel) || path.Clean(rel) != rel ||
 			strings.Contains(rel, "\\") || strings.Contains(rel, "/../") || strings.HasSuffix(rel, "/..") {
 			return false
 		}
@@ -111,9 +112,9 @@ func cleanCatalogue(dir string, pages bool) {
 	ents, _ := os.ReadDir(dir)
 	for _, e := range ents {
 		switch e.Name() {
-		case "metadata", "targets", "l3afd":
+		case layout.MetadataDir, layout.TargetsDir, layout.L3afdDir:
 			continue
-		case "packages", "assets":
+		case layout.PagesDir, layout.AssetsDir:
 			if pages && e.IsDir() {
 				continue
 			}
@@ -193,7 +194,7 @@ func (w *treeWriter) claim(rel, sha string) bool {
 	w.files[rel] = sha
 	w.mu.Unlock()
 	prev, ok := w.old[rel]
-	if ok && prev == sha && rel != "metadata/timestamp.json" {
+	if ok && prev == sha && rel != layout.Timestamp {
 		if _, err := os.Lstat(w.abs(rel)); err == nil {
 			w.mu.Lock()
 			w.kept++

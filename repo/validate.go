@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"runtime"
 	"sync"
 
@@ -22,9 +21,9 @@ import (
 func (r *Repo) validate(ctx context.Context, items []*item, res *BuildResult, progress func(int, int), reuse func([]*item)) error {
 	verify := r.Config.Verify
 	lint := pkgfmt.LintOptions{Verify: verify, Objects: pkgfmt.NewObjectCache()}
-	cache := newDescCache(filepath.Join(r.Dir, CacheDir, "desc"))
+	cache := newDescCache(r.paths().Cache("desc"))
 	defer cache.flush() // a cache: a failure only costs time
-	stats := loadStatCache(filepath.Join(r.Dir, CacheDir, "files.json"))
+	stats := loadStatCache(r.paths().Cache("files.json"))
 	var mu sync.Mutex
 	fresh := map[string]statEntry{}
 	n := 0

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -31,8 +30,8 @@ func (r *Repo) Yank(ctx context.Context, name, version, reason string, undo bool
 		return err
 	}
 	defer unlock()
-	if _, err := os.Stat(filepath.Join(r.Dir, PackagesDir, name, version)); err != nil {
-		return fmt.Errorf("yank %s@%s: no such version in %s", name, version, filepath.Join(r.Dir, PackagesDir))
+	if _, err := os.Stat(r.paths().Version(name, version)); err != nil {
+		return fmt.Errorf("yank %s@%s: no such version in %s", name, version, r.paths().Packages())
 	}
 	y, err := r.loadYanks()
 	if err != nil {
@@ -67,5 +66,5 @@ func (r *Repo) Yank(ctx context.Context, name, version, reason string, undo bool
 	if err := toml.NewEncoder(&buf).Encode(y); err != nil {
 		return err
 	}
-	return atomicfile.WriteFile(filepath.Join(r.Dir, YankedFile), buf.Bytes(), 0o644)
+	return atomicfile.WriteFile(r.paths().Yanked(), buf.Bytes(), 0o644)
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ebpfrepo/ebpfrepo/index"
+	"github.com/ebpfrepo/ebpfrepo/layout"
 	"github.com/ebpfrepo/ebpfrepo/pkgfmt"
 )
 
@@ -300,7 +301,7 @@ func (w *writer) home() (*homeView, *searchIndex) {
 		m := &v.Description.Manifest
 		item := homeItem{
 			Name:          p.Name,
-			Href:          "packages/" + p.Name + "/index.html",
+			Href:          layout.PackagePage(p.Name),
 			Latest:        v.Version,
 			Description:   m.Description,
 			Types:         programTypes(m),

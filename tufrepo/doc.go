@@ -7,7 +7,7 @@
 // snapshots: metadata/N.root.json for every root version,
 // metadata/N.targets.json, metadata/N.bins-XX.json, metadata/N.snapshot.json
 // and metadata/timestamp.json; targets are published by the caller under
-// ConsistentTargetName. Targets delegates everything to 2^bits succinct
+// layout.Target (hash-prefixed names). Targets delegates everything to 2^bits succinct
 // hashed bins (TAP 15) named "bins-…" by go-tuf's SuccinctRoles, all
 // signed by the bins key. Snapshot and timestamp list versions only (no
 // lengths or hashes) to stay small.

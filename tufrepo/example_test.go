@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/ebpfrepo/ebpfrepo/layout"
 	"github.com/ebpfrepo/ebpfrepo/tufrepo"
 )
 
@@ -43,7 +44,7 @@ func Example() {
 	}
 	files := repo.Files()
 	fmt.Println(len(files["metadata/1.root.json"]) > 0, len(files["metadata/timestamp.json"]) > 0)
-	fmt.Println(tufrepo.ConsistentTargetName("index/all.json", "ab12"))
+	fmt.Println(layout.ConsistentTargetName("index/all.json", "ab12"))
 
 	// A rebuild with the same targets changes nothing.
 	res, _ = repo.Update(ctx, kr, targets, tufrepo.Config{}, now)

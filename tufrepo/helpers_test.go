@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ebpfrepo/ebpfrepo/layout"
 	"github.com/theupdateframework/go-tuf/v2/metadata/config"
 	"github.com/theupdateframework/go-tuf/v2/metadata/updater"
 )
@@ -80,7 +81,7 @@ func (s *site) publish(r *Repo, data map[string][]byte) {
 	}
 	for p, b := range data {
 		sum := sha256.Sum256(b)
-		s.files["targets/"+ConsistentTargetName(p, hex.EncodeToString(sum[:]))] = b
+		s.files[layout.Target(p, hex.EncodeToString(sum[:]))] = b
 	}
 }
 

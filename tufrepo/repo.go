@@ -3,7 +3,6 @@ package tufrepo
 import (
 	"errors"
 	"fmt"
-	"path"
 	"slices"
 	"strings"
 	"time"
@@ -22,14 +21,6 @@ type Target struct {
 	Path   string
 	Length int64
 	SHA256 string
-}
-
-// ConsistentTargetName returns the name under which a target is
-// published with consistent snapshots: "dir/<sha256>.<base>", go-tuf's
-// hash-prefixed target file name.
-func ConsistentTargetName(targetPath, sha256hex string) string {
-	dir, base := path.Split(targetPath)
-	return dir + sha256hex + "." + base
 }
 
 // signedMeta is one signed metadata file: the parsed form and exactly

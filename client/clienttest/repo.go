@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/ebpfrepo/ebpfrepo/index"
+	"github.com/ebpfrepo/ebpfrepo/layout"
 	"github.com/ebpfrepo/ebpfrepo/pkgfmt"
 	"github.com/sigstore/sigstore/pkg/signature"
 	"github.com/theupdateframework/go-tuf/v2/metadata"
@@ -217,7 +218,7 @@ func (f *Repo) Publish() {
 	for _, n := range names {
 		p := f.Pkgs[n]
 		b, _ := json.MarshalIndent(p, "", "  ")
-		tp := fmt.Sprintf(index.PackageDirFmt, n)
+		tp := layout.PackageIndexTarget(n)
 		f.Files[tp] = b
 		h := sha256.Sum256(b)
 		latest := ""
@@ -229,7 +230,7 @@ func (f *Repo) Publish() {
 			IndexLength: int64(len(b)), IndexSHA256: hex.EncodeToString(h[:])})
 	}
 	b, _ := json.MarshalIndent(sum, "", "  ")
-	f.Files[index.SummaryPath] = b
+	f.Files[layout.SummaryTarget] = b
 
 	exp := f.Now.AddDate(0, 3, 0)
 	targets := metadata.Targets(exp)

@@ -1,16 +1,12 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"time"
 
@@ -94,40 +90,6 @@ func consumerFail(err error) error {
 		return nil
 	}
 	return &consumerFailure{err}
-}
-
-// hostPlatform is l3afd's platform path segment for this host: the
-// output of `lsb_release -cs` on Linux (VERSION_CODENAME of
-// /etc/os-release), "Windows" on Windows.
-func hostPlatform() string {
-	if runtime.GOOS == "windows" {
-		return "Windows"
-	}
-	for _, p := range []string{"/etc/os-release", "/usr/lib/os-release"} {
-		if b, err := os.ReadFile(p); err == nil {
-			if c := osReleaseCodename(bytes.NewReader(b)); c != "" {
-				return c
-			}
-		}
-	}
-	return ""
-}
-
-// osReleaseCodename returns VERSION_CODENAME (else UBUNTU_CODENAME) of an
-// os-release file.
-func osReleaseCodename(r io.Reader) string {
-	vals := map[string]string{}
-	sc := bufio.NewScanner(r)
-	for sc.Scan() {
-		k, v, ok := strings.Cut(strings.TrimSpace(sc.Text()), "=")
-		if ok {
-			vals[k] = strings.Trim(v, `"'`)
-		}
-	}
-	if c := vals["VERSION_CODENAME"]; c != "" {
-		return c
-	}
-	return vals["UBUNTU_CODENAME"]
 }
 
 // parseSelector splits NAME[@CONSTRAINT].

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 
+	"github.com/ebpfrepo/ebpfrepo/client"
 	"github.com/spf13/cobra"
 )
 
@@ -28,7 +29,7 @@ is written atomically; on any failure nothing is written.`,
 				return err
 			}
 			if platform == "" {
-				if platform = hostPlatform(); platform == "" {
+				if platform = client.HostPlatform(); platform == "" {
 					return usagef("--platform: cannot tell this host's codename from /etc/os-release; name one (jammy, noble, Windows, …)")
 				}
 			}

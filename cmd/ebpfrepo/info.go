@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ebpfrepo/ebpfrepo/index"
+	"github.com/ebpfrepo/ebpfrepo/layout"
 	"github.com/spf13/cobra"
 )
 
@@ -29,7 +30,7 @@ func newInfoCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return consumerFail(err)
 			}
-			targets := []string{fmt.Sprintf(index.PackageDirFmt, p.Name)}
+			targets := []string{layout.PackageIndexTarget(p.Name)}
 			for _, v := range p.Versions {
 				for _, a := range v.Artifacts {
 					targets = append(targets, a.Path)

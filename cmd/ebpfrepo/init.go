@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/ebpfrepo/ebpfrepo/layout"
 	"github.com/ebpfrepo/ebpfrepo/repo"
 	"github.com/spf13/cobra"
 )
@@ -35,7 +36,7 @@ keys offline once done; build needs only the other keys.`,
 			if err := repo.Init(cmd.Context(), dir, opts); err != nil {
 				return err
 			}
-			root := filepath.Join(dir, repo.MetadataDir, "1.root.json")
+			root := filepath.Join(layout.RepoDir(dir).Metadata(), layout.RootFile(1))
 			data, err := os.ReadFile(root)
 			if err != nil {
 				return err
@@ -49,7 +50,7 @@ keys offline once done; build needs only the other keys.`,
 				}{dir, root, hex.EncodeToString(sum[:])})
 			}
 			fmt.Fprintf(g.Stdout, "created repository %s\n  root metadata %s (sha256 %s)\n  keys in %s: move root*.pem offline; keep keys/ out of version control\n",
-				dir, root, hex.EncodeToString(sum[:]), filepath.Join(dir, repo.KeysDir))
+				dir, root, hex.EncodeToString(sum[:]), layout.RepoDir(dir).Keys())
 			return nil
 		},
 	}

@@ -7,10 +7,9 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path"
-	"strings"
 	"time"
 
+	"github.com/ebpfrepo/ebpfrepo/layout"
 	"github.com/spf13/cobra"
 )
 
@@ -66,23 +65,10 @@ func serveHandler(dir string) http.Handler {
 			return
 		}
 		p := r.URL.Path
-		switch {
-		case strings.HasSuffix(p, ".json"):
-			w.Header().Set("Content-Type", "application/json")
-		case strings.HasSuffix(p, ".tar.gz"), strings.HasSuffix(p, ".tgz"):
-			w.Header().Set("Content-Type", "application/gzip")
-		case strings.HasSuffix(p, ".zip"):
-			w.Header().Set("Content-Type", "application/zip")
-		case strings.HasSuffix(p, ".html"), strings.HasSuffix(p, "/"):
-			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		if ct := layout.ContentType(p); ct != "" {
+			w.Header().Set("Content-Type", ct)
 		}
-		switch {
-		case path.Base(p) == "timestamp.json", strings.HasSuffix(p, ".html"), strings.HasSuffix(p, "/"),
-			strings.HasPrefix(p, "/l3afd/"), path.Base(p) == "search.json":
-			w.Header().Set("Cache-Control", "no-cache")
-		case strings.HasPrefix(p, "/metadata/"), strings.HasPrefix(p, "/targets/"):
-			w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
-		}
+		w.Header().Set("Cache-Control", layout.CacheControl(p))
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		fs.ServeHTTP(w, r)
 	})
