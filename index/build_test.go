@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ebpfrepo/ebpfrepo/bpfobj"
 	"github.com/ebpfrepo/ebpfrepo/pkgfmt"
 	"github.com/google/go-cmp/cmp"
 )
@@ -43,12 +44,12 @@ func sampleInputs() []VersionInput {
 				Artifact:    "l3af_ratelimiting.tar.gz", Platforms: platforms, MinKernel: "5.15",
 				Programs: []pkgfmt.Program{{Name: "xdp_ratelimiting", Object: "ratelimiting.bpf.o", Type: "xdp", Chaining: "l3af", MapName: "next_prog"}},
 			},
-			Objects: []pkgfmt.ObjectReport{{Path: "ratelimiting.bpf.o", Size: 1234, SHA256: "ab", License: "GPL", GPLCompat: true, ByteOrder: "little", BTF: true,
-				Programs: []pkgfmt.ProgramReport{{Name: "xdp_ratelimiting", Section: "xdp", Type: "XDP", Instructions: 42, Helpers: []string{"bpf_tail_call"}, TailCalls: []string{"next_prog"}}},
-				Maps:     []pkgfmt.MapReport{{Name: "next_prog", Type: "ProgramArray", KeySize: 4, ValueSize: 4, MaxEntries: 1}}}},
+			Objects: []bpfobj.ObjectReport{{Path: "ratelimiting.bpf.o", Size: 1234, SHA256: "ab", License: "GPL", GPLCompat: true, ByteOrder: "little", BTF: true,
+				Programs: []bpfobj.ProgramReport{{Name: "xdp_ratelimiting", Section: "xdp", Type: "XDP", Instructions: 42, Helpers: []string{"bpf_tail_call"}, TailCalls: []string{"next_prog"}}},
+				Maps:     []bpfobj.MapReport{{Name: "next_prog", Type: "ProgramArray", KeySize: 4, ValueSize: 4, MaxEntries: 1}}}},
 			Files:  []pkgfmt.FileEntry{{Path: "README.md", Size: 10, SHA256: "cd"}},
 			Readme: "# ratelimiting\n",
-			Kernel: &pkgfmt.KernelReport{MinVersion: "4.8", SetBy: []pkgfmt.KernelFeature{{Kind: "program_type", Name: "XDP", Version: "4.8"}}},
+			Kernel: &bpfobj.KernelReport{MinVersion: "4.8", SetBy: []bpfobj.KernelFeature{{Kind: "program_type", Name: "XDP", Version: "4.8"}}},
 		}
 	}
 	return []VersionInput{

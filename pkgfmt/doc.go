@@ -1,7 +1,8 @@
 // Package pkgfmt is the eBPF package format: the manifest
 // (ebpf-package.toml), the deterministic artifact writer, the safe
-// readers of artifacts and source directories, and the inspection and
-// validation of the eBPF objects a package holds.
+// readers of artifacts and source directories, and validation: [Describe]
+// checks a package's contents against its manifest, using package bpfobj
+// to analyse the eBPF objects it holds, and reports every [Problem].
 //
 // A package is a directory with a manifest, a README and one or more
 // eBPF ELF objects. [Pack] turns such a directory into an artifact: a

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/ebpfrepo/ebpfrepo/bpfobj"
 )
 
 // Kinds of rejection by the safe readers. An [*EntryError] unwraps to one
@@ -16,7 +18,7 @@ var (
 	ErrSpecialFile    = errors.New("special file not allowed")
 	ErrDuplicate      = errors.New("duplicate entry")
 	ErrTooManyEntries = errors.New("too many entries")
-	ErrTooLarge       = errors.New("too large")
+	ErrTooLarge       = bpfobj.ErrTooLarge // the same sentinel for files, archives and objects
 	ErrTopLevel       = errors.New("bad top-level directory")
 	ErrEntryOrder     = errors.New("entry before its parent directory")
 	ErrFormat         = errors.New("unsupported or corrupt archive")

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/ebpfrepo/ebpfrepo/bpfobj"
 	"github.com/ebpfrepo/ebpfrepo/pkgfmt"
 )
 
@@ -120,4 +121,45 @@ func ExampleOpenDir() {
 	fmt.Println(errors.Is(err, pkgfmt.ErrLink))
 	// Output:
 	// true
+}
+
+func ExampleLintPath() {
+	d, err := pkgfmt.LintPath(context.Background(), "../testdata/packages/xdp-root", pkgfmt.LintOptions{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Printf("%s@%s: %d object(s), %d problem(s), errors: %v\n",
+		d.Manifest.Name, d.Manifest.Version, len(d.Objects), len(d.Problems), d.HasErrors())
+	for _, o := range d.Objects {
+		for _, p := range o.Programs {
+			fmt.Printf("%s: %s %s, tail calls %v\n", o.Path, p.Name, p.Type, p.TailCalls)
+		}
+	}
+	fmt.Println("min kernel:", d.Kernel.MinVersion)
+	// Output:
+	// xdp-root@1.0.0: 1 object(s), 0 problem(s), errors: false
+	// xdp_root.bpf.o: xdp_root XDP, tail calls [xdp_root_next_prog]
+	// min kernel: 4.8
+}
+
+func ExampleCheckMinKernel() {
+	k := bpfobj.InferKernel([]bpfobj.ObjectReport{{
+		Maps: []bpfobj.MapReport{{Name: "events", Type: "RingBuf"}},
+		Programs: []bpfobj.ProgramReport{{
+			Name: "xdp_count", Type: "XDP",
+			Helpers: []string{"bpf_map_lookup_elem", "bpf_loop"},
+		}},
+	}})
+	fmt.Println("min kernel", k.MinVersion)
+	for _, f := range k.SetBy {
+		fmt.Println("set by", f.Kind, f.Name)
+	}
+	for _, p := range pkgfmt.CheckMinKernel("5.10", k) {
+		fmt.Println(p.Severity, p.Message)
+	}
+	// Output:
+	// min kernel 5.17
+	// set by helper bpf_loop
+	// warning min_kernel 5.10 is lower than 5.17 required by helper bpf_loop; raise min_kernel to 5.17 or stop using the feature
 }

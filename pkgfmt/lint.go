@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -13,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/ebpfrepo/ebpfrepo/bpfobj"
 )
 
 // LintOptions configures Describe and LintPath. The zero value means
@@ -23,7 +24,7 @@ type LintOptions struct {
 	KernelBTF []string // kernel BTF files to check CO-RE relocations against
 	// Objects, if set, memoises object inspection by content digest
 	// across Describe calls (see ObjectCache).
-	Objects *ObjectCache
+	Objects *bpfobj.ObjectCache
 }
 
 // MaxReadmeSize bounds the README text carried in a Description.
@@ -47,10 +48,7 @@ const (
 	CodeArchiveUnsafe         = "archive.unsafe"
 )
 
-const (
-	codeContentsMissingFile = "package.missing-file" // CheckContents
-	elfMachineBPF           = 247                    // EM_BPF, the ELF machine of eBPF objects
-)
+const codeContentsMissingFile = "package.missing-file" // CheckContents
 
 // Describe validates the contents of one package and returns its
 // description: the manifest, every file with its digest, the README, the
@@ -62,131 +60,192 @@ const (
 // "name@version" (or c.Name when the manifest cannot be read). The
 // description is never nil; it is usable even when the package has errors.
 func Describe(ctx context.Context, c *Contents, opts LintOptions) *Description {
-	d := &Description{Objects: []ObjectReport{}, Files: []FileEntry{}}
-	var probs []Problem
-	add := func(sev Severity, code, file, field, prog, format string, args ...any) {
-		probs = append(probs, Problem{Severity: sev, Code: code, File: file, Field: field, Program: prog,
-			Message: fmt.Sprintf(format, args...)})
-	}
+	dc := &describer{c: c, opts: opts, d: &Description{Objects: []bpfobj.ObjectReport{}, Files: []FileEntry{}}}
+	dc.manifest()
+	dc.files()
+	dc.objects()
+	dc.programs()
+	dc.kernel(ctx)
+	dc.verifier(ctx)
+	return dc.finish()
+}
 
-	var m *Manifest
-	if mf, ok := c.File(ManifestFile); !ok {
-		add(SeverityError, CodeManifestMissing, ManifestFile, "", "",
+// describer holds one Describe call's state; each stage reads what the
+// earlier ones found.
+type describer struct {
+	c     *Contents
+	opts  LintOptions
+	d     *Description
+	m     *Manifest // nil when there is none or it does not parse
+	label string    // name@version, else c.Name
+	probs Problems
+	sums  map[string][sha256.Size]byte // each file is hashed once
+	// parsed holds the objects parsed in this call: only when an analysis
+	// beyond inspection (BTF, verifier) needs them; each is parsed once.
+	parsed []*bpfobj.Object
+}
+
+func (dc *describer) add(sev Severity, code, file, field, prog, format string, args ...any) {
+	dc.probs = append(dc.probs, Problem{Severity: sev, Code: code, File: file, Field: field, Program: prog,
+		Message: fmt.Sprintf(format, args...)})
+}
+
+// manifest parses the manifest and checks the contents against it.
+func (dc *describer) manifest() {
+	dc.label = dc.c.Name
+	mf, ok := dc.c.File(ManifestFile)
+	if !ok {
+		dc.add(SeverityError, CodeManifestMissing, ManifestFile, "", "",
 			"the package has no %s: write one (see docs/package-format.md)", ManifestFile)
-	} else {
-		var mp []Problem
-		m, mp = ParseManifest(mf.Data)
-		probs = append(probs, mp...)
+		return
 	}
-	label := c.Name
-	if m != nil {
-		d.Manifest = *m
-		if m.Name != "" && m.Version != "" {
-			label = m.Name + "@" + m.Version
-		}
-		for _, p := range CheckContents(m, c) {
-			if p.Code == codeContentsMissingFile && strings.HasPrefix(p.Field, "programs[") {
-				continue // reported as object.missing below
-			}
-			probs = append(probs, p)
-		}
+	m, mp := ParseManifest(mf.Data)
+	dc.probs = append(dc.probs, mp...)
+	if m == nil {
+		return
 	}
+	dc.m = m
+	dc.d.Manifest = *m
+	if m.Name != "" && m.Version != "" {
+		dc.label = m.Name + "@" + m.Version
+	}
+	for _, p := range CheckContents(m, dc.c) {
+		if p.Code == codeContentsMissingFile && strings.HasPrefix(p.Field, "programs[") {
+			continue // reported as object.missing by objects
+		}
+		dc.probs = append(dc.probs, p)
+	}
+}
 
-	sums := make(map[string][sha256.Size]byte, len(c.Files)) // each file is hashed once
-	for _, f := range c.Files {
+// files lists every file with its digest, and takes the README.
+func (dc *describer) files() {
+	dc.sums = make(map[string][sha256.Size]byte, len(dc.c.Files))
+	for _, f := range dc.c.Files {
 		sum := sha256.Sum256(f.Data)
-		sums[f.Path] = sum
-		d.Files = append(d.Files, FileEntry{Path: f.Path, Size: int64(len(f.Data)),
+		dc.sums[f.Path] = sum
+		dc.d.Files = append(dc.d.Files, FileEntry{Path: f.Path, Size: int64(len(f.Data)),
 			Executable: f.Mode&0o111 != 0, SHA256: hex.EncodeToString(sum[:])})
 	}
-	if m != nil && m.Readme != "" {
-		if f, ok := c.File(m.Readme); ok {
-			d.Readme = readmeText(f.Data)
+	if dc.m != nil && dc.m.Readme != "" {
+		if f, ok := dc.c.File(dc.m.Readme); ok {
+			dc.d.Readme = readmeText(f.Data)
 		}
 	}
+}
 
-	// Objects: those the programs name, plus every other eBPF ELF file.
+// objects inspects the objects the programs name, plus every other eBPF
+// ELF file of the package.
+func (dc *describer) objects() {
 	declared := map[string]bool{}
-	if m != nil {
-		for i, p := range m.Programs {
+	if dc.m != nil {
+		for i, p := range dc.m.Programs {
 			if p.Object == "" || checkRelPath(p.Object) != nil {
 				continue // the manifest check reported it
 			}
-			if _, ok := c.File(p.Object); !ok {
-				add(SeverityError, CodeObjectMissing, ManifestFile, fmt.Sprintf("programs[%d].object", i), p.Name,
+			if _, ok := dc.c.File(p.Object); !ok {
+				dc.add(SeverityError, CodeObjectMissing, ManifestFile, fmt.Sprintf("programs[%d].object", i), p.Name,
 					"object %q is not in the package: add it, or fix the path (relative to the package root)", p.Object)
 				continue
 			}
 			declared[p.Object] = true
 		}
 	}
-	reports := map[string]*ObjectReport{}
-	var objData []ObjectData
-	for _, f := range c.Files {
+	needParse := dc.opts.Verify || len(dc.opts.KernelBTF) > 0
+	for _, f := range dc.c.Files {
 		if !declared[f.Path] && !isBPFObject(f.Path, f.Data) {
 			continue
 		}
-		r, err := opts.Objects.inspect(f.Path, f.Data, sums[f.Path])
+		var r bpfobj.ObjectReport
+		var err error
+		if needParse {
+			var o *bpfobj.Object
+			if o, err = bpfobj.ParseWithDigest(f.Path, f.Data, dc.sums[f.Path]); err == nil {
+				r, err = dc.opts.Objects.InspectParsed(o)
+				dc.parsed = append(dc.parsed, o)
+			}
+		} else {
+			r, err = dc.opts.Objects.InspectDigest(f.Path, f.Data, dc.sums[f.Path])
+		}
 		if err != nil {
-			var oe *ObjectError
-			msg := err.Error()
-			if errors.As(err, &oe) {
-				msg = oe.Err.Error()
-			}
-			var he elfHeaderError
-			if !errors.As(err, &he) {
-				msg += "; rebuild it with clang -target bpf (and -g for BTF)"
-			}
-			add(SeverityError, CodeObjectParse, f.Path, "", "", "%s", msg)
+			dc.add(SeverityError, CodeObjectParse, f.Path, "", "", "%s", objectParseMessage(err))
 			continue
 		}
-		d.Objects = append(d.Objects, r)
-		objData = append(objData, ObjectData{Path: f.Path, Data: f.Data})
+		dc.d.Objects = append(dc.d.Objects, r)
 	}
-	for i := range d.Objects {
-		reports[d.Objects[i].Path] = &d.Objects[i]
-	}
+}
 
-	if m != nil {
-		probs = append(probs, checkPrograms(m, reports)...)
+// objectParseMessage says why an object does not parse and what to do.
+func objectParseMessage(err error) string {
+	var oe *bpfobj.ObjectError
+	msg := err.Error()
+	if errors.As(err, &oe) {
+		msg = oe.Err.Error()
 	}
-	for _, o := range d.Objects {
-		probs = append(probs, checkObject(o, m != nil, declaredPrograms(m, o.Path))...)
+	var he bpfobj.HeaderError
+	if !errors.As(err, &he) {
+		msg += "; rebuild it with clang -target bpf (and -g for BTF)"
 	}
+	return msg
+}
 
-	// Kernel: inferred minimum, declared minimum, offline CO-RE.
-	d.Kernel = InferKernel(d.Objects)
-	minProbs := CheckMinKernel(d.Manifest.MinKernel, d.Kernel)
-	for _, p := range minProbs {
+// programs checks what the objects hold against what the manifest says.
+func (dc *describer) programs() {
+	reports := map[string]*bpfobj.ObjectReport{}
+	for i := range dc.d.Objects {
+		reports[dc.d.Objects[i].Path] = &dc.d.Objects[i]
+	}
+	if dc.m != nil {
+		dc.probs = append(dc.probs, checkPrograms(dc.m, reports)...)
+	}
+	for _, o := range dc.d.Objects {
+		dc.probs = append(dc.probs, checkObject(o, dc.m != nil, declaredPrograms(dc.m, o.Path))...)
+	}
+}
+
+// kernel infers the minimum kernel, compares it with the declared one and
+// runs the offline CO-RE checks asked for.
+func (dc *describer) kernel(ctx context.Context) {
+	dc.d.Kernel = bpfobj.InferKernel(dc.d.Objects)
+	for _, p := range CheckMinKernel(dc.d.Manifest.MinKernel, dc.d.Kernel) {
 		if p.Code == CodeMinKernelInvalid {
 			continue // ParseManifest reported it as manifest.min-kernel
 		}
-		probs = append(probs, p)
+		dc.probs = append(dc.probs, p)
 	}
-	if len(opts.KernelBTF) > 0 && len(objData) > 0 {
-		res, err := CheckKernelBTF(ctx, objData, opts.KernelBTF)
-		if err != nil {
-			add(SeverityError, CodeKernelBTFUnreadable, "", "", "", "%v: give a raw BTF file (e.g. /sys/kernel/btf/vmlinux) or an ELF with a .BTF section", err)
+	if len(dc.opts.KernelBTF) == 0 || len(dc.parsed) == 0 {
+		return
+	}
+	res, err := bpfobj.CheckBTF(ctx, dc.parsed, dc.opts.KernelBTF)
+	if err != nil {
+		dc.add(SeverityError, CodeKernelBTFUnreadable, "", "", "", "%v: give a raw BTF file (e.g. /sys/kernel/btf/vmlinux) or an ELF with a .BTF section", err)
+	}
+	if len(res) > 0 {
+		if dc.d.Kernel == nil {
+			dc.d.Kernel = &bpfobj.KernelReport{}
 		}
-		if len(res) > 0 {
-			if d.Kernel == nil {
-				d.Kernel = &KernelReport{}
-			}
-			d.Kernel.Compatible = res
-			probs = append(probs, BTFCompatProblems(res)...)
-		}
+		dc.d.Kernel.Compatible = res
+		dc.probs = append(dc.probs, BTFCompatProblems(res)...)
 	}
-	if opts.Verify && len(objData) > 0 {
-		d.Verifier = VerifyObjects(ctx, objData)
-		probs = append(probs, VerifierProblems(d.Verifier)...)
-	}
+}
 
-	for i := range probs {
-		probs[i].Package = label
+// verifier loads every program into the running kernel's verifier, when
+// asked.
+func (dc *describer) verifier(ctx context.Context) {
+	if !dc.opts.Verify || len(dc.parsed) == 0 {
+		return
 	}
-	SortProblems(probs)
-	d.Problems = probs
-	return d
+	dc.d.Verifier = bpfobj.Verify(ctx, dc.parsed)
+	dc.probs = append(dc.probs, VerifierProblems(dc.d.Verifier)...)
+}
+
+// finish names the package in every problem and sorts them.
+func (dc *describer) finish() *Description {
+	for i := range dc.probs {
+		dc.probs[i].Package = dc.label
+	}
+	SortProblems(dc.probs)
+	dc.d.Problems = dc.probs
+	return dc.d
 }
 
 // declaredPrograms returns the names of the programs the manifest declares
@@ -205,7 +264,7 @@ func declaredPrograms(m *Manifest, path string) map[string]bool {
 }
 
 // checkPrograms checks each declared program against its object.
-func checkPrograms(m *Manifest, reports map[string]*ObjectReport) []Problem {
+func checkPrograms(m *Manifest, reports map[string]*bpfobj.ObjectReport) []Problem {
 	var probs []Problem
 	add := func(sev Severity, code, field, prog, format string, args ...any) {
 		probs = append(probs, Problem{Severity: sev, Code: code, File: ManifestFile, Field: field, Program: prog,
@@ -217,7 +276,7 @@ func checkPrograms(m *Manifest, reports map[string]*ObjectReport) []Problem {
 			continue // missing or unparsable object, reported already
 		}
 		field := func(k string) string { return fmt.Sprintf("programs[%d].%s", i, k) }
-		j := slices.IndexFunc(o.Programs, func(r ProgramReport) bool { return r.Name == p.Name })
+		j := slices.IndexFunc(o.Programs, func(r bpfobj.ProgramReport) bool { return r.Name == p.Name })
 		if j < 0 {
 			var names []string
 			for _, r := range o.Programs {
@@ -258,7 +317,7 @@ func checkPrograms(m *Manifest, reports map[string]*ObjectReport) []Problem {
 		if p.Chaining != ChainingL3af || p.MapName == "" {
 			continue
 		}
-		mi := slices.IndexFunc(o.Maps, func(r MapReport) bool { return r.Name == p.MapName })
+		mi := slices.IndexFunc(o.Maps, func(r bpfobj.MapReport) bool { return r.Name == p.MapName })
 		switch {
 		case mi < 0:
 			var arrays []string
@@ -303,7 +362,7 @@ var tracingAttachTypes = map[string]string{
 // loader understands, programs the manifest declares (when there is a
 // readable manifest), and GPL-only helpers under a license the kernel
 // counts as GPL-compatible.
-func checkObject(o ObjectReport, haveManifest bool, declared map[string]bool) []Problem {
+func checkObject(o bpfobj.ObjectReport, haveManifest bool, declared map[string]bool) []Problem {
 	var probs []Problem
 	for _, p := range o.Programs {
 		add := func(sev Severity, code, format string, args ...any) {
@@ -321,7 +380,7 @@ func checkObject(o ObjectReport, haveManifest bool, declared map[string]bool) []
 		if !o.GPLCompat {
 			var gpl []string
 			for _, h := range p.Helpers {
-				if IsGPLOnlyHelper(h) {
+				if bpfobj.IsGPLOnlyHelper(h) {
 					gpl = append(gpl, h)
 				}
 			}
@@ -356,14 +415,7 @@ func isBPFObject(path string, data []byte) bool {
 	if strings.HasSuffix(path, ".bpf.o") {
 		return true
 	}
-	if len(data) < 20 || string(data[:4]) != "\x7fELF" {
-		return false
-	}
-	var bo binary.ByteOrder = binary.LittleEndian
-	if data[5] == 2 { // ELFDATA2MSB
-		bo = binary.BigEndian
-	}
-	return bo.Uint16(data[18:]) == elfMachineBPF
+	return bpfobj.IsBPFELF(data)
 }
 
 // readmeText returns README bytes as valid UTF-8 text of at most
@@ -454,7 +506,7 @@ func DescribeReadError(pkg string, err error) *Description {
 		what = sourceDirFix(err)
 	}
 	p.Message = fmt.Sprintf("%v: the package was not read; %s", err, what)
-	return &Description{Objects: []ObjectReport{}, Files: []FileEntry{}, Problems: []Problem{p}}
+	return &Description{Objects: []bpfobj.ObjectReport{}, Files: []FileEntry{}, Problems: []Problem{p}}
 }
 
 // sourceDirFix says what to do about an entry OpenDir refused.

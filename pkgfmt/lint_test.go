@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ebpfrepo/ebpfrepo/bpfobj"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -39,7 +40,7 @@ func newLintPkg(t testing.TB) *lintPkg {
 		},
 		files: map[string][]byte{
 			"README.md":  []byte("# demo\n\nA package for lint tests.\n"),
-			"prog.bpf.o": readObject(t, "testdata/verifier/reject.bpf.o").Data,
+			"prog.bpf.o": readObject(t, "../bpfobj/testdata/verifier/reject.bpf.o").Data,
 		},
 	}
 }
@@ -49,7 +50,7 @@ func newLintPkg(t testing.TB) *lintPkg {
 func lintCasesPkg(t testing.TB) *lintPkg {
 	p := newLintPkg(t)
 	p.m.License = "BSD-2-Clause"
-	p.files["prog.bpf.o"] = readObject(t, "testdata/lint/lintcases.bpf.o").Data
+	p.files["prog.bpf.o"] = readObject(t, "../bpfobj/testdata/lint/lintcases.bpf.o").Data
 	p.m.Programs = []Program{
 		{Name: "xdp_chained", Object: "prog.bpf.o", Type: "xdp", Chaining: ChainingL3af, MapName: "chain_next"},
 	}
@@ -108,7 +109,7 @@ func TestDescribeProblems(t *testing.T) {
 			p.files["extra.bpf.o"] = []byte("garbage")
 		}, []string{"error object.parse"}},
 		{"undeclared object", func(t testing.TB, p *lintPkg) {
-			p.files["extra/other.o"] = readObject(t, "testdata/verifier/core.bpf.o").Data                         // found by its ELF machine
+			p.files["extra/other.o"] = readObject(t, "../bpfobj/testdata/verifier/core.bpf.o").Data                         // found by its ELF machine
 			p.files["host.o"] = []byte("\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00\x3e\x00") // x86-64: not inspected
 		}, []string{"warning program.undeclared"}},
 		{"program missing", func(_ testing.TB, p *lintPkg) {
@@ -118,7 +119,7 @@ func TestDescribeProblems(t *testing.T) {
 			p.m.Programs[1].Type = "tc"
 		}, []string{"error program.type-mismatch"}},
 		{"tracing attach type mismatch", func(t testing.TB, p *lintPkg) {
-			p.files["prog.bpf.o"] = readObject(t, "testdata/verifier/core.bpf.o").Data
+			p.files["prog.bpf.o"] = readObject(t, "../bpfobj/testdata/verifier/core.bpf.o").Data
 			p.m.Programs = []Program{
 				{Name: "core_pid", Object: "prog.bpf.o", Type: "fentry", Chaining: ChainingNone},
 				{Name: "core_guarded", Object: "prog.bpf.o", Type: "kprobe", Chaining: ChainingNone},
@@ -315,7 +316,7 @@ func TestDescribeKernelBTF(t *testing.T) {
 		t.Skip("no kernel BTF at", sysfsVmlinux)
 	}
 	p := newLintPkg(t)
-	p.files["prog.bpf.o"] = readObject(t, "testdata/verifier/core.bpf.o").Data
+	p.files["prog.bpf.o"] = readObject(t, "../bpfobj/testdata/verifier/core.bpf.o").Data
 	p.m.Programs = []Program{
 		{Name: "core_pid", Object: "prog.bpf.o", Type: "kprobe", Chaining: ChainingNone},
 		{Name: "core_guarded", Object: "prog.bpf.o", Type: "kprobe", Chaining: ChainingNone},
@@ -351,11 +352,11 @@ func TestLicenseIsGPLCompatible(t *testing.T) {
 		"GPL": true, "GPL v2": true, "Dual BSD/GPL": true, "Dual MIT/GPL": true, "Dual MPL/GPL": true,
 		"GPL and additional rights": true, "": false, "BSD": false, "gpl": false, "GPL-2.0-only": false, "Proprietary": false,
 	} {
-		if got := LicenseIsGPLCompatible(lic); got != want {
+		if got := bpfobj.LicenseIsGPLCompatible(lic); got != want {
 			t.Errorf("LicenseIsGPLCompatible(%q) = %v, want %v", lic, got, want)
 		}
 	}
-	if !IsGPLOnlyHelper("bpf_probe_read_kernel") || IsGPLOnlyHelper("bpf_map_lookup_elem") {
+	if !bpfobj.IsGPLOnlyHelper("bpf_probe_read_kernel") || bpfobj.IsGPLOnlyHelper("bpf_map_lookup_elem") {
 		t.Error("IsGPLOnlyHelper is wrong for bpf_probe_read_kernel or bpf_map_lookup_elem")
 	}
 }
@@ -374,7 +375,7 @@ func TestDescribeMessages(t *testing.T) {
 			p.m.Programs[1].Type = "tc"
 		}, CodeProgramTypeMismatch, []string{`declared type "tc" (SchedCLS), but its ELF section "xdp" makes it XDP`, `set type = "xdp"`, `SEC("tc")`}},
 		{"type mismatch with several candidate types", func(t testing.TB, p *lintPkg) {
-			p.files["prog.bpf.o"] = readObject(t, "testdata/verifier/core.bpf.o").Data
+			p.files["prog.bpf.o"] = readObject(t, "../bpfobj/testdata/verifier/core.bpf.o").Data
 			p.m.Programs = []Program{{Name: "core_guarded", Object: "prog.bpf.o", Type: "xdp", Chaining: ChainingNone}}
 		}, CodeProgramTypeMismatch, []string{`set type to one of "kprobe", "kretprobe", "uprobe" or "uretprobe"`, `SEC("xdp")`}},
 		{"unknown section: the section to write", func(t testing.TB, p *lintPkg) {

@@ -11,25 +11,26 @@ import (
 	"testing"
 
 	"github.com/cilium/ebpf"
+	"github.com/ebpfrepo/ebpfrepo/bpfobj"
 )
 
 // libxdpObjectDir is where Debian's libxdp1 package installs the eBPF
 // objects libxdp and xdp-tools load (xdp-dispatcher.o, xdpfilt_*.o, ...).
 // These are objects the project did not write: .ci/run installs libxdp1.
-func libxdpObjects(tb testing.TB) []ObjectData {
+func libxdpObjects(tb testing.TB) []bpfobj.ObjectData {
 	tb.Helper()
 	dir := "/usr/lib/" + debianMultiarch() + "/bpf"
 	paths, _ := filepath.Glob(filepath.Join(dir, "*.o"))
 	if len(paths) == 0 {
 		tb.Skipf("no libxdp objects in %s: install Debian's libxdp1 (apt-get install libxdp1)", dir)
 	}
-	var objs []ObjectData
+	var objs []bpfobj.ObjectData
 	for _, p := range paths {
 		data, err := os.ReadFile(p)
 		if err != nil {
 			tb.Fatal(err)
 		}
-		objs = append(objs, ObjectData{Path: filepath.Base(p), Data: data})
+		objs = append(objs, bpfobj.ObjectData{Path: filepath.Base(p), Data: data})
 	}
 	return objs
 }
@@ -68,10 +69,11 @@ func sectionProgramType(section string) string {
 func TestRealWorldLibxdpSections(t *testing.T) {
 	for _, obj := range libxdpObjects(t) {
 		t.Run(obj.Path, func(t *testing.T) {
-			spec, err := verifierLoadSpec(obj.Data)
+			o, err := bpfobj.Parse(obj.Path, obj.Data)
 			if err != nil {
 				t.Fatal(err)
 			}
+			spec := o.Spec()
 			if len(spec.Programs) == 0 {
 				t.Fatal("no programs")
 			}
@@ -96,20 +98,20 @@ func TestRealWorldLibxdpVerify(t *testing.T) {
 	requireVerifier(t)
 	objs := libxdpObjects(t)
 	before := openFDs(t)
-	r := VerifyObjects(context.Background(), objs)
+	r := bpfobj.VerifyObjects(context.Background(), objs)
 	if after := openFDs(t); after != before {
 		t.Errorf("file descriptors leaked: %d open before, %d after", before, after)
 	}
 	for _, p := range r.Programs {
 		t.Logf("%s/%s: %s, %d insns processed %s", p.Object, p.Program, p.Status, p.Instructions, p.Reason)
-		want := VerifierAccepted
+		want := bpfobj.VerifierAccepted
 		if p.Object == "xdpdump_bpf.o" {
-			want = VerifierInconclusive
+			want = bpfobj.VerifierInconclusive
 		}
 		if p.Status != want {
 			t.Errorf("%s/%s: %s (%s), want %s\n%s", p.Object, p.Program, p.Status, p.Reason, want, p.LogTail)
 		}
-		if p.Status == VerifierAccepted && p.Instructions <= 0 {
+		if p.Status == bpfobj.VerifierAccepted && p.Instructions <= 0 {
 			t.Errorf("%s/%s: accepted without instructions processed", p.Object, p.Program)
 		}
 	}
@@ -121,7 +123,7 @@ func TestRealWorldLibxdpKernelBTF(t *testing.T) {
 	if _, err := os.Stat(sysfsVmlinux); err != nil {
 		t.Skip("no kernel BTF at", sysfsVmlinux)
 	}
-	res, err := CheckKernelBTF(context.Background(), libxdpObjects(t), []string{sysfsVmlinux})
+	res, err := bpfobj.CheckKernelBTF(context.Background(), libxdpObjects(t), []string{sysfsVmlinux})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,9 +141,9 @@ func TestRealWorldLibxdpKernelBTF(t *testing.T) {
 // libxdpPackage builds a package source directory around one libxdp
 // object, declaring every program with the manifest type its section
 // names.
-func libxdpPackage(t *testing.T, obj ObjectData) string {
+func libxdpPackage(t *testing.T, obj bpfobj.ObjectData) string {
 	t.Helper()
-	r, err := InspectObject(obj.Path, obj.Data)
+	r, err := bpfobj.InspectObject(obj.Path, obj.Data)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ebpfrepo/ebpfrepo/bpfobj"
 	"github.com/ebpfrepo/ebpfrepo/internal/atomicfile"
 	"github.com/ebpfrepo/ebpfrepo/layout"
 	"github.com/ebpfrepo/ebpfrepo/pkgfmt"
@@ -70,7 +71,7 @@ func (r *Repo) Add(ctx context.Context, paths []string, opts AddOptions) ([]AddR
 	}
 	defer unlock()
 	verify := opts.Verify || r.Config.Verify
-	lint := pkgfmt.LintOptions{Verify: verify, Objects: pkgfmt.NewObjectCache()}
+	lint := pkgfmt.LintOptions{Verify: verify, Objects: bpfobj.NewObjectCache()}
 	tmpDir, err := os.MkdirTemp("", "ebpfrepo-add-")
 	if err != nil {
 		return nil, err

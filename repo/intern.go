@@ -3,6 +3,7 @@ package repo
 import (
 	"sync"
 
+	"github.com/ebpfrepo/ebpfrepo/bpfobj"
 	"github.com/ebpfrepo/ebpfrepo/pkgfmt"
 )
 
@@ -84,7 +85,7 @@ func (in *interner) description(d *pkgfmt.Description) {
 	if k := d.Kernel; k != nil {
 		in.s(&k.MinVersion)
 		in.all(k.Unknown)
-		for _, fs := range [][]pkgfmt.KernelFeature{k.SetBy, k.Features} {
+		for _, fs := range [][]bpfobj.KernelFeature{k.SetBy, k.Features} {
 			for i := range fs {
 				for _, s := range []*string{&fs[i].Kind, &fs[i].Name, &fs[i].Version, &fs[i].Source} {
 					in.s(s)

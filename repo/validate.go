@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"sync"
 
+	"github.com/ebpfrepo/ebpfrepo/bpfobj"
 	"github.com/ebpfrepo/ebpfrepo/pkgfmt"
 )
 
@@ -20,7 +21,7 @@ import (
 // pass takes the descriptions of the other items from the cache.
 func (r *Repo) validate(ctx context.Context, items []*item, res *BuildResult, progress func(int, int), reuse func([]*item)) error {
 	verify := r.Config.Verify
-	lint := pkgfmt.LintOptions{Verify: verify, Objects: pkgfmt.NewObjectCache()}
+	lint := pkgfmt.LintOptions{Verify: verify, Objects: bpfobj.NewObjectCache()}
 	cache := newDescCache(r.paths().Cache("desc"))
 	defer cache.flush() // a cache: a failure only costs time
 	stats := loadStatCache(r.paths().Cache("files.json"))

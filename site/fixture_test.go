@@ -3,6 +3,7 @@ package site
 import (
 	"time"
 
+	"github.com/ebpfrepo/ebpfrepo/bpfobj"
 	"github.com/ebpfrepo/ebpfrepo/index"
 	"github.com/ebpfrepo/ebpfrepo/pkgfmt"
 )
@@ -93,17 +94,17 @@ func ratelimitingDesc(version string) pkgfmt.Description {
 				Chaining: "l3af", MapName: "xdp_rl_ingress_next_prog"}},
 			L3afd: &pkgfmt.L3afd{CmdStart: "ratelimiting"},
 		},
-		Objects: []pkgfmt.ObjectReport{{
+		Objects: []bpfobj.ObjectReport{{
 			Path: "ratelimiting.bpf.o", Size: 18432, SHA256: "9f1c0e8d7b6a594837261504f3e2d1c0b9a8f7e6d5c4b3a29180706f5e4d3c2b",
 			License: "Dual BSD/GPL", GPLCompat: true, ByteOrder: "little", BTF: true, CORE: true,
-			Programs: []pkgfmt.ProgramReport{{
+			Programs: []bpfobj.ProgramReport{{
 				Name: "xdp_ratelimiting", Section: "xdp", Type: "XDP", AttachType: "XDP", Instructions: 212,
 				Helpers:   []string{"bpf_ktime_get_ns", "bpf_map_lookup_elem", "bpf_map_update_elem", "bpf_tail_call"},
 				TailCalls: []string{"xdp_rl_ingress_next_prog"},
 				Maps:      []string{"rl_config_map", "rl_window_map", "xdp_rl_ingress_next_prog"},
 				CORERelos: 4,
 			}},
-			Maps: []pkgfmt.MapReport{
+			Maps: []bpfobj.MapReport{
 				{Name: "rl_config_map", Type: "Array", KeySize: 4, ValueSize: 8, MaxEntries: 1},
 				{Name: "rl_window_map", Type: "LRUHash", KeySize: 8, ValueSize: 16, MaxEntries: 65536},
 				{Name: "xdp_rl_ingress_next_prog", Type: "ProgramArray", KeySize: 4, ValueSize: 4, MaxEntries: 1, Pinning: "by_name"},
@@ -119,10 +120,10 @@ func ratelimitingDesc(version string) pkgfmt.Description {
 		Readme: "# ratelimiting\n\nDrops TCP SYNs above a per-port rate, in XDP, before the kernel allocates a socket buffer.\n\n" +
 			"## Configuration\n\n| key | meaning |\n|---|---|\n| `ports` | ports to limit |\n| `rate` | SYNs per second |\n\n" +
 			"Chains with [xdp-root](../xdp-root/index.html) through `xdp_rl_ingress_next_prog`.\n\n```sh\nratelimiting --iface eth0 --rate 1000 --ports 80,443\n```\n",
-		Kernel: &pkgfmt.KernelReport{
+		Kernel: &bpfobj.KernelReport{
 			MinVersion: "5.3",
-			SetBy:      []pkgfmt.KernelFeature{{Kind: "feature", Name: "kernel_btf", Version: "5.3", Source: "linux 341dfcf8d78e"}},
-			Features: []pkgfmt.KernelFeature{
+			SetBy:      []bpfobj.KernelFeature{{Kind: "feature", Name: "kernel_btf", Version: "5.3", Source: "linux 341dfcf8d78e"}},
+			Features: []bpfobj.KernelFeature{
 				{Kind: "feature", Name: "global_data", Version: "5.2", Source: "linux d8eca5bbb2be"},
 				{Kind: "feature", Name: "kernel_btf", Version: "5.3", Source: "linux 341dfcf8d78e"},
 				{Kind: "helper", Name: "bpf_ktime_get_ns", Version: "4.1", Source: "linux d9847d310ab4"},
@@ -130,12 +131,12 @@ func ratelimitingDesc(version string) pkgfmt.Description {
 				{Kind: "map_type", Name: "LRUHash", Version: "4.10", Source: "linux 29ba732acbee"},
 				{Kind: "program_type", Name: "XDP", Version: "4.8", Source: "linux 6a773a15a1e8"},
 			},
-			Compatible: []pkgfmt.BTFCompat{
+			Compatible: []bpfobj.BTFCompat{
 				{Kernel: "5.15.0-91-generic", Object: "ratelimiting.bpf.o", Program: "xdp_ratelimiting", Compatible: true},
 				{Kernel: "6.8.0-31-generic", Object: "ratelimiting.bpf.o", Program: "xdp_ratelimiting", Compatible: true},
 			},
 		},
-		Verifier: &pkgfmt.VerifierReport{Kernel: "6.18.0-1-amd64", Arch: "x86_64", Programs: []pkgfmt.VerifierResult{
+		Verifier: &bpfobj.VerifierReport{Kernel: "6.18.0-1-amd64", Arch: "x86_64", Programs: []bpfobj.VerifierResult{
 			{Object: "ratelimiting.bpf.o", Program: "xdp_ratelimiting", Status: "accepted", Instructions: 1483},
 		}},
 	}
@@ -156,7 +157,7 @@ func ratelimiting() *index.Package {
 	}}
 }
 
-func simple(name, version, desc, typ, section, ktype, attach string, keywords []string, helpers []string, maps []pkgfmt.MapReport, minKernel string, setBy pkgfmt.KernelFeature, platforms ...string) *index.Package {
+func simple(name, version, desc, typ, section, ktype, attach string, keywords []string, helpers []string, maps []bpfobj.MapReport, minKernel string, setBy bpfobj.KernelFeature, platforms ...string) *index.Package {
 	obj := name + ".bpf.o"
 	entry := name
 	chaining := "none"
@@ -174,14 +175,14 @@ func simple(name, version, desc, typ, section, ktype, attach string, keywords []
 			Artifact:    name + ".tar.gz", Platforms: platforms,
 			Programs: []pkgfmt.Program{{Name: entry, Object: obj, Type: typ, Chaining: chaining, MapName: mapName}},
 		},
-		Objects: []pkgfmt.ObjectReport{{
+		Objects: []bpfobj.ObjectReport{{
 			Path: obj, Size: 9120, SHA256: "aa" + version, License: "GPL", GPLCompat: true, ByteOrder: "little", BTF: true, CORE: true,
-			Programs: []pkgfmt.ProgramReport{{Name: entry, Section: section, Type: ktype, AttachType: attach, Instructions: 96, Helpers: helpers, CORERelos: 2}},
+			Programs: []bpfobj.ProgramReport{{Name: entry, Section: section, Type: ktype, AttachType: attach, Instructions: 96, Helpers: helpers, CORERelos: 2}},
 			Maps:     maps,
 		}},
 		Readme: "# " + name + "\n\n" + desc + ".\n",
-		Kernel: &pkgfmt.KernelReport{MinVersion: minKernel, SetBy: []pkgfmt.KernelFeature{setBy}, Features: []pkgfmt.KernelFeature{setBy}},
-		Verifier: &pkgfmt.VerifierReport{Kernel: "6.18.0-1-amd64", Arch: "x86_64", Programs: []pkgfmt.VerifierResult{
+		Kernel: &bpfobj.KernelReport{MinVersion: minKernel, SetBy: []bpfobj.KernelFeature{setBy}, Features: []bpfobj.KernelFeature{setBy}},
+		Verifier: &bpfobj.VerifierReport{Kernel: "6.18.0-1-amd64", Arch: "x86_64", Programs: []bpfobj.VerifierResult{
 			{Object: obj, Program: entry, Status: "accepted", Instructions: 310},
 		}},
 	}
@@ -195,32 +196,32 @@ func execsnoop() *index.Package {
 	return simple("execsnoop", "0.4.1", "Trace every exec() with its arguments, through a ring buffer",
 		"tracepoint", "tracepoint/syscalls/sys_enter_execve", "TracePoint", "", []string{"tracing", "security"},
 		[]string{"bpf_get_current_pid_tgid", "bpf_probe_read_user_str", "bpf_ringbuf_reserve", "bpf_ringbuf_submit"},
-		[]pkgfmt.MapReport{{Name: "events", Type: "RingBuf", MaxEntries: 262144}},
-		"5.8", pkgfmt.KernelFeature{Kind: "map_type", Name: "RingBuf", Version: "5.8", Source: "linux 457f44363a88"}, "noble")
+		[]bpfobj.MapReport{{Name: "events", Type: "RingBuf", MaxEntries: 262144}},
+		"5.8", bpfobj.KernelFeature{Kind: "map_type", Name: "RingBuf", Version: "5.8", Source: "linux 457f44363a88"}, "noble")
 }
 
 func connectionLimit() *index.Package {
 	return simple("connection-limit", "2.0.0", "Limit concurrent TCP connections per destination port at TC ingress",
 		"tc", "tc", "SchedCLS", "", []string{"tc", "firewall"},
 		[]string{"bpf_map_lookup_elem", "bpf_skb_load_bytes", "bpf_tail_call"},
-		[]pkgfmt.MapReport{{Name: "conn_count", Type: "Hash", KeySize: 4, ValueSize: 8, MaxEntries: 1024},
+		[]bpfobj.MapReport{{Name: "conn_count", Type: "Hash", KeySize: 4, ValueSize: 8, MaxEntries: 1024},
 			{Name: "tc_ingress_next_prog", Type: "ProgramArray", KeySize: 4, ValueSize: 4, MaxEntries: 1, Pinning: "by_name"}},
-		"4.1", pkgfmt.KernelFeature{Kind: "program_type", Name: "SchedCLS", Version: "4.1", Source: "linux 96be4325f443"}, "jammy", "noble")
+		"4.1", bpfobj.KernelFeature{Kind: "program_type", Name: "SchedCLS", Version: "4.1", Source: "linux 96be4325f443"}, "jammy", "noble")
 }
 
 func xdpRoot() *index.Package {
 	return simple("xdp-root", "1.0.2", "Root of an l3afd XDP chain: tail-calls the first program",
 		"xdp", "xdp", "XDP", "XDP", []string{"xdp", "chaining"},
 		[]string{"bpf_tail_call"},
-		[]pkgfmt.MapReport{{Name: "xdp_root_array", Type: "ProgramArray", KeySize: 4, ValueSize: 4, MaxEntries: 1, Pinning: "by_name"}},
-		"4.8", pkgfmt.KernelFeature{Kind: "program_type", Name: "XDP", Version: "4.8", Source: "linux 6a773a15a1e8"}, "jammy", "noble", "Windows")
+		[]bpfobj.MapReport{{Name: "xdp_root_array", Type: "ProgramArray", KeySize: 4, ValueSize: 4, MaxEntries: 1, Pinning: "by_name"}},
+		"4.8", bpfobj.KernelFeature{Kind: "program_type", Name: "XDP", Version: "4.8", Source: "linux 6a773a15a1e8"}, "jammy", "noble", "Windows")
 }
 
 func readmeXSS() *index.Package {
 	p := simple("readme-xss", "0.0.1", `Hostile <script>window.__xss=9</script> "description" & <b>friends</b>`,
 		"kprobe", "kprobe/do_unlinkat", "Kprobe", "", []string{"test"},
 		[]string{"bpf_get_current_comm"}, nil,
-		"4.1", pkgfmt.KernelFeature{Kind: "program_type", Name: "Kprobe", Version: "4.1"}, "jammy")
+		"4.1", bpfobj.KernelFeature{Kind: "program_type", Name: "Kprobe", Version: "4.1"}, "jammy")
 	p.Versions[0].Description.Readme = hostileReadme
 	p.Versions[0].Description.Manifest.Homepage = "javascript:window.__xss=10"
 	p.Versions[0].Description.Manifest.Maintainers = []pkgfmt.Maintainer{{Name: `<img src=x onerror="window.__xss=11">`, Email: `"><script>window.__xss=12</script>@x.org`}}

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/ebpfrepo/ebpfrepo/bpfobj"
 	"github.com/ebpfrepo/ebpfrepo/index"
 	"github.com/ebpfrepo/ebpfrepo/pkgfmt"
 )
@@ -43,15 +44,15 @@ type packageView struct {
 	Kfuncs   []string
 	Objects  []objectRow
 	Portable string // "CO-RE", "BTF, no CO-RE", "no BTF", ""
-	Compat   []pkgfmt.BTFCompat
+	Compat   []bpfobj.BTFCompat
 
 	MinKernel       string
 	MinKernelBy     string // every feature that sets it
 	DeclaredKernel  string
-	KernelFeatures  []pkgfmt.KernelFeature
+	KernelFeatures  []bpfobj.KernelFeature
 	KernelUnknown   []string
 	Verified        string
-	Verifier        *pkgfmt.VerifierReport
+	Verifier        *bpfobj.VerifierReport
 	VerifierKernel  string
 	Problems        []pkgfmt.Problem
 	Files           []fileRow

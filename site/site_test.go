@@ -17,9 +17,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/ebpfrepo/ebpfrepo/bpfobj"
 	"github.com/ebpfrepo/ebpfrepo/index"
 	"github.com/ebpfrepo/ebpfrepo/internal/testpkgs"
-	"github.com/ebpfrepo/ebpfrepo/pkgfmt"
 )
 
 // activeContentRE matches anything in HTML that could run script, load
@@ -392,7 +392,7 @@ func TestHostileExample(t *testing.T) {
 func TestVerifierShown(t *testing.T) {
 	d := fixtureData()
 	v := &d.Packages[1].Versions[0].Description // execsnoop
-	v.Verifier.Programs = append(v.Verifier.Programs, pkgfmt.VerifierResult{
+	v.Verifier.Programs = append(v.Verifier.Programs, bpfobj.VerifierResult{
 		Object: "execsnoop.bpf.o", Program: "second", Status: "rejected",
 		Reason: "permission denied", LogTail: "R1 invalid mem access 'scalar'\nprocessed 12 insns",
 	})

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ebpfrepo/ebpfrepo/bpfobj"
 	"github.com/ebpfrepo/ebpfrepo/index"
 	"github.com/ebpfrepo/ebpfrepo/layout"
 	"github.com/ebpfrepo/ebpfrepo/pkgfmt"
@@ -143,13 +144,13 @@ func platformsOf(v *index.Version) []string {
 }
 
 // featureLabel names a kernel feature briefly: "bpf_loop", "RingBuf map".
-func featureLabel(f pkgfmt.KernelFeature) string {
+func featureLabel(f bpfobj.KernelFeature) string {
 	switch f.Kind {
-	case pkgfmt.FeatureMapType:
+	case bpfobj.FeatureMapType:
 		return f.Name + " map"
-	case pkgfmt.FeatureProgramType:
+	case bpfobj.FeatureProgramType:
 		return f.Name + " programs"
-	case pkgfmt.FeatureAttachType:
+	case bpfobj.FeatureAttachType:
 		return "attach type " + f.Name
 	}
 	return f.Name
@@ -159,13 +160,13 @@ func featureLabel(f pkgfmt.KernelFeature) string {
 // well they explain it to a reader: a map or program type first, a
 // helper or kfunc next, object-level capabilities last.
 var featureRank = map[string]int{
-	pkgfmt.FeatureMapType: 0, pkgfmt.FeatureProgramType: 1, pkgfmt.FeatureAttachType: 2,
-	pkgfmt.FeatureHelper: 3, pkgfmt.FeatureKfunc: 4, pkgfmt.FeatureCapability: 5,
+	bpfobj.FeatureMapType: 0, bpfobj.FeatureProgramType: 1, bpfobj.FeatureAttachType: 2,
+	bpfobj.FeatureHelper: 3, bpfobj.FeatureKfunc: 4, bpfobj.FeatureCapability: 5,
 }
 
 // minKernelText is "5.8 (RingBuf map)" or "5.8 (RingBuf map and 2 more)",
 // or "" when nothing was inferred.
-func minKernelText(k *pkgfmt.KernelReport) string {
+func minKernelText(k *bpfobj.KernelReport) string {
 	if k == nil || k.MinVersion == "" {
 		return ""
 	}
@@ -173,7 +174,7 @@ func minKernelText(k *pkgfmt.KernelReport) string {
 		return k.MinVersion
 	}
 	by := slices.Clone(k.SetBy)
-	slices.SortStableFunc(by, func(a, b pkgfmt.KernelFeature) int {
+	slices.SortStableFunc(by, func(a, b bpfobj.KernelFeature) int {
 		ra, oka := featureRank[a.Kind]
 		rb, okb := featureRank[b.Kind]
 		if !oka {
@@ -192,7 +193,7 @@ func minKernelText(k *pkgfmt.KernelReport) string {
 }
 
 // minKernelAll names every feature that sets the minimum kernel.
-func minKernelAll(k *pkgfmt.KernelReport) string {
+func minKernelAll(k *bpfobj.KernelReport) string {
 	if k == nil {
 		return ""
 	}
@@ -218,7 +219,7 @@ func shortKernel(release string) string {
 
 // verifiedText is "6.18 x86_64" when the verifier accepted every program
 // it ran and accepted at least one, else "".
-func verifiedText(r *pkgfmt.VerifierReport) string {
+func verifiedText(r *bpfobj.VerifierReport) string {
 	if r == nil {
 		return ""
 	}

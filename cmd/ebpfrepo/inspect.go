@@ -8,7 +8,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/ebpfrepo/ebpfrepo/pkgfmt"
+	"github.com/ebpfrepo/ebpfrepo/bpfobj"
 	"github.com/spf13/cobra"
 )
 
@@ -17,8 +17,8 @@ func init() { registerCommand(newInspectCmd) }
 // inspectOutput is what `inspect --json` prints: the object report with
 // the minimum-kernel inference for the object alone.
 type inspectOutput struct {
-	pkgfmt.ObjectReport
-	Kernel *pkgfmt.KernelReport `json:"kernel,omitempty"`
+	bpfobj.ObjectReport
+	Kernel *bpfobj.KernelReport `json:"kernel,omitempty"`
 }
 
 func newInspectCmd(g *globals) *cobra.Command {
@@ -42,18 +42,18 @@ each. The object is named by its file name in the output.`,
 			if !fi.Mode().IsRegular() {
 				return usagef("inspect: %s is not a regular file", path)
 			}
-			if fi.Size() > pkgfmt.MaxObjectSize {
-				return fmt.Errorf("%w: object %s: %d bytes, over the %d-byte limit", errValidation, path, fi.Size(), pkgfmt.MaxObjectSize)
+			if fi.Size() > bpfobj.MaxObjectSize {
+				return fmt.Errorf("%w: object %s: %d bytes, over the %d-byte limit", errValidation, path, fi.Size(), bpfobj.MaxObjectSize)
 			}
 			data, err := os.ReadFile(path)
 			if err != nil {
 				return err
 			}
-			r, err := pkgfmt.InspectObject(filepath.Base(path), data)
+			r, err := bpfobj.InspectObject(filepath.Base(path), data)
 			if err != nil {
 				return fmt.Errorf("%w: %w", errValidation, err)
 			}
-			out := inspectOutput{ObjectReport: r, Kernel: pkgfmt.InferKernel([]pkgfmt.ObjectReport{r})}
+			out := inspectOutput{ObjectReport: r, Kernel: bpfobj.InferKernel([]bpfobj.ObjectReport{r})}
 			if g.JSON {
 				return writeJSON(g.Stdout, out)
 			}
@@ -135,7 +135,7 @@ func printInspect(w io.Writer, o inspectOutput) {
 func isaLabels(isa []string) []string {
 	var out []string
 	for _, f := range isa {
-		if e, ok := pkgfmt.LookupKernelFeature(pkgfmt.FeatureCapability, f); ok {
+		if e, ok := bpfobj.LookupKernelFeature(bpfobj.FeatureCapability, f); ok {
 			f += " (" + e.Version.String() + ")"
 		}
 		out = append(out, f)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/ebpfrepo/ebpfrepo/bpfobj"
 	"github.com/ebpfrepo/ebpfrepo/pkgfmt"
 	"github.com/spf13/cobra"
 )
@@ -135,12 +136,12 @@ func lintErrors(d *pkgfmt.Description) error {
 // verifierLine is the line `lint --verify` prints per program: its
 // status, the instructions the verifier processed and, unless it was
 // accepted, why (a rejection's log is in its problem).
-func verifierLine(p pkgfmt.VerifierResult) string {
+func verifierLine(p bpfobj.VerifierResult) string {
 	s := fmt.Sprintf("    %s: %s: %s", p.Object, p.Program, p.Status)
 	if p.Instructions > 0 {
 		s += fmt.Sprintf(", %d instructions processed", p.Instructions)
 	}
-	if p.Status != pkgfmt.VerifierAccepted && p.Reason != "" {
+	if p.Status != bpfobj.VerifierAccepted && p.Reason != "" {
 		reason, _, _ := strings.Cut(p.Reason, "\n")
 		s += ": " + reason
 	}
@@ -150,7 +151,7 @@ func verifierLine(p pkgfmt.VerifierResult) string {
 // verifierSummary is the one line `lint --verify` prints per package:
 // how many programs the verifier accepted, rejected, could not run or
 // could not judge, with the first reason of the last two.
-func verifierSummary(d *pkgfmt.Description, v *pkgfmt.VerifierReport) string {
+func verifierSummary(d *pkgfmt.Description, v *bpfobj.VerifierReport) string {
 	count := map[string]int{}
 	why := map[string]string{}
 	for _, p := range v.Programs {
@@ -160,12 +161,12 @@ func verifierSummary(d *pkgfmt.Description, v *pkgfmt.VerifierReport) string {
 		}
 	}
 	var parts []string
-	for _, st := range []string{pkgfmt.VerifierAccepted, pkgfmt.VerifierRejected, pkgfmt.VerifierNotRun, pkgfmt.VerifierInconclusive} {
+	for _, st := range []string{bpfobj.VerifierAccepted, bpfobj.VerifierRejected, bpfobj.VerifierNotRun, bpfobj.VerifierInconclusive} {
 		if count[st] == 0 {
 			continue
 		}
 		s := fmt.Sprintf("%d %s", count[st], st)
-		if (st == pkgfmt.VerifierNotRun || st == pkgfmt.VerifierInconclusive) && why[st] != "" {
+		if (st == bpfobj.VerifierNotRun || st == bpfobj.VerifierInconclusive) && why[st] != "" {
 			s += " (" + why[st] + ")"
 		}
 		parts = append(parts, s)

@@ -11,6 +11,7 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/ebpfrepo/ebpfrepo/bpfobj"
 	"github.com/ebpfrepo/ebpfrepo/pkgfmt"
 )
 
@@ -120,7 +121,7 @@ func TestProgramsDeclared(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				r, err := pkgfmt.InspectObject(p.Object, data)
+				r, err := bpfobj.InspectObject(p.Object, data)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -149,19 +150,19 @@ func requireVerifier(t *testing.T) {
 }
 
 // objects returns every .o file of a package, relative path and bytes.
-func objects(t *testing.T, dir string) []pkgfmt.ObjectData {
+func objects(t *testing.T, dir string) []bpfobj.ObjectData {
 	t.Helper()
 	paths, err := filepath.Glob(filepath.Join(dir, "*.o"))
 	if err != nil || len(paths) == 0 {
 		t.Fatalf("%s: no objects", dir)
 	}
-	var objs []pkgfmt.ObjectData
+	var objs []bpfobj.ObjectData
 	for _, p := range paths {
 		data, err := os.ReadFile(p)
 		if err != nil {
 			t.Fatal(err)
 		}
-		objs = append(objs, pkgfmt.ObjectData{Path: filepath.Base(p), Data: data})
+		objs = append(objs, bpfobj.ObjectData{Path: filepath.Base(p), Data: data})
 	}
 	return objs
 }
@@ -172,15 +173,15 @@ func TestVerifierAccepts(t *testing.T) {
 	requireVerifier(t)
 	for _, dir := range append(Good(), Hostile()) {
 		t.Run(filepath.Base(dir), func(t *testing.T) {
-			r := pkgfmt.VerifyObjects(context.Background(), objects(t, dir))
+			r := bpfobj.VerifyObjects(context.Background(), objects(t, dir))
 			if len(r.Programs) == 0 {
 				t.Fatal("no programs verified")
 			}
 			for _, res := range r.Programs {
 				switch res.Status {
-				case pkgfmt.VerifierNotRun:
+				case bpfobj.VerifierNotRun:
 					t.Skipf("verifier not run: %s", res.Reason)
-				case pkgfmt.VerifierAccepted:
+				case bpfobj.VerifierAccepted:
 					t.Logf("%s/%s: accepted, %d instructions processed", res.Object, res.Program, res.Instructions)
 				default:
 					t.Errorf("%s/%s: %s: %s\n%s", res.Object, res.Program, res.Status, res.Reason, res.LogTail)
@@ -265,7 +266,7 @@ func TestCases(t *testing.T) {
 					}
 				case code == "verifier.rejected":
 					requireVerifier(t)
-					r := pkgfmt.VerifyObjects(context.Background(), objects(t, c.Dir))
+					r := bpfobj.VerifyObjects(context.Background(), objects(t, c.Dir))
 					rejected := false
 					for _, res := range r.Programs {
 						rejected = rejected || res.Status == "rejected"
@@ -337,12 +338,12 @@ func objectShows(t *testing.T, dir string, m *pkgfmt.Manifest, code string) bool
 	if err != nil {
 		t.Fatalf("%s: %v", p.Object, err)
 	}
-	r, err := pkgfmt.InspectObject(p.Object, data)
+	r, err := bpfobj.InspectObject(p.Object, data)
 	if err != nil {
 		t.Fatalf("%s: %v", p.Object, err)
 	}
 	ps := spec.Programs[p.Name]
-	var report pkgfmt.ProgramReport
+	var report bpfobj.ProgramReport
 	for _, pr := range r.Programs {
 		if pr.Name == p.Name {
 			report = pr

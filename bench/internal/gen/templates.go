@@ -34,12 +34,12 @@ func (t *Template) size() int {
 
 // CoreObject is the object the fallback template uses, relative to the
 // module root: always present, as pkgfmt's tests need it.
-const CoreObject = "pkgfmt/testdata/verifier/core.bpf.o"
+const CoreObject = "bpfobj/testdata/verifier/core.bpf.o"
 
 // LoadTemplates reads the example packages under root/testdata/packages
 // (each a source directory with a valid manifest whose objects are
 // present and whose artifact is a .tar.gz) and adds the fallback
-// template built on root/pkgfmt/testdata/verifier/core.bpf.o. Examples
+// template built on root/bpfobj/testdata/verifier/core.bpf.o. Examples
 // that do not qualify are skipped; skipped lists them with the reason.
 // It fails only when not even the fallback can be read.
 func LoadTemplates(ctx context.Context, root string) (ts []Template, skipped []string, err error) {

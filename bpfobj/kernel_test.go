@@ -1,7 +1,6 @@
-package pkgfmt
+package bpfobj
 
 import (
-	"fmt"
 	"os"
 	"testing"
 
@@ -97,66 +96,6 @@ func TestInferKernel(t *testing.T) {
 			}
 		})
 	}
-}
-
-func TestCheckMinKernel(t *testing.T) {
-	k := InferKernel([]ObjectReport{{Programs: []ProgramReport{{
-		Name: "p", Type: "XDP", Helpers: []string{"bpf_ringbuf_output"},
-	}}}})
-	isa := InferKernel([]ObjectReport{{Programs: []ProgramReport{{
-		Name: "p", Type: "XDP", ISA: []string{ISAJmp32, ISAAtomics},
-	}}}})
-	for _, tc := range []struct {
-		declared string
-		k        *KernelReport
-		want     []Problem
-	}{
-		{declared: "5.4", k: k, want: []Problem{{
-			Severity: SeverityWarning, File: ManifestFile, Field: "min_kernel", Code: CodeMinKernelTooLow,
-			Message: "min_kernel 5.4 is lower than 5.8 required by helper bpf_ringbuf_output; raise min_kernel to 5.8 or stop using the feature",
-		}}},
-		{declared: "5.8", k: k},
-		{declared: "5.10", k: isa, want: []Problem{{
-			Severity: SeverityWarning, File: ManifestFile, Field: "min_kernel", Code: CodeMinKernelTooLow,
-			Message: "min_kernel 5.10 is lower than 5.12 required by isa atomics; raise min_kernel to 5.12 or stop using the feature (instructions: build with a lower clang -mcpu, e.g. -mcpu=v2, or avoid the construct)",
-		}}},
-		{declared: "5.15", k: k},
-		{declared: "6.1.0", k: k},
-		{declared: "", k: k},
-		{declared: "5.4", k: nil},
-		{declared: "5.4", k: &KernelReport{Unknown: []string{"kfunc x"}}},
-		{declared: "latest", k: k, want: []Problem{{
-			Severity: SeverityError, File: ManifestFile, Field: "min_kernel", Code: CodeMinKernelInvalid,
-			Message: `min_kernel "latest" is not a kernel release: write MAJOR.MINOR, e.g. "5.15"`,
-		}}},
-	} {
-		t.Run(fmt.Sprintf("%q", tc.declared), func(t *testing.T) {
-			if diff := cmp.Diff(tc.want, CheckMinKernel(tc.declared, tc.k)); diff != "" {
-				t.Errorf("CheckMinKernel(%q) (-want +got):\n%s", tc.declared, diff)
-			}
-		})
-	}
-}
-
-func ExampleInferKernel() {
-	k := InferKernel([]ObjectReport{{
-		Maps: []MapReport{{Name: "events", Type: "RingBuf"}},
-		Programs: []ProgramReport{{
-			Name: "xdp_count", Type: "XDP",
-			Helpers: []string{"bpf_map_lookup_elem", "bpf_loop"},
-		}},
-	}})
-	fmt.Println("min kernel", k.MinVersion)
-	for _, f := range k.SetBy {
-		fmt.Println("set by", f.Kind, f.Name)
-	}
-	for _, p := range CheckMinKernel("5.10", k) {
-		fmt.Println(p.Severity, p.Message)
-	}
-	// Output:
-	// min kernel 5.17
-	// set by helper bpf_loop
-	// warning min_kernel 5.10 is lower than 5.17 required by helper bpf_loop; raise min_kernel to 5.17 or stop using the feature
 }
 
 func BenchmarkInferKernel(b *testing.B) {

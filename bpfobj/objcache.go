@@ -1,4 +1,4 @@
-package pkgfmt
+package bpfobj
 
 import (
 	"crypto/sha256"
@@ -29,33 +29,54 @@ func NewObjectCache() *ObjectCache {
 // Inspect is InspectObject through the cache. Every call returns a report
 // of its own (no slice is shared with another caller's).
 func (c *ObjectCache) Inspect(path string, data []byte) (ObjectReport, error) {
-	return c.inspect(path, data, sha256.Sum256(data))
+	return c.InspectDigest(path, data, sha256.Sum256(data))
 }
 
-// inspect is Inspect for data whose sha256 is key (Describe has it).
-func (c *ObjectCache) inspect(path string, data []byte, key [sha256.Size]byte) (ObjectReport, error) {
-	if c == nil {
-		return inspectObject(path, data, key)
+// InspectDigest is Inspect for data whose sha256 is sum: the object is
+// parsed only when the cache does not know it.
+func (c *ObjectCache) InspectDigest(path string, data []byte, sum [sha256.Size]byte) (ObjectReport, error) {
+	if r, ok := c.lookup(path, sum); ok {
+		return r, nil
 	}
-	c.mu.Lock()
-	r, ok := c.m[key]
-	c.mu.Unlock()
-	if ok {
-		out := cloneReport(r)
-		out.Path = path
-		return out, nil
-	}
-	rep, err := inspectObject(path, data, key)
+	o, err := ParseWithDigest(path, data, sum)
 	if err != nil {
+		return ObjectReport{Path: path, Size: int64(len(data)), SHA256: hexSum(sum)}, err
+	}
+	return c.InspectParsed(o)
+}
+
+// InspectParsed is o.Inspect through the cache, for a caller that needs
+// the parsed object anyway (offline BTF checks, the verifier).
+func (c *ObjectCache) InspectParsed(o *Object) (ObjectReport, error) {
+	if r, ok := c.lookup(o.Path, o.SHA256); ok {
+		return r, nil
+	}
+	rep, err := o.Inspect()
+	if err != nil || c == nil {
 		return rep, err
 	}
 	keep := cloneReport(&rep)
 	c.mu.Lock()
 	if len(c.m) < maxCachedObjects {
-		c.m[key] = &keep
+		c.m[o.SHA256] = &keep
 	}
 	c.mu.Unlock()
 	return rep, nil
+}
+
+func (c *ObjectCache) lookup(path string, key [sha256.Size]byte) (ObjectReport, bool) {
+	if c == nil {
+		return ObjectReport{}, false
+	}
+	c.mu.Lock()
+	r, ok := c.m[key]
+	c.mu.Unlock()
+	if !ok {
+		return ObjectReport{}, false
+	}
+	out := cloneReport(r)
+	out.Path = path
+	return out, true
 }
 
 func cloneReport(r *ObjectReport) ObjectReport {

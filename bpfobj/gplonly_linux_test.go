@@ -1,6 +1,6 @@
 //go:build linux
 
-package pkgfmt
+package bpfobj
 
 import (
 	"errors"

@@ -1,4 +1,4 @@
-package pkgfmt
+package bpfobj
 
 import (
 	"context"
@@ -41,17 +41,15 @@ const sysfsVmlinux = "/sys/kernel/btf/vmlinux"
 // that cannot be read; objects that do not parse yield an incompatible
 // result naming the object.
 func CheckKernelBTF(ctx context.Context, objs []ObjectData, btfFiles []string) ([]BTFCompat, error) {
-	type parsed struct {
-		path string
-		spec *ebpf.CollectionSpec
-		err  error
-	}
-	specs := make([]parsed, len(objs))
-	for i, o := range objs {
-		s, err := btfcompatLoadSpec(o.Data)
-		specs[i] = parsed{o.Path, s, err}
-	}
+	return checkBTF(ctx, parseAll(objs), btfFiles)
+}
 
+// CheckBTF is CheckKernelBTF for objects already parsed.
+func CheckBTF(ctx context.Context, objs []*Object, btfFiles []string) ([]BTFCompat, error) {
+	return checkBTF(ctx, wrapAll(objs), btfFiles)
+}
+
+func checkBTF(ctx context.Context, specs []parsed, btfFiles []string) ([]BTFCompat, error) {
 	labels := make(map[string]int)
 	for _, file := range btfFiles {
 		labels[kernelBTFLabel(file)]++
@@ -71,11 +69,19 @@ func CheckKernelBTF(ctx context.Context, objs []ObjectData, btfFiles []string) (
 		}
 		for _, p := range specs {
 			if p.err != nil {
-				out = append(out, BTFCompat{Kernel: label, Object: p.path, Compatible: false, Reason: "object does not parse: " + p.err.Error()})
+				out = append(out, BTFCompat{Kernel: label, Object: p.path, Compatible: false, Reason: "object does not parse: " + p.why()})
 				continue
 			}
-			for _, name := range slices.Sorted(maps.Keys(p.spec.Programs)) {
-				ok, reason := checkProgramBTF(p.spec, p.spec.Programs[name], kernel)
+			spec := p.obj.spec // read only: relocation is computed, not applied
+			for _, name := range slices.Sorted(maps.Keys(spec.Programs)) {
+				var ok bool
+				var reason string
+				if err := p.obj.guard("checking relocations", func() error {
+					ok, reason = checkProgramBTF(spec, spec.Programs[name], kernel)
+					return nil
+				}); err != nil {
+					ok, reason = false, err.Error()
+				}
 				out = append(out, BTFCompat{Kernel: label, Object: p.path, Program: name, Compatible: ok, Reason: reason})
 			}
 		}
@@ -95,23 +101,9 @@ func kernelBTFLabel(file string) string {
 	return filepath.Base(file)
 }
 
-func btfcompatLoadSpec(data []byte) (spec *ebpf.CollectionSpec, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			spec, err = nil, fmt.Errorf("parse ELF: panic: %v", p)
-		}
-	}()
-	return ebpf.LoadCollectionSpecFromReader(strings.NewReader(string(data)))
-}
-
 // checkProgramBTF reports whether one program is compatible with kernel,
 // and why not.
 func checkProgramBTF(spec *ebpf.CollectionSpec, ps *ebpf.ProgramSpec, kernel *btf.Spec) (ok bool, reason string) {
-	defer func() {
-		if p := recover(); p != nil {
-			ok, reason = false, fmt.Sprintf("checking relocations: panic: %v", p)
-		}
-	}()
 	var problems, notes []string
 
 	if missing := attachTargetMissing(ps, kernel); missing != "" {

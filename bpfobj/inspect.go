@@ -1,11 +1,8 @@
-package pkgfmt
+package bpfobj
 
 import (
-	"bytes"
 	"crypto/sha256"
-	"debug/elf"
 	"encoding/binary"
-	"encoding/hex"
 	"fmt"
 	"maps"
 	"slices"
@@ -16,109 +13,38 @@ import (
 	"github.com/cilium/ebpf/btf"
 )
 
-// MaxObjectSize bounds the ELF object InspectObject parses.
-const MaxObjectSize = DefaultMaxFileSize
-
-// ObjectError is a failure to inspect one ELF object: it does not parse as
-// an eBPF ELF object, is too large, or crashed the parser.
-type ObjectError struct {
-	Path string // the object's path (inside its package, when it has one)
-	Err  error
-}
-
-func (e *ObjectError) Error() string { return fmt.Sprintf("object %s: %v", e.Path, e.Err) }
-func (e *ObjectError) Unwrap() error { return e.Err }
-
-// InspectObject parses one eBPF ELF object with cilium/ebpf (no kernel
-// needed) and reports what it holds: its programs (section, program and
-// attach type, instruction count, helpers by their kernel names, kfuncs,
-// bpf-to-bpf calls, tail calls with the prog arrays they go through, maps
-// referenced, CO-RE relocations), its maps, whether it carries BTF and
-// CO-RE relocations, its license and whether the kernel counts that
-// license as GPL-compatible, its byte order and its global data sections.
-// Every slice of the report is sorted, so the report is deterministic.
-//
-// It never panics on hostile input: a panic of the ELF parser becomes an
-// *ObjectError naming path, as does an object over MaxObjectSize or one
-// that does not parse.
+// InspectObject parses one eBPF ELF object (see Parse) and reports what
+// it holds (see Inspect). It never panics on hostile input: a crash of
+// the parser becomes an *ObjectError naming path, as does an object over
+// MaxObjectSize or one that does not parse.
 func InspectObject(path string, data []byte) (ObjectReport, error) {
-	return inspectObject(path, data, sha256.Sum256(data))
+	o, err := Parse(path, data)
+	if err != nil {
+		return ObjectReport{Path: path, Size: int64(len(data)), SHA256: hexSum(sha256.Sum256(data))}, err
+	}
+	return o.Inspect()
 }
 
-// inspectObject is InspectObject for data whose sha256 is sum.
-func inspectObject(path string, data []byte, sum [sha256.Size]byte) (r ObjectReport, err error) {
-	r = ObjectReport{Path: path, Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:])}
-	if len(data) > MaxObjectSize {
-		return r, &ObjectError{Path: path, Err: fmt.Errorf("%w: %d bytes, over the %d-byte limit", ErrTooLarge, len(data), MaxObjectSize)}
-	}
-	defer func() {
-		if p := recover(); p != nil {
-			err = &ObjectError{Path: path, Err: fmt.Errorf("inspecting the ELF crashed: %v", p)}
+// Inspect reports what the object holds: its programs (section, program
+// and attach type, instruction count, helpers by their kernel names,
+// kfuncs, bpf-to-bpf calls, tail calls with the prog arrays they go
+// through, maps referenced, CO-RE relocations), its maps, whether it
+// carries BTF and CO-RE relocations, its license and whether the kernel
+// counts that license as GPL-compatible, its byte order and its global
+// data sections. Every slice of the report is sorted, so the report is
+// deterministic. A crash while walking hostile instructions becomes an
+// *ObjectError.
+func (o *Object) Inspect() (r ObjectReport, err error) {
+	r = ObjectReport{Path: o.Path, Size: o.Size, SHA256: hexSum(o.SHA256)}
+	err = o.guard("inspecting the ELF", func() error {
+		fillObjectReport(&r, o.spec)
+		if o.hasLicense {
+			r.License = o.License
+			r.GPLCompat = LicenseIsGPLCompatible(o.License)
 		}
-	}()
-	if err := checkELFHeader(data); err != nil {
-		return r, &ObjectError{Path: path, Err: err}
-	}
-	spec, err := ebpf.LoadCollectionSpecFromReader(bytes.NewReader(data))
-	if err != nil {
-		return r, &ObjectError{Path: path, Err: fmt.Errorf("not a valid eBPF ELF object: %w", err)}
-	}
-	fillObjectReport(&r, spec)
-	if lic, ok := elfLicense(data); ok {
-		r.License = lic
-		r.GPLCompat = LicenseIsGPLCompatible(lic)
-	}
-	return r, nil
-}
-
-// checkELFHeader explains, before any parsing, the two commonest ways a
-// file is not an eBPF object: it is not ELF at all (source, text, an
-// archive), or it is an ELF object for another machine (compiled without
-// -target bpf).
-func checkELFHeader(data []byte) error {
-	if !isELF(data) {
-		head := data[:min(len(data), 16)]
-		what := fmt.Sprintf("it starts with %q", head)
-		if len(data) == 0 {
-			what = "it is empty"
-		}
-		return elfHeaderError(fmt.Sprintf("not an ELF file (%s): put the compiled object in the package, built with clang -target bpf -O2 -g -c", what))
-	}
-	if len(data) < 20 {
-		return elfHeaderError("not a valid eBPF ELF object: ELF header truncated; rebuild it with clang -target bpf")
-	}
-	var bo binary.ByteOrder = binary.LittleEndian
-	if data[5] == 2 { // ELFDATA2MSB
-		bo = binary.BigEndian
-	}
-	if m := elf.Machine(bo.Uint16(data[18:])); m != elfMachineBPF && m != elf.EM_NONE {
-		return elfHeaderError(fmt.Sprintf("an ELF object for %s, not eBPF (EM_BPF): compile it with clang -target bpf", m))
-	}
-	return nil
-}
-
-// elfHeaderError is a checkELFHeader failure; its message says what to do.
-type elfHeaderError string
-
-func (e elfHeaderError) Error() string { return string(e) }
-
-// elfLicense reads the "license" section of an ELF object, as the loader
-// does (up to the first NUL). It reports false when there is none.
-func elfLicense(data []byte) (string, bool) {
-	f, err := elf.NewFile(bytes.NewReader(data))
-	if err != nil {
-		return "", false
-	}
-	sec := f.Section("license")
-	if sec == nil || sec.Type == elf.SHT_NOBITS || sec.Size > 4096 {
-		return "", false
-	}
-	b, err := sec.Data()
-	if err != nil {
-		return "", false
-	}
-	lic, _, _ := bytes.Cut(b, []byte{0})
-	return string(lic), true
+		return nil
+	})
+	return r, err
 }
 
 // isDataSection reports whether a map of a collection is a global data
@@ -361,6 +287,3 @@ var gplCompatibleLicenses = []string{
 func LicenseIsGPLCompatible(license string) bool {
 	return slices.Contains(gplCompatibleLicenses, license)
 }
-
-// isELF reports whether data starts with the ELF magic.
-func isELF(data []byte) bool { return bytes.HasPrefix(data, []byte("\x7fELF")) }

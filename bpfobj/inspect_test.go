@@ -1,8 +1,7 @@
-package pkgfmt
+package bpfobj
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -181,24 +180,4 @@ func ExampleInspectObject() {
 	// xdp_chained: section "xdp", type XDP, helpers [bpf_tail_call], tail calls [chain_next]
 	// xdp_gpl_helper: section "xdp", type XDP, helpers [bpf_trace_printk], tail calls []
 	// xdp_no_tail_call: section "xdp", type XDP, helpers [bpf_map_lookup_elem], tail calls []
-}
-
-func ExampleLintPath() {
-	d, err := LintPath(context.Background(), "../testdata/packages/xdp-root", LintOptions{})
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	fmt.Printf("%s@%s: %d object(s), %d problem(s), errors: %v\n",
-		d.Manifest.Name, d.Manifest.Version, len(d.Objects), len(d.Problems), d.HasErrors())
-	for _, o := range d.Objects {
-		for _, p := range o.Programs {
-			fmt.Printf("%s: %s %s, tail calls %v\n", o.Path, p.Name, p.Type, p.TailCalls)
-		}
-	}
-	fmt.Println("min kernel:", d.Kernel.MinVersion)
-	// Output:
-	// xdp-root@1.0.0: 1 object(s), 0 problem(s), errors: false
-	// xdp_root.bpf.o: xdp_root XDP, tail calls [xdp_root_next_prog]
-	// min kernel: 4.8
 }

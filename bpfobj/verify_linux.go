@@ -1,9 +1,8 @@
 //go:build linux
 
-package pkgfmt
+package bpfobj
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -39,6 +38,13 @@ import (
 // "inconclusive". On kernels older than 5.11 it raises RLIMIT_MEMLOCK (via
 // cilium/ebpf's rlimit package), which BPF objects need there.
 func VerifyObjects(ctx context.Context, objs []ObjectData) *VerifierReport {
+	return verify(ctx, parseAll(objs))
+}
+
+// Verify is VerifyObjects for objects already parsed.
+func Verify(ctx context.Context, objs []*Object) *VerifierReport { return verify(ctx, wrapAll(objs)) }
+
+func verify(ctx context.Context, objs []parsed) *VerifierReport {
 	r := &VerifierReport{}
 	var uts unix.Utsname
 	if err := unix.Uname(&uts); err == nil {
@@ -86,35 +92,29 @@ func verifierPreflight() string {
 
 // verifierObjectResults gives every program of an object the same status,
 // or one result naming the object when it does not parse.
-func verifierObjectResults(obj ObjectData, status, reason string) []VerifierResult {
-	spec, err := verifierLoadSpec(obj.Data)
-	if err != nil {
-		return []VerifierResult{{Object: obj.Path, Status: status, Reason: reason}}
+func verifierObjectResults(obj parsed, status, reason string) []VerifierResult {
+	if obj.err != nil {
+		return []VerifierResult{{Object: obj.path, Status: status, Reason: reason}}
 	}
 	var out []VerifierResult
-	for _, name := range slices.Sorted(maps.Keys(spec.Programs)) {
-		out = append(out, VerifierResult{Object: obj.Path, Program: name, Status: status, Reason: reason})
+	for _, name := range slices.Sorted(maps.Keys(obj.obj.spec.Programs)) {
+		out = append(out, VerifierResult{Object: obj.path, Program: name, Status: status, Reason: reason})
 	}
 	return out
 }
 
-// verifierLoadSpec parses an ELF object, turning a panic of the parser on
-// hostile input into an error.
-func verifierLoadSpec(data []byte) (spec *ebpf.CollectionSpec, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			spec, err = nil, fmt.Errorf("parse ELF: panic: %v", p)
-		}
-	}()
-	return ebpf.LoadCollectionSpecFromReader(bytes.NewReader(data))
-}
-
-func verifyObject(ctx context.Context, obj ObjectData, cache *btf.Cache) []VerifierResult {
-	spec, err := verifierLoadSpec(obj.Data)
-	if err != nil {
-		return []VerifierResult{{Object: obj.Path, Status: VerifierNotRun, Reason: "object does not parse: " + err.Error()}}
+func verifyObject(ctx context.Context, obj parsed, cache *btf.Cache) []VerifierResult {
+	if obj.err != nil {
+		return []VerifierResult{{Object: obj.path, Status: VerifierNotRun, Reason: "object does not parse: " + obj.why()}}
 	}
-	return verifyObjectSpec(ctx, obj.Path, spec, cache)
+	var res []VerifierResult
+	if err := obj.obj.guard("loading into the verifier", func() error {
+		res = verifyObjectSpec(ctx, obj.path, obj.obj.Spec(), cache)
+		return nil
+	}); err != nil {
+		return verifierObjectResults(obj, VerifierInconclusive, err.Error())
+	}
+	return res
 }
 
 // verifyObjectSpec verifies the programs of a parsed object; it modifies

@@ -1,6 +1,6 @@
 //go:build linux
 
-package pkgfmt
+package bpfobj
 
 import (
 	"context"
@@ -233,10 +233,11 @@ func TestVerifyObjectsUnprivileged(t *testing.T) {
 
 func TestVerifyObjectsHugeMaps(t *testing.T) {
 	requireVerifier(t)
-	spec, err := verifierLoadSpec(readObject(t, "testdata/verifier/core.bpf.o").Data)
+	o, err := Parse("core.bpf.o", readObject(t, "testdata/verifier/core.bpf.o").Data)
 	if err != nil {
 		t.Fatal(err)
 	}
+	spec := o.Spec()
 	spec.Maps["core_out"].MaxEntries = 1 << 30 // 16 GiB of array
 	got := verifyObjectSpec(context.Background(), "core.bpf.o", spec, btf.NewCache())
 	if len(got) != 3 {

@@ -1,16 +1,9 @@
-package pkgfmt
+package bpfobj
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 )
-
-// ObjectData is one ELF object's path inside a package and its bytes.
-type ObjectData struct {
-	Path string
-	Data []byte
-}
 
 // InferKernel infers the lowest kernel release that supports everything
 // the objects use: their program types, attach types, map types, helpers,
@@ -124,60 +117,6 @@ var optionalAttachTypes = map[[2]string]bool{
 	{"XDP", "XDP"}: true,
 }
 
-// Problem codes of CheckMinKernel.
-const (
-	CodeMinKernelTooLow  = "kernel.min-kernel-too-low"
-	CodeMinKernelInvalid = "kernel.min-kernel-invalid"
-)
-
-// CheckMinKernel compares a manifest's declared min_kernel with the
-// inferred report. A declaration lower than the inferred minimum is a
-// warning naming the feature(s) that need more; an unparsable declaration
-// is an error. An empty declaration or a nil report yields nothing.
-func CheckMinKernel(declared string, k *KernelReport) []Problem {
-	if strings.TrimSpace(declared) == "" {
-		return nil
-	}
-	d, err := ParseKernelVersion(declared)
-	if err != nil {
-		return []Problem{{
-			Severity: SeverityError,
-			File:     ManifestFile,
-			Field:    "min_kernel",
-			Code:     CodeMinKernelInvalid,
-			Message:  fmt.Sprintf("min_kernel %q is not a kernel release: write MAJOR.MINOR, e.g. \"5.15\"", declared),
-		}}
-	}
-	if k == nil || k.MinVersion == "" {
-		return nil
-	}
-	inferred, err := ParseKernelVersion(k.MinVersion)
-	if err != nil || d.Compare(inferred) >= 0 {
-		return nil
-	}
-	var by []string
-	isa := false
-	for _, f := range k.SetBy {
-		by = append(by, kcFeatureLabel(f))
-		isa = isa || isISAFeature(f)
-	}
-	msg := fmt.Sprintf("min_kernel %s is lower than %s required by %s", strings.TrimSpace(declared), k.MinVersion, strings.Join(by, ", "))
-	if len(by) == 0 {
-		msg = fmt.Sprintf("min_kernel %s is lower than the inferred %s", strings.TrimSpace(declared), k.MinVersion)
-	}
-	msg += "; raise min_kernel to " + k.MinVersion + " or stop using the feature"
-	if isa {
-		msg += " (instructions: build with a lower clang -mcpu, e.g. -mcpu=v2, or avoid the construct)"
-	}
-	return []Problem{{
-		Severity: SeverityWarning,
-		File:     ManifestFile,
-		Field:    "min_kernel",
-		Code:     CodeMinKernelTooLow,
-		Message:  msg,
-	}}
-}
-
 // Label names the feature for people, as messages do: "helper
 // bpf_ringbuf_output", "map type RingBuf", "program type XDP",
 // "isa atomics" (an instruction-set extension), "global_data".
@@ -202,8 +141,10 @@ func kcFeatureLabel(f KernelFeature) string {
 	return f.Kind + " " + f.Name
 }
 
-// isISAFeature reports whether f is an instruction-set extension
+// IsISA reports whether f is an instruction-set extension
 // (ProgramReport.ISA) rather than another object-level capability.
+func (f KernelFeature) IsISA() bool { return isISAFeature(f) }
+
 func isISAFeature(f KernelFeature) bool {
 	if f.Kind != FeatureCapability {
 		return false

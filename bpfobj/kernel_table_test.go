@@ -1,4 +1,4 @@
-package pkgfmt
+package bpfobj
 
 import (
 	"bufio"

@@ -1,7 +1,6 @@
-package pkgfmt
+package bpfobj
 
 import (
-	"fmt"
 	"regexp"
 	"slices"
 	"strconv"
@@ -89,48 +88,4 @@ func verifierRejectionReason(log []string) string {
 	}
 	slices.Reverse(msg)
 	return strings.Join(msg, "; ")
-}
-
-// Problem codes of VerifierProblems and BTFCompatProblems.
-const (
-	CodeVerifierRejected = "verifier.rejected"
-	CodeBTFIncompatible  = "kernel.btf-incompatible"
-)
-
-// VerifierProblems turns a verifier report into lint problems: an error
-// for each rejected program, carrying the verifier's reason and log tail.
-// "not-run" and "inconclusive" results are not problems.
-func VerifierProblems(r *VerifierReport) []Problem {
-	if r == nil {
-		return nil
-	}
-	var out []Problem
-	for _, p := range r.Programs {
-		if p.Status != VerifierRejected {
-			continue
-		}
-		msg := fmt.Sprintf("the verifier of kernel %s (%s) rejected the program: %s", r.Kernel, r.Arch, p.Reason)
-		if p.LogTail != "" {
-			msg += "\nverifier log (tail):\n" + p.LogTail
-		}
-		out = append(out, Problem{Severity: SeverityError, File: p.Object, Program: p.Program, Code: CodeVerifierRejected, Message: msg})
-	}
-	return out
-}
-
-// BTFCompatProblems turns offline CO-RE results into lint problems: a
-// warning for each program that will not load on a kernel it was checked
-// against.
-func BTFCompatProblems(results []BTFCompat) []Problem {
-	var out []Problem
-	for _, c := range results {
-		if c.Compatible {
-			continue
-		}
-		out = append(out, Problem{
-			Severity: SeverityWarning, File: c.Object, Program: c.Program, Code: CodeBTFIncompatible,
-			Message: fmt.Sprintf("not compatible with kernel %s: %s; to run there, guard what is missing (bpf_core_field_exists(), bpf_core_type_exists(), bpf_ksym_exists()), else set min_kernel and platforms to the kernels it supports", c.Kernel, c.Reason),
-		})
-	}
-	return out
 }
