@@ -109,7 +109,7 @@ func TestDescribeProblems(t *testing.T) {
 			p.files["extra.bpf.o"] = []byte("garbage")
 		}, []string{"error object.parse"}},
 		{"undeclared object", func(t testing.TB, p *lintPkg) {
-			p.files["extra/other.o"] = readObject(t, "../bpfobj/testdata/verifier/core.bpf.o").Data                         // found by its ELF machine
+			p.files["extra/other.o"] = readObject(t, "../bpfobj/testdata/verifier/core.bpf.o").Data               // found by its ELF machine
 			p.files["host.o"] = []byte("\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00\x3e\x00") // x86-64: not inspected
 		}, []string{"warning program.undeclared"}},
 		{"program missing", func(_ testing.TB, p *lintPkg) {
