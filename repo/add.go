@@ -10,6 +10,7 @@ import (
 
 	"github.com/ebpfrepo/ebpfrepo/bpfobj"
 	"github.com/ebpfrepo/ebpfrepo/internal/atomicfile"
+	"github.com/ebpfrepo/ebpfrepo/internal/buildcache"
 	"github.com/ebpfrepo/ebpfrepo/layout"
 	"github.com/ebpfrepo/ebpfrepo/pkgfmt"
 )
@@ -61,15 +62,12 @@ type pending struct {
 // no-op (AddResult.Unchanged); with different bytes it is refused with a
 // *ConflictError.
 func (r *Repo) Add(ctx context.Context, paths []string, opts AddOptions) ([]AddResult, error) {
-	now, err := resolveNow(opts.Now)
+	s, err := r.open("add", opts.Now)
 	if err != nil {
 		return nil, err
 	}
-	unlock, err := r.lock()
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
+	defer s.close()
+	now := s.now
 	verify := opts.Verify || r.Config.Verify
 	lint := pkgfmt.LintOptions{Verify: verify, Objects: bpfobj.NewObjectCache()}
 	tmpDir, err := os.MkdirTemp("", "ebpfrepo-add-")
@@ -155,9 +153,9 @@ func (r *Repo) Add(ctx context.Context, paths []string, opts AddOptions) ([]AddR
 	if len(problems) > 0 {
 		return nil, &InvalidError{Op: "add", Problems: problems}
 	}
-	cache := newDescCache(r.paths().Cache("desc"))
-	defer cache.flush() // a cache: a failure only costs time
-	stats := loadStatCache(r.paths().Cache("files.json"))
+	cache := buildcache.NewDescriptions(r.paths().Cache("desc"))
+	defer cache.Flush() // a cache: a failure only costs time
+	stats := buildcache.LoadStats(r.paths().Cache("files.json"))
 	var out []AddResult
 	for _, p := range todo {
 		if !p.res.Unchanged {
@@ -173,13 +171,13 @@ func (r *Repo) Add(ctx context.Context, paths []string, opts AddOptions) ([]AddR
 			}
 			if fi, err := os.Stat(p.res.Path); err == nil {
 				rel, _ := filepath.Rel(r.paths().Packages(), p.res.Path)
-				stats.set(filepath.ToSlash(rel), fi, p.res.SHA256)
+				stats.Set(filepath.ToSlash(rel), fi, p.res.SHA256)
 			}
 		}
-		_ = cache.put(p.res.SHA256, verify, p.desc) // a cache: a failure only costs time
+		_ = cache.Put(p.res.SHA256, verify, p.desc) // a cache: a failure only costs time
 		out = append(out, p.res)
 	}
-	_ = stats.save()
+	_ = stats.Save()
 	return out, nil
 }
 

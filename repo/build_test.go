@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ebpfrepo/ebpfrepo/index"
+	"github.com/ebpfrepo/ebpfrepo/internal/outtree"
 	"github.com/ebpfrepo/ebpfrepo/internal/testpkgs"
 	"github.com/ebpfrepo/ebpfrepo/layout"
 	"github.com/ebpfrepo/ebpfrepo/pkgfmt"
@@ -256,7 +257,7 @@ func TestInterruptedBuildKeepsOutput(t *testing.T) {
 	}
 	ents, _ := os.ReadDir(r.Dir)
 	for _, e := range ents {
-		if strings.Contains(e.Name(), buildInfix) {
+		if strings.Contains(e.Name(), outtree.BuildInfix) {
 			t.Errorf("temporary output %s left behind", e.Name())
 		}
 	}

@@ -29,23 +29,6 @@ func FuzzConfig(f *testing.F) {
 	})
 }
 
-// FuzzDescShard feeds arbitrary shard files to the description cache:
-// it must never panic, and a damaged entry is only a miss.
-func FuzzDescShard(f *testing.F) {
-	f.Add([]byte("ab12 {\"manifest\":{\"name\":\"x\"}}\nab12-verify {}\n"))
-	f.Add([]byte("ab12 {\"manifest\":"))
-	f.Add([]byte("\n\n \n"))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		dir := t.TempDir()
-		if err := os.WriteFile(filepath.Join(dir, "ab.jsonl"), data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		c := newDescCache(dir)
-		c.get("ab12", false)
-		c.get("ab12", true)
-	})
-}
-
 // FuzzYanked feeds arbitrary yanked.toml text to the loader.
 func FuzzYanked(f *testing.F) {
 	f.Add([]byte("[[yank]]\nname = \"a\"\nversion = \"1.0.0\"\nreason = \"x\"\nat = 2026-01-01T00:00:00Z\n"))
@@ -59,26 +42,4 @@ func FuzzYanked(f *testing.F) {
 			y.lookup("a", "1.0.0")
 		}
 	})
-}
-
-func TestValidManifest(t *testing.T) {
-	for _, tc := range []struct {
-		rel string
-		ok  bool
-	}{
-		{"targets/a/1.0.0/jammy/ab.x.tar.gz", true},
-		{"metadata/timestamp.json", true},
-		{"l3afd/a/latest/jammy/x.tar.gz", true},
-		{"../keys/root.pem", false},
-		{"targets/../../keys/root.pem", false},
-		{"targets/a/../b", false},
-		{"index.html", false},
-		{"/etc/passwd", false},
-		{"targets//x", false},
-		{`targets\..\x`, false},
-	} {
-		if got := validManifest(map[string]string{tc.rel: "x"}); got != tc.ok {
-			t.Errorf("%q: %v, want %v", tc.rel, got, tc.ok)
-		}
-	}
 }

@@ -1,45 +1,34 @@
 package repo
 
 import (
-	"sync"
+	"unique"
 
 	"github.com/ebpfrepo/ebpfrepo/bpfobj"
 	"github.com/ebpfrepo/ebpfrepo/pkgfmt"
 )
 
-// interner shares equal strings between descriptions: thousands of
-// versions repeat the same helper, map, type, license and kernel-feature
-// strings, and a build holds the latest version's description of every
-// package until the catalogue is written. Safe for concurrent use.
-type interner struct {
-	mu sync.Mutex
-	m  map[string]string
+// Thousands of versions repeat the same helper, map, type, license and
+// kernel-feature strings, and a build holds the featured version's
+// description of every package until the catalogue is written, so equal
+// strings are shared (unique.Make). Safe for concurrent use.
+type interner struct{}
+
+func (interner) s(p *string) {
+	if *p != "" {
+		*p = unique.Make(*p).Value()
+	}
 }
 
-func newInterner() *interner { return &interner{m: map[string]string{}} }
-
-func (in *interner) s(p *string) {
-	if *p == "" {
-		return
-	}
-	if v, ok := in.m[*p]; ok {
-		*p = v
-		return
-	}
-	in.m[*p] = *p
-}
-
-func (in *interner) all(ss []string) {
+func (in interner) all(ss []string) {
 	for i := range ss {
 		in.s(&ss[i])
 	}
 }
 
-// description interns the repetitive strings of d (not the digests and
-// the README, which rarely repeat).
-func (in *interner) description(d *pkgfmt.Description) {
-	in.mu.Lock()
-	defer in.mu.Unlock()
+// internDescription interns the repetitive strings of d (not the digests
+// and the README, which rarely repeat).
+func internDescription(d *pkgfmt.Description) {
+	var in interner
 	m := &d.Manifest
 	for _, p := range []*string{&m.Name, &m.Description, &m.License, &m.Readme, &m.Source, &m.Homepage, &m.Artifact, &m.MinKernel} {
 		in.s(p)

@@ -46,29 +46,21 @@ func (r *Repo) RotateKey(ctx context.Context, role string) error {
 	if !slices.Contains(Roles, role) {
 		return fmt.Errorf("keys rotate: unknown role %q (one of %s)", role, strings.Join(Roles, ", "))
 	}
-	now, err := resolveNow(time.Time{})
+	s, err := r.open("keys rotate "+role, time.Time{})
 	if err != nil {
 		return err
 	}
-	unlock, err := r.lock()
+	defer s.close()
+	kr, err := s.keyring()
 	if err != nil {
 		return err
 	}
-	defer unlock()
-	kr, err := r.keyring()
+	tr, tc, err := s.metadata(ctx)
 	if err != nil {
-		return fmt.Errorf("keys rotate %s: %w", role, err)
-	}
-	tr, err := tufrepo.Load(ctx, r.paths().Metadata())
-	if err != nil {
-		return fmt.Errorf("keys rotate %s: %w", role, err)
+		return err
 	}
 	// The new root and the roles re-signed get the expiry periods of
 	// ebpfrepo.toml, not tufrepo's defaults.
-	tc, err := r.Config.tufConfig(0)
-	if err != nil {
-		return err
-	}
 	if err := tr.SetConfig(tc); err != nil {
 		return fmt.Errorf("keys rotate %s: %w", role, err)
 	}
@@ -88,11 +80,11 @@ func (r *Repo) RotateKey(ctx context.Context, role string) error {
 		return fmt.Errorf("keys rotate %s: %w", role, err)
 	}
 	defer os.Remove(tmp)
-	if err := tr.RotateKey(kr, role, nk, now); err != nil {
+	if err := tr.RotateKey(kr, role, nk, s.now); err != nil {
 		return fmt.Errorf("keys rotate %s: %w", role, err)
 	}
-	if err := tr.Save(ctx, r.paths().Metadata()); err != nil {
-		return fmt.Errorf("keys rotate %s: %w", role, err)
+	if err := s.saveMetadata(ctx, tr); err != nil {
+		return err
 	}
 	if old, err := tufrepo.LoadKeyFile(target); err == nil {
 		id := old.ID()

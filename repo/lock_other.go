@@ -25,7 +25,3 @@ func (r *Repo) lock() (unlock func(), err error) {
 	}
 	return func() { f.Close(); os.Remove(p) }, nil
 }
-
-// treeID identifies a directory across renames; not available here, so
-// every build starts from an empty tree.
-func treeID(dir string) (string, bool) { return "", false }

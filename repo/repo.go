@@ -2,7 +2,6 @@ package repo
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -132,14 +131,6 @@ func Open(ctx context.Context, dir string) (*Repo, error) {
 	return &Repo{Dir: dir, Config: cfg}, nil
 }
 
-func (r *Repo) saveConfig() error {
-	data, err := marshalConfig(r.Config)
-	if err != nil {
-		return err
-	}
-	return atomicfile.WriteFile(r.paths().Config(), data, 0o644)
-}
-
 // resolveNow returns t, else the time SOURCE_DATE_EPOCH names, else the
 // current time; UTC, whole seconds.
 func resolveNow(t time.Time) (time.Time, error) {
@@ -156,5 +147,3 @@ func resolveNow(t time.Time) (time.Time, error) {
 	}
 	return t.UTC().Truncate(time.Second), nil
 }
-
-var errNotBuilt = errors.New("not built yet")

@@ -9,141 +9,160 @@ import (
 	"sync"
 
 	"github.com/ebpfrepo/ebpfrepo/bpfobj"
+	"github.com/ebpfrepo/ebpfrepo/internal/buildcache"
 	"github.com/ebpfrepo/ebpfrepo/pkgfmt"
 )
 
-// validate hashes and describes every item, in parallel, reading an
+// validator hashes and describes the artifacts of a build, reading an
 // artifact only when the stat cache does not know its sha256 or the
-// description cache lacks it. It runs in two passes: the first learns
-// the sha256 of every artifact (from the stat cache, or by reading and
-// validating it); then reuse, if set, marks the items of packages whose
-// inputs are unchanged (their descriptions are not needed); the second
-// pass takes the descriptions of the other items from the cache.
-func (r *Repo) validate(ctx context.Context, items []*item, res *BuildResult, progress func(int, int), reuse func([]*item)) error {
-	verify := r.Config.Verify
-	lint := pkgfmt.LintOptions{Verify: verify, Objects: bpfobj.NewObjectCache()}
-	cache := newDescCache(r.paths().Cache("desc"))
-	defer cache.flush() // a cache: a failure only costs time
-	stats := loadStatCache(r.paths().Cache("files.json"))
-	var mu sync.Mutex
-	fresh := map[string]statEntry{}
-	n := 0
-	tick := func() {
-		n++
-		if progress != nil {
-			progress(n, len(items))
+// description cache lacks its description. Safe for concurrent use.
+type validator struct {
+	lint  pkgfmt.LintOptions
+	descs *buildcache.Descriptions
+	stats *buildcache.Stats
+
+	mu    sync.Mutex
+	fresh map[string]buildcache.StatEntry // artifacts read in this build
+}
+
+func (r *Repo) newValidator() *validator {
+	return &validator{
+		lint:  pkgfmt.LintOptions{Verify: r.Config.Verify, Objects: bpfobj.NewObjectCache()},
+		descs: buildcache.NewDescriptions(r.paths().Cache("desc")),
+		stats: buildcache.LoadStats(r.paths().Cache("files.json")),
+		fresh: map[string]buildcache.StatEntry{},
+	}
+}
+
+// digest learns the sha256 of every artifact: from the stat cache when
+// its size and modification time are unchanged (the description is taken
+// later, and only if plan does not reuse its package), else by reading
+// it, which validates it on the way.
+func (b *buildRun) digest(ctx context.Context) error {
+	b.v = b.r.newValidator()
+	return b.each(ctx, b.items, true)
+}
+
+// describe takes the descriptions plan did not make unnecessary, then
+// sorts the versions into those published and those refused.
+func (b *buildRun) describe(ctx context.Context) error {
+	var rest []*item
+	for _, it := range b.items {
+		switch {
+		case !it.lazy:
+		case it.reused:
+			it.lazy = false
+			b.res.Cached++
+			b.tick()
+		default:
+			it.lazy = false
+			rest = append(rest, it)
 		}
 	}
+	if err := b.each(ctx, rest, false); err != nil {
+		return err
+	}
+	b.v.finish(b.items)
+	return b.sortValid()
+}
 
-	pass := func(list []*item, lazy bool) error {
-		work := make(chan *item)
-		type done struct {
-			it     *item
-			hashed bool
-			err    error
-		}
-		results := make(chan done)
-		var wg sync.WaitGroup
-		for range runtime.NumCPU() {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for it := range work {
-					hashed, err := r.validateOne(ctx, it, stats, cache, lint, &mu, fresh, lazy)
-					results <- done{it, hashed, err}
-				}
-			}()
-		}
+// each runs validateOne over list on every CPU, counting into the result.
+func (b *buildRun) each(ctx context.Context, list []*item, lazy bool) error {
+	type done struct {
+		it     *item
+		hashed bool
+		err    error
+	}
+	work := make(chan *item)
+	results := make(chan done)
+	var wg sync.WaitGroup
+	for range runtime.NumCPU() {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			defer close(work)
-			for _, it := range list {
-				if it.problem != nil {
-					results <- done{it: it}
-					continue
-				}
-				select {
-				case work <- it:
-				case <-ctx.Done():
-					return
-				}
+			for it := range work {
+				hashed, err := b.v.validateOne(ctx, it, lazy)
+				results <- done{it, hashed, err}
 			}
 		}()
-		go func() {
-			wg.Wait()
-			close(results)
-		}()
-		var firstErr error
-		for d := range results {
-			if d.err != nil && firstErr == nil {
-				firstErr = d.err
-			}
-			if d.hashed {
-				res.Hashed++
-			}
-			if d.it.desc != nil {
-				if d.it.cached {
-					res.Cached++
-				} else {
-					res.Validated++
-				}
-			}
-			if !d.it.lazy {
-				tick()
-			}
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if firstErr != nil {
-			return fmt.Errorf("build: %w", firstErr)
-		}
-		return nil
 	}
-	if err := pass(items, reuse != nil); err != nil {
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(work)
+		for _, it := range list {
+			if it.problem != nil {
+				results <- done{it: it}
+				continue
+			}
+			select {
+			case work <- it:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	go func() {
+		wg.Wait()
+		close(results)
+	}()
+	var firstErr error
+	for d := range results {
+		if d.err != nil && firstErr == nil {
+			firstErr = d.err
+		}
+		if d.hashed {
+			b.res.Hashed++
+		}
+		if d.it.desc != nil {
+			if d.it.cached {
+				b.res.Cached++
+			} else {
+				b.res.Validated++
+			}
+		}
+		if !d.it.lazy {
+			b.tick()
+		}
+	}
+	if err := ctx.Err(); err != nil {
 		return err
 	}
-	var rest []*item
-	if reuse != nil {
-		reuse(items)
-		for _, it := range items {
-			switch {
-			case !it.lazy:
-			case it.reused:
-				it.lazy = false
-				res.Cached++
-				tick()
-			default:
-				it.lazy = false
-				rest = append(rest, it)
-			}
-		}
+	if firstErr != nil {
+		return fmt.Errorf("build: %w", firstErr)
 	}
-	if err := pass(rest, false); err != nil {
-		return err
+	return nil
+}
+
+func (b *buildRun) tick() {
+	if b.ticks >= len(b.items) {
+		return
 	}
-	for rel, e := range fresh {
-		stats.Entries[rel] = e
+	b.ticks++
+	if b.opts.Progress != nil {
+		b.opts.Progress(b.ticks, len(b.items))
 	}
-	// Forget files that are gone.
+}
+
+// finish records the artifacts read in the stat cache and forgets those
+// that are gone.
+func (v *validator) finish(items []*item) {
+	defer v.descs.Flush() // a cache: a failure only costs time
+	for rel, e := range v.fresh {
+		v.stats.Record(rel, e)
+	}
 	live := map[string]bool{}
 	for _, it := range items {
 		live[it.rel] = true
 	}
-	for rel := range stats.Entries {
-		if !live[rel] {
-			delete(stats.Entries, rel)
-		}
-	}
-	_ = stats.save() // a cache: a failure only costs time
-	return nil
+	v.stats.Prune(live)
+	_ = v.stats.Save() // a cache: a failure only costs time
 }
 
 // validateOne hashes and describes it. With lazy, an artifact the stat
 // cache knows gets only its sha256 (it.lazy is set): its description is
 // taken later, if needed.
-func (r *Repo) validateOne(ctx context.Context, it *item, stats *statCache, cache *descCache, lint pkgfmt.LintOptions, mu *sync.Mutex, fresh map[string]statEntry, lazy bool) (hashed bool, err error) {
+func (v *validator) validateOne(ctx context.Context, it *item, lazy bool) (hashed bool, err error) {
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}
@@ -152,13 +171,12 @@ func (r *Repo) validateOne(ctx context.Context, it *item, stats *statCache, cach
 		return false, err
 	}
 	it.length = fi.Size()
-	sha, ok := stats.lookup(it.rel, fi)
-	if ok {
+	if sha, ok := v.stats.Lookup(it.rel, fi); ok {
 		if lazy {
 			it.sha, it.lazy = sha, true
 			return false, nil
 		}
-		if d, raw, ok := cache.getRaw(sha, lint.Verify); ok {
+		if d, raw, ok := v.descs.GetRaw(sha, v.lint.Verify); ok {
 			it.sha, it.cached = sha, true
 			it.setDesc(d, raw)
 			return false, nil
@@ -168,7 +186,7 @@ func (r *Repo) validateOne(ctx context.Context, it *item, stats *statCache, cach
 	if b, ok := artifactBufs.Get().(*[]byte); ok {
 		buf = *b
 	}
-	data, sha, err := readArtifactInto(buf, it.path, lint.Limits)
+	data, sha, err := readArtifactInto(buf, it.path, v.lint.Limits)
 	if err != nil {
 		return false, err
 	}
@@ -181,24 +199,109 @@ func (r *Repo) validateOne(ctx context.Context, it *item, stats *statCache, cach
 	}()
 	it.sha = sha
 	it.length = int64(len(data))
-	mu.Lock()
-	fresh[it.rel] = statEntry{Size: fi.Size(), MTime: fi.ModTime().UnixNano(), SHA256: sha}
-	mu.Unlock()
-	if d, raw, ok := cache.getRaw(sha, lint.Verify); ok {
+	v.mu.Lock()
+	v.fresh[it.rel] = buildcache.StatEntry{Size: fi.Size(), MTime: fi.ModTime().UnixNano(), SHA256: sha}
+	v.mu.Unlock()
+	if d, raw, ok := v.descs.GetRaw(sha, v.lint.Verify); ok {
 		it.cached = true
 		it.setDesc(d, raw)
 		return true, nil
 	}
-	d := describeBytes(ctx, it.path, data, lint)
+	d := describeBytes(ctx, it.path, data, v.lint)
 	raw, err := json.Marshal(d)
 	if err != nil {
 		it.desc = d
 		return true, nil
 	}
-	_ = cache.putRaw(sha, lint.Verify, raw)
+	_ = v.descs.PutRaw(sha, v.lint.Verify, raw)
 	it.setDesc(d, raw)
 	return true, nil
 }
 
 // maxPooledArtifact bounds the artifact buffers kept for reuse.
 const maxPooledArtifact = 4 << 20
+
+// sortValid keeps the versions without errors and groups them by
+// package; the others fail the build, or with SkipInvalid are listed and
+// left out.
+func (b *buildRun) sortValid() error {
+	var bad pkgfmt.Problems
+	b.invalid = map[string]bool{}
+	for _, it := range b.items {
+		if it.reused {
+			b.valid = append(b.valid, it)
+			continue
+		}
+		errs := it.errors()
+		if len(errs) == 0 {
+			errs = it.checkLayout()
+		}
+		b.res.Warnings += it.warnings
+		if len(errs) > 0 {
+			b.invalid[it.name] = true
+			bad = append(bad, errs...)
+			b.res.Skipped = append(b.res.Skipped, Skipped{Package: it.label(), Problems: errs})
+			continue
+		}
+		b.valid = append(b.valid, it)
+	}
+	if len(bad) > 0 && !b.opts.SkipInvalid {
+		return &InvalidError{Op: "build", Problems: bad}
+	}
+	b.group()
+	return nil
+}
+
+// group makes a pkgBuild of each package's valid versions (items are
+// sorted by name).
+func (b *buildRun) group() {
+	for i := 0; i < len(b.valid); {
+		j := i
+		for j < len(b.valid) && b.valid[j].name == b.valid[i].name {
+			j++
+		}
+		its := b.valid[i:j]
+		i = j
+		b.res.Versions += len(its)
+		b.res.Artifacts += len(its)
+		for _, it := range its {
+			b.res.Bytes += it.length
+		}
+		pb := &pkgBuild{name: its[0].name, items: its}
+		if e := b.reused[pb.name]; e != nil {
+			b.res.PackagesReused++
+			b.res.Warnings += e.Warnings
+			pb.pkg = e.Package
+		} else {
+			for _, it := range its {
+				if it.added.IsZero() {
+					it.recordAdded = true
+				}
+			}
+		}
+		b.pkgs = append(b.pkgs, pb)
+	}
+	b.res.Packages = len(b.pkgs)
+}
+
+// errors returns the error problems of it, named by its label, and
+// counts its warnings.
+func (it *item) errors() pkgfmt.Problems {
+	var errs pkgfmt.Problems
+	if it.desc != nil {
+		for _, p := range it.desc.Problems {
+			if p.Severity == pkgfmt.SeverityError {
+				p.Package = it.label()
+				errs = append(errs, p)
+			} else {
+				it.warnings++
+			}
+		}
+	}
+	if it.problem != nil {
+		p := *it.problem
+		p.Package = it.label()
+		errs = append(errs, p)
+	}
+	return errs
+}

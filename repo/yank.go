@@ -25,11 +25,11 @@ func (r *Repo) Yank(ctx context.Context, name, version, reason string, undo bool
 			return fmt.Errorf("yank %s@%s: not a package name and version", name, version)
 		}
 	}
-	unlock, err := r.lock()
+	s, err := r.open("yank", time.Time{})
 	if err != nil {
 		return err
 	}
-	defer unlock()
+	defer s.close()
 	if _, err := os.Stat(r.paths().Version(name, version)); err != nil {
 		return fmt.Errorf("yank %s@%s: no such version in %s", name, version, r.paths().Packages())
 	}
@@ -49,11 +49,7 @@ func (r *Repo) Yank(ctx context.Context, name, version, reason string, undo bool
 		}
 		y.Yank = append(y.Yank[:idx], y.Yank[idx+1:]...)
 	} else {
-		now, err := resolveNow(time.Time{})
-		if err != nil {
-			return err
-		}
-		e := yankEntry{Name: name, Version: version, Reason: reason, At: now}
+		e := yankEntry{Name: name, Version: version, Reason: reason, At: s.now}
 		if idx >= 0 {
 			e.At = y.Yank[idx].At
 			y.Yank[idx] = e

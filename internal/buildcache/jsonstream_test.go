@@ -1,4 +1,4 @@
-package repo
+package buildcache
 
 import (
 	"bufio"
@@ -15,12 +15,12 @@ import (
 func TestWriteManifestMatchesMarshal(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		m    treeManifest
+		m    TreeManifest
 	}{
-		{"nil", treeManifest{}},
-		{"empty", treeManifest{Files: map[string]string{}, Catalogue: map[string]string{}}},
-		{"plain", treeManifest{Files: map[string]string{"b/c": "01", "a": "ff"}, Catalogue: map[string]string{"x": "1"}}},
-		{"escaped", treeManifest{Files: map[string]string{"a<b>&\"\\\n": "é\u2028", "\xff": "z"}}},
+		{"nil", TreeManifest{}},
+		{"empty", TreeManifest{Files: map[string]string{}, Catalogue: map[string]string{}}},
+		{"plain", TreeManifest{Files: map[string]string{"b/c": "01", "a": "ff"}, Catalogue: map[string]string{"x": "1"}}},
+		{"escaped", TreeManifest{Files: map[string]string{"a<b>&\"\\\n": "é\u2028", "\xff": "z"}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			want, err := json.Marshal(tc.m)
@@ -44,11 +44,11 @@ func TestWriteManifestMatchesMarshal(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var back treeManifest // what json.Unmarshal reads back
+			var back TreeManifest // what json.Unmarshal reads back
 			if err := json.Unmarshal(want, &back); err != nil {
 				t.Fatal(err)
 			}
-			if diff := cmp.Diff(back, *got, cmp.AllowUnexported(treeManifest{}), cmpopts.EquateEmpty()); diff != "" {
+			if diff := cmp.Diff(back, *got, cmp.AllowUnexported(TreeManifest{}), cmpopts.EquateEmpty()); diff != "" {
 				t.Errorf("readManifest (-want +got):\n%s", diff)
 			}
 		})

@@ -1,4 +1,4 @@
-package repo
+package buildcache
 
 import (
 	"bufio"
@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"sync/atomic"
 )
 
 // The build's large JSON files (the tree manifest, the package and stat
@@ -86,12 +87,12 @@ func jsonString(s string) ([]byte, error) {
 	return append(b, '"'), nil
 }
 
-// writeCacheFileFunc writes a cache file, its content written by fill,
+// writeFileFunc writes a cache file, its content written by fill,
 // through a temporary file and a rename, without fsync: a cache entry
 // lost in a crash only costs time, and a torn one does not decode and
 // counts as a miss.
-func writeCacheFileFunc(p string, fill func(w *bufio.Writer) error) error {
-	tmp := fmt.Sprintf("%s.tmp-%d-%d", p, os.Getpid(), cacheSeq.Add(1))
+func writeFileFunc(p string, fill func(w *bufio.Writer) error) error {
+	tmp := fmt.Sprintf("%s.tmp-%d-%d", p, os.Getpid(), seq.Add(1))
 	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
 	if errors.Is(err, fs.ErrNotExist) {
 		if err = os.MkdirAll(filepath.Dir(p), 0o755); err == nil {
@@ -115,22 +116,6 @@ func writeCacheFileFunc(p string, fill func(w *bufio.Writer) error) error {
 	if err != nil {
 		os.Remove(tmp)
 	}
-	return err
-}
-
-// writeManifest writes m as json.Marshal would.
-func writeManifest(w *bufio.Writer, m *treeManifest) error {
-	w.WriteString(`{"files":`)
-	if err := writeJSONMap(w, m.Files, jsonString); err != nil {
-		return err
-	}
-	if len(m.Catalogue) > 0 {
-		w.WriteString(`,"catalogue":`)
-		if err := writeJSONMap(w, m.Catalogue, jsonString); err != nil {
-			return err
-		}
-	}
-	_, err := w.WriteString("}")
 	return err
 }
 
@@ -232,23 +217,4 @@ func readJSONStringValue(dec *json.Decoder) (string, error) {
 	return s, nil
 }
 
-// readManifest reads a tree manifest written by writeManifest.
-func readManifest(path string) (*treeManifest, error) {
-	var m treeManifest
-	err := readJSONObject(path, func(dec *json.Decoder, key string) error {
-		var err error
-		switch key {
-		case "files":
-			m.Files, err = readJSONMap(dec, readJSONStringValue)
-		case "catalogue":
-			m.Catalogue, err = readJSONMap(dec, readJSONStringValue)
-		default:
-			err = skipJSON(dec)
-		}
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &m, nil
-}
+var seq atomic.Uint64 // names temporary files

@@ -1,0 +1,68 @@
+package buildcache
+
+import (
+	"bufio"
+	"encoding/json"
+)
+
+// TreeManifest lists the files of an output tree outside the catalogue,
+// path (slash-separated, relative) → sha256 of the content, and the
+// fingerprint of each package's catalogue pages. A build records it beside
+// the tree it wrote so the next build can reuse that tree without reading
+// it; it is only a cache.
+type TreeManifest struct {
+	Files map[string]string `json:"files"`
+	// Catalogue maps each package to the fingerprint of its catalogue
+	// pages in the tree (site.WriteResult.Fingerprints), so that the next
+	// build renders only the packages that changed.
+	Catalogue map[string]string `json:"catalogue,omitempty"`
+}
+
+// WriteManifest writes m to path (atomically, without fsync), streaming
+// the same bytes json.Marshal would give.
+func WriteManifest(path string, m *TreeManifest) error {
+	return writeFileFunc(path, func(w *bufio.Writer) error { return writeManifest(w, m) })
+}
+
+// writeManifest writes m as json.Marshal would.
+func writeManifest(w *bufio.Writer, m *TreeManifest) error {
+	w.WriteString(`{"files":`)
+	if err := writeJSONMap(w, m.Files, jsonString); err != nil {
+		return err
+	}
+	if len(m.Catalogue) > 0 {
+		w.WriteString(`,"catalogue":`)
+		if err := writeJSONMap(w, m.Catalogue, jsonString); err != nil {
+			return err
+		}
+	}
+	_, err := w.WriteString("}")
+	return err
+}
+
+// ReadManifest reads a tree manifest written by WriteManifest, a member at
+// a time (it never holds the file whole).
+func ReadManifest(path string) (*TreeManifest, error) {
+	return readManifest(path)
+}
+
+// readManifest reads a tree manifest written by writeManifest.
+func readManifest(path string) (*TreeManifest, error) {
+	var m TreeManifest
+	err := readJSONObject(path, func(dec *json.Decoder, key string) error {
+		var err error
+		switch key {
+		case "files":
+			m.Files, err = readJSONMap(dec, readJSONStringValue)
+		case "catalogue":
+			m.Catalogue, err = readJSONMap(dec, readJSONStringValue)
+		default:
+			err = skipJSON(dec)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &m, nil
+}

@@ -1,0 +1,119 @@
+package repo
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/ebpfrepo/ebpfrepo/index"
+	"github.com/ebpfrepo/ebpfrepo/internal/buildcache"
+	"github.com/ebpfrepo/ebpfrepo/internal/outtree"
+	"github.com/ebpfrepo/ebpfrepo/layout"
+	"github.com/ebpfrepo/ebpfrepo/site"
+)
+
+// pkgKey digests every input of a package's index file and pages: the
+// schema, whether the verifier ran, and for each version its place under
+// packages/, its artifact's sha256 and length, its added date and its
+// yank. The same key means the same index file.
+func pkgKey(name string, its []*item, verify bool, yanks *yankFile) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "schema %d verify %t name %q\n", index.Schema, verify, name)
+	for _, it := range its {
+		fmt.Fprintf(h, "%q %s %d %s", it.rel, it.sha, it.length, it.added.UTC().Format(time.RFC3339Nano))
+		if y := yanks.lookup(it.name, it.version); y != nil {
+			fmt.Fprintf(h, " yank %q %s", y.Reason, y.At.UTC().Format(time.RFC3339Nano))
+		}
+		h.Write([]byte{'\n'})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// cacheable reports whether a package's versions can be remembered in the
+// package cache: every added date is recorded.
+func cacheable(its []*item) bool {
+	for _, it := range its {
+		if it.added.IsZero() || it.recordAdded {
+			return false
+		}
+	}
+	return true
+}
+
+// plan decides, before any description is taken, which packages the
+// spare output tree serves as they are: every input is what the package
+// cache remembers (pkgKey), and the spare holds their index file and
+// catalogue pages, with the content its manifest records. Their
+// descriptions are never taken; prepare adopts the spare.
+func (b *buildRun) plan(context.Context) error {
+	b.pc = buildcache.LoadPackages(b.r.paths().Cache("packages.json"))
+	b.spare = outtree.Peek(b.out)
+	if sp := b.spare; sp != nil && sp.Manifest.Catalogue != nil && validPageNames(sp.Manifest.Catalogue) {
+		b.reused = b.unchangedPackages()
+	}
+	b.pc.Entries = nil // those still needed are in reused
+	return nil
+}
+
+// unchangedPackages finds the packages whose every input is what the
+// package cache remembers and whose index file and catalogue pages the
+// spare tree holds, and marks their items reused.
+func (b *buildRun) unchangedPackages() map[string]*buildcache.PackageEntry {
+	type cand struct {
+		its []*item
+		e   *buildcache.PackageEntry
+	}
+	sp := b.spare
+	cands := map[string]cand{}
+	digests := map[string]string{}
+	for i := 0; i < len(b.items); {
+		j, ok := i, true
+		for ; j < len(b.items) && b.items[j].name == b.items[i].name; j++ {
+			if it := b.items[j]; it.problem != nil || !it.lazy || it.added.IsZero() {
+				ok = false
+			}
+		}
+		name, its := b.items[i].name, b.items[i:j]
+		i = j
+		e := b.pc.Entries[name]
+		if !ok || e == nil || e.Package == nil || e.Package.Name != name || len(e.Package.Versions) != len(its) {
+			continue
+		}
+		rel := layout.Target(layout.PackageIndexTarget(name), e.IndexSHA)
+		if sp.Manifest.Files[rel] != e.IndexSHA || e.Key != pkgKey(name, its, b.r.Config.Verify, b.yanks) ||
+			!sp.Has(rel) || !sp.Has(layout.PackagePage(name)) {
+			continue
+		}
+		cands[name] = cand{its, e}
+		digests[name] = e.IndexSHA
+	}
+	fps, err := site.Fingerprints(b.r.siteHead(), digests)
+	if err != nil {
+		return nil
+	}
+	reused := map[string]*buildcache.PackageEntry{}
+	for name, c := range cands {
+		if fp := fps[name]; fp == "" || sp.Manifest.Catalogue[name] != fp {
+			continue
+		}
+		for _, it := range c.its {
+			it.reused = true
+		}
+		reused[name] = c.e
+	}
+	return reused
+}
+
+// validPageNames reports whether every package name of a catalogue
+// manifest is a plain path component.
+func validPageNames(m map[string]string) bool {
+	for name := range m {
+		if name == "" || name == "." || name == ".." || strings.ContainsAny(name, "/\\") {
+			return false
+		}
+	}
+	return true
+}

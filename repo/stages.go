@@ -1,0 +1,397 @@
+package repo
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/ebpfrepo/ebpfrepo/index"
+	"github.com/ebpfrepo/ebpfrepo/internal/atomicfile"
+	"github.com/ebpfrepo/ebpfrepo/internal/buildcache"
+	"github.com/ebpfrepo/ebpfrepo/internal/buildx"
+	"github.com/ebpfrepo/ebpfrepo/internal/outtree"
+	"github.com/ebpfrepo/ebpfrepo/layout"
+	"github.com/ebpfrepo/ebpfrepo/pkgfmt"
+	"github.com/ebpfrepo/ebpfrepo/site"
+	"github.com/ebpfrepo/ebpfrepo/tufrepo"
+)
+
+// prepare makes the temporary output beside the output directory: the
+// spare tree (the output before the current one) when it can be adopted,
+// so only what differs is written; its catalogue is cleared while the
+// index files and artifacts are written.
+func (b *buildRun) prepare(ctx context.Context) error {
+	tmp, err := outtree.Prepare(b.out)
+	if err != nil {
+		return fmt.Errorf("build: %w", err)
+	}
+	b.tmp = tmp
+	m := outtree.Adopt(b.out, tmp, b.spare)
+	b.spare = nil
+	if m == nil && len(b.reused) > 0 {
+		// The spare could not be adopted after all: build its packages.
+		if err := b.unreuse(ctx); err != nil {
+			return err
+		}
+	}
+	var old map[string]string
+	if m != nil {
+		old, b.oldPages = m.Files, m.Catalogue
+		if b.oldPages != nil && !validPageNames(b.oldPages) {
+			b.oldPages = nil
+		}
+	}
+	treeReused, pagesKept := old != nil, b.oldPages != nil
+	b.cleaned = make(chan struct{})
+	go func() {
+		defer close(b.cleaned)
+		if treeReused {
+			outtree.CleanCatalogue(tmp, pagesKept)
+		}
+	}()
+	b.w = outtree.NewWriter(tmp, old)
+	if treeReused && !pagesKept {
+		<-b.cleaned // the old catalogue goes before the new one is written
+	}
+	if b.cat, err = site.NewCatalogue(tmp, b.r.siteHead(), site.WriteOptions{Previous: b.oldPages}); err != nil {
+		return fmt.Errorf("build: catalogue: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Join(tmp, filepath.Dir(filepath.FromSlash(layout.Target(layout.SummaryTarget, "x")))), 0o755); err != nil {
+		return fmt.Errorf("build: %w", err)
+	}
+	return nil
+}
+
+// unreuse builds the packages plan meant to reuse, when the spare tree
+// could not be adopted: their descriptions are taken now.
+func (b *buildRun) unreuse(ctx context.Context) error {
+	var its []*item
+	for _, pb := range b.pkgs {
+		e := b.reused[pb.name]
+		if e == nil {
+			continue
+		}
+		pb.pkg = nil
+		b.res.PackagesReused--
+		b.res.Warnings -= e.Warnings
+		for _, it := range pb.items {
+			it.reused = false
+			if it.added.IsZero() {
+				it.recordAdded = true
+			}
+			its = append(its, it)
+		}
+	}
+	b.reused = nil
+	b.res.Cached -= len(its)
+	if err := b.each(ctx, its, false); err != nil {
+		return err
+	}
+	for _, it := range its {
+		if errs := it.errors(); len(errs) > 0 {
+			return &InvalidError{Op: "build", Problems: errs}
+		}
+		b.res.Warnings += it.warnings
+	}
+	return nil
+}
+
+// index writes the index file and the catalogue pages of every package,
+// one package per worker at a time, then the summary (all.json). A
+// package is built from its versions' packed descriptions, so only the
+// packages in the workers' hands are decoded; once its pages are written
+// only its featured version's description is still needed (the home page
+// and search.json), so the others are dropped: a build holds about one
+// description per package, not one per version.
+func (b *buildRun) index(ctx context.Context) error {
+	b.targets = make([]tufrepo.Target, len(b.pkgs), len(b.pkgs)+1)
+	summaries := make([]index.SummaryPackage, len(b.pkgs))
+	if err := buildx.Parallel(ctx, len(b.pkgs), func(i int) error {
+		pb := b.pkgs[i]
+		var err error
+		if e := b.reused[pb.name]; e != nil {
+			b.targets[i], summaries[i], err = b.keepPackage(pb, e)
+		} else {
+			b.targets[i], summaries[i], err = b.buildPackage(pb)
+		}
+		return err
+	}); err != nil {
+		return fmt.Errorf("build: %w", err)
+	}
+	b.summary = index.BuildSummary(b.r.Config.Name, b.r.Config.Description, summaries)
+	data, err := index.Marshal(b.summary)
+	if err != nil {
+		return err
+	}
+	t, err := b.writeTarget(layout.SummaryTarget, data)
+	if err != nil {
+		return fmt.Errorf("build: %w", err)
+	}
+	b.targets = append(b.targets, t)
+	return nil
+}
+
+// keepPackage keeps an unchanged package's index file and pages, which
+// plan found in the adopted tree.
+func (b *buildRun) keepPackage(pb *pkgBuild, e *buildcache.PackageEntry) (tufrepo.Target, index.SummaryPackage, error) {
+	tp := layout.PackageIndexTarget(pb.name)
+	if !b.w.Claim(layout.Target(tp, e.IndexSHA), e.IndexSHA) || !b.cat.KeepPackage(e.Package, e.IndexSHA) {
+		return tufrepo.Target{}, index.SummaryPackage{}, fmt.Errorf("package %s: %w", pb.name, errTreeChanged)
+	}
+	pb.entry = e
+	return tufrepo.Target{Path: tp, Length: e.IndexLen, SHA256: e.IndexSHA}, e.Summary, nil
+}
+
+// buildPackage builds a package's index from its versions' descriptions,
+// writes the index file and the pages, and keeps what the package cache
+// and the home page need.
+func (b *buildRun) buildPackage(pb *pkgBuild) (tufrepo.Target, index.SummaryPackage, error) {
+	var ins []index.VersionInput
+	for _, it := range pb.items {
+		added := it.added
+		if it.recordAdded {
+			added = b.now
+		}
+		d, err := it.description()
+		if err != nil {
+			return tufrepo.Target{}, index.SummaryPackage{}, fmt.Errorf("package %s: description of %s: %w", pb.name, it.version, err)
+		}
+		ins = append(ins, index.VersionInput{Description: *d, Length: it.length, SHA256: it.sha, Added: added,
+			Yanked: b.yanks.lookup(it.name, it.version)})
+	}
+	p := index.BuildPackage(pb.name, ins)
+	ins = nil
+	pb.pkg = p
+	data, err := index.Marshal(p)
+	if err != nil {
+		return tufrepo.Target{}, index.SummaryPackage{}, err
+	}
+	t, err := b.writeTarget(layout.PackageIndexTarget(p.Name), data)
+	if err != nil {
+		return tufrepo.Target{}, index.SummaryPackage{}, err
+	}
+	sum := index.Summarize(p, t.Length, t.SHA256)
+	// The index file holds everything the package's pages show.
+	if err := b.cat.WritePackage(p, t.SHA256); err != nil {
+		return tufrepo.Target{}, index.SummaryPackage{}, fmt.Errorf("catalogue: %w", err)
+	}
+	fi := p.FeaturedIndex()
+	for j := range p.Versions {
+		if j != fi {
+			p.Versions[j].Description = pkgfmt.Description{}
+		} else {
+			internDescription(&p.Versions[j].Description)
+		}
+	}
+	if !b.invalid[p.Name] && cacheable(pb.items) {
+		e := &buildcache.PackageEntry{Key: pkgKey(p.Name, pb.items, b.r.Config.Verify, b.yanks), IndexSHA: t.SHA256, IndexLen: t.Length,
+			Summary: sum, Package: p}
+		for _, it := range pb.items {
+			e.Warnings += it.warnings
+		}
+		pb.entry = e
+	}
+	return t, sum, nil
+}
+
+// writeTarget writes an index file at its consistent (hash-prefixed) name
+// under targets/ and returns it as a TUF target.
+func (b *buildRun) writeTarget(tp string, data []byte) (tufrepo.Target, error) {
+	sum := sha256.Sum256(data)
+	t := tufrepo.Target{Path: tp, Length: int64(len(data)), SHA256: hex.EncodeToString(sum[:])}
+	_, err := b.w.Write(layout.Target(tp, t.SHA256), data)
+	return t, err
+}
+
+// artifacts places every artifact — at its consistent target name for
+// each platform, in the l3afd tree, and under l3afd/<name>/latest/ for
+// the newest stable version — and lists them as TUF targets.
+func (b *buildRun) artifacts(ctx context.Context) error {
+	arts, err := writeArtifacts(ctx, b.w, b.pkgs)
+	if err != nil {
+		return fmt.Errorf("build: %w", err)
+	}
+	b.targets = append(b.targets, arts...)
+	b.res.Targets = len(b.targets)
+	b.w.ForgetDirs()
+	if testHookMidBuild != nil {
+		return testHookMidBuild()
+	}
+	return nil
+}
+
+// sign signs the TUF metadata for the targets and writes it into the
+// output, with every N.root.json of the repository so that clients
+// holding an old root can follow the chain.
+func (b *buildRun) sign(ctx context.Context) error {
+	kr, err := b.keyring()
+	if err != nil {
+		return err
+	}
+	tr, tc, err := b.metadata(ctx)
+	if err != nil {
+		return err
+	}
+	sort.Slice(b.targets, func(i, j int) bool { return b.targets[i].Path < b.targets[j].Path })
+	ur, err := tr.Update(ctx, kr, b.targets, tc, b.now)
+	if err != nil {
+		return fmt.Errorf("build: sign: %w", err)
+	}
+	b.recordSigned(ur)
+	b.res.Bins = tr.Info().Bins
+	b.tr = tr
+	if err := b.writeMetadata(); err != nil {
+		return fmt.Errorf("build: %w", err)
+	}
+	return nil
+}
+
+// recordSigned notes in the result which roles got a new version.
+func (b *buildRun) recordSigned(ur *tufrepo.Result) {
+	if ur == nil {
+		return
+	}
+	b.res.MetadataVersions = map[string]int64{}
+	for _, n := range ur.Changed {
+		if strings.HasPrefix(n, tufrepo.RoleBins+"-") {
+			b.res.BinsSigned++
+		} else {
+			b.res.RolesSigned = append(b.res.RolesSigned, n)
+		}
+	}
+	for n, v := range ur.Versions {
+		if !strings.HasPrefix(n, tufrepo.RoleBins+"-") {
+			b.res.MetadataVersions[n] = v
+		}
+	}
+}
+
+// writeMetadata writes the TUF metadata into metadata/: every file
+// tufrepo publishes, plus every N.root.json of the repository.
+func (b *buildRun) writeMetadata() error {
+	files := b.tr.Files()
+	for name, data := range files {
+		name = strings.TrimPrefix(filepath.ToSlash(name), layout.MetadataDir+"/")
+		if strings.Contains(name, "/") || name == "" || name == "." || name == ".." {
+			return fmt.Errorf("metadata file name %q", name)
+		}
+		if _, err := b.w.Write(layout.Metadata(name), data); err != nil {
+			return err
+		}
+	}
+	roots, _ := filepath.Glob(filepath.Join(b.r.paths().Metadata(), "*.root.json"))
+	for _, p := range roots {
+		rel := layout.Metadata(filepath.Base(p))
+		if _, ok := files[rel]; ok {
+			continue
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if _, err := b.w.Write(rel, data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// catalogue removes what the old tree had and the new one does not, then
+// writes the home page, search.json and the trust page, and records the
+// tree's manifest.
+func (b *buildRun) catalogue(ctx context.Context) error {
+	b.w.Finish()
+	b.res.Kept = b.w.Kept()
+	files := b.w.Files()
+	<-b.cleaned
+	pkgs := make([]*index.Package, len(b.pkgs))
+	for i, pb := range b.pkgs {
+		pkgs[i] = pb.pkg
+	}
+	sr, err := b.cat.Finish(ctx, b.r.siteData(b.now, b.summary, pkgs, b.tr, b.tmp))
+	if err != nil {
+		return fmt.Errorf("build: catalogue: %w", err)
+	}
+	b.res.PagesRendered, b.res.PagesKept = sr.Rendered, sr.Kept
+	b.manifest = &buildcache.TreeManifest{Files: files, Catalogue: sr.Fingerprints}
+	return nil
+}
+
+// publish moves the metadata of record forward and swaps the new tree in;
+// then it saves the package cache and records the added dates of
+// versions put into packages/ by hand. A crash between the save and the
+// swap is repaired by the next build, which finds nothing to change and
+// writes the same output.
+func (b *buildRun) publish(ctx context.Context) error {
+	if err := b.saveMetadata(ctx, b.tr); err != nil {
+		return err
+	}
+	if err := outtree.Swap(b.tmp, b.out, b.manifest); err != nil {
+		return fmt.Errorf("build: %w", err)
+	}
+	b.keep = true
+	b.pc.Entries = map[string]*buildcache.PackageEntry{}
+	for _, pb := range b.pkgs {
+		if pb.entry != nil {
+			b.pc.Entries[pb.name] = pb.entry
+		}
+	}
+	_ = b.pc.Save() // a cache: a failure only costs time
+	for _, it := range b.valid {
+		if it.recordAdded {
+			_ = atomicfile.WriteFile(filepath.Join(filepath.Dir(it.path), layout.AddedFile), []byte(b.now.Format(time.RFC3339)+"\n"), 0o644)
+		}
+	}
+	return nil
+}
+
+// checkLayout checks that the directory an artifact lives in agrees with
+// its manifest.
+func (it *item) checkLayout() pkgfmt.Problems {
+	m := it.desc.Manifest
+	var ps pkgfmt.Problems
+	add := func(field, format string, args ...any) {
+		ps = append(ps, pkgfmt.Problem{Severity: pkgfmt.SeverityError, Package: it.label(), File: filepath.ToSlash(filepath.Join(layout.PackagesDir, it.rel)),
+			Field: field, Code: "repo.layout", Message: fmt.Sprintf(format, args...)})
+	}
+	if m.Name != it.name {
+		add("name", "the manifest says name %q but the package sits under packages/%s/: add it with ebpfrepo add", m.Name, it.name)
+	}
+	if m.Version != it.version {
+		add("version", "the manifest says version %q but the package sits under packages/%s/%s/: add it with ebpfrepo add", m.Version, it.name, it.version)
+	}
+	if m.Artifact != filepath.Base(it.path) {
+		add("artifact", "the manifest's artifact is %q but the file is %q", m.Artifact, filepath.Base(it.path))
+	}
+	return ps
+}
+
+// siteHead is the repository-wide part of the catalogue's data.
+func (r *Repo) siteHead() *site.Data {
+	return &site.Data{Repository: r.Config.Name, Description: r.Config.Description, BaseURL: r.Config.BaseURL}
+}
+
+// siteData fills the catalogue's data.
+func (r *Repo) siteData(now time.Time, summary *index.Summary, pkgs []*index.Package, tr *tufrepo.Repo, dir string) *site.Data {
+	d := &site.Data{Repository: r.Config.Name, Description: r.Config.Description, BaseURL: r.Config.BaseURL,
+		Generated: now, Summary: summary, Packages: pkgs}
+	info := tr.Info()
+	d.Trust.RootPath = layout.FirstRoot
+	if data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(layout.FirstRoot))); err == nil {
+		sum := sha256.Sum256(data)
+		d.Trust.RootSHA256 = hex.EncodeToString(sum[:])
+	}
+	d.Trust.Bins = info.Bins
+	for _, ri := range info.Roles {
+		ri.KeyIDs = slices.Clone(ri.KeyIDs)
+		d.Trust.Roles = append(d.Trust.Roles, ri)
+	}
+	return d
+}
