@@ -42,7 +42,9 @@ func (d RepoDir) Artifact(name, version, artifact string) string {
 }
 
 // Added is packages/<name>/<version>/added.
-func (d RepoDir) Added(name, version string) string { return d.join(PackagesDir, name, version, AddedFile) }
+func (d RepoDir) Added(name, version string) string {
+	return d.join(PackagesDir, name, version, AddedFile)
+}
 
 // Metadata is metadata/, the TUF metadata of record.
 func (d RepoDir) Metadata() string { return d.join(RepoMetaDir) }
