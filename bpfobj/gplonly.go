@@ -72,6 +72,3 @@ func IsGPLOnlyHelper(name string) bool {
 	_, ok := slices.BinarySearch(gplOnlyHelpers, name)
 	return ok
 }
-
-// GPLOnlyHelpers returns the GPL-only helpers, sorted.
-func GPLOnlyHelpers() []string { return slices.Clone(gplOnlyHelpers) }

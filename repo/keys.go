@@ -51,18 +51,11 @@ func (r *Repo) RotateKey(ctx context.Context, role string) error {
 		return err
 	}
 	defer s.close()
-	kr, err := s.keyring()
-	if err != nil {
-		return err
-	}
-	tr, tc, err := s.metadata(ctx)
-	if err != nil {
-		return err
-	}
 	// The new root and the roles re-signed get the expiry periods of
-	// ebpfrepo.toml, not tufrepo's defaults.
-	if err := tr.SetConfig(tc); err != nil {
-		return fmt.Errorf("keys rotate %s: %w", role, err)
+	// ebpfrepo.toml (metadata binds them), not tufrepo's defaults.
+	tr, _, err := s.metadata(ctx)
+	if err != nil {
+		return err
 	}
 	nk, err := tufrepo.GenerateKey()
 	if err != nil {
@@ -80,7 +73,7 @@ func (r *Repo) RotateKey(ctx context.Context, role string) error {
 		return fmt.Errorf("keys rotate %s: %w", role, err)
 	}
 	defer os.Remove(tmp)
-	if err := tr.RotateKey(kr, role, nk, s.now); err != nil {
+	if err := tr.RotateKey(role, nk); err != nil {
 		return fmt.Errorf("keys rotate %s: %w", role, err)
 	}
 	if err := s.saveMetadata(ctx, tr); err != nil {

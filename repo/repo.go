@@ -100,7 +100,7 @@ func Init(ctx context.Context, dir string, opts InitOptions) (err error) {
 	if err != nil {
 		return err
 	}
-	tr, err := tufrepo.Init(kr, tc, now)
+	tr, err := tufrepo.Init(tufrepo.Options{Keys: kr, Config: tc, Now: now})
 	if err != nil {
 		return fmt.Errorf("init: %w", err)
 	}

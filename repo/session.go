@@ -55,14 +55,18 @@ func (s *session) keyring() (*tufrepo.Keyring, error) {
 	return s.kr, nil
 }
 
-// metadata loads the TUF metadata of record and the repository's TUF
-// configuration.
+// metadata loads the TUF metadata of record, bound to the keys at hand,
+// the repository's TUF configuration and the session's clock.
 func (s *session) metadata(ctx context.Context) (*tufrepo.Repo, tufrepo.Config, error) {
 	tc, err := s.r.Config.tufConfig(0)
 	if err != nil {
 		return nil, tc, err
 	}
-	tr, err := tufrepo.Load(ctx, s.r.paths().Metadata())
+	kr, err := s.keyring()
+	if err != nil {
+		return nil, tc, err
+	}
+	tr, err := tufrepo.Load(ctx, s.r.paths().Metadata(), tufrepo.Options{Keys: kr, Config: tc, Now: s.now})
 	if err != nil {
 		return nil, tc, fmt.Errorf("%s: %w", s.op, err)
 	}

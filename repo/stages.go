@@ -91,6 +91,8 @@ func (b *buildRun) unreuse(ctx context.Context) error {
 	}
 	b.reused = nil
 	b.res.Cached -= len(its)
+	b.v = b.r.newValidator()
+	defer func() { b.v.finish(b.items); b.v = nil }()
 	if err := b.each(ctx, its, false); err != nil {
 		return err
 	}
@@ -231,16 +233,12 @@ func (b *buildRun) artifacts(ctx context.Context) error {
 // output, with every N.root.json of the repository so that clients
 // holding an old root can follow the chain.
 func (b *buildRun) sign(ctx context.Context) error {
-	kr, err := b.keyring()
-	if err != nil {
-		return err
-	}
-	tr, tc, err := b.metadata(ctx)
+	tr, _, err := b.metadata(ctx)
 	if err != nil {
 		return err
 	}
 	sort.Slice(b.targets, func(i, j int) bool { return b.targets[i].Path < b.targets[j].Path })
-	ur, err := tr.Update(ctx, kr, b.targets, tc, b.now)
+	ur, err := tr.Update(ctx, b.targets)
 	if err != nil {
 		return fmt.Errorf("build: sign: %w", err)
 	}

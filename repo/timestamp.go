@@ -36,20 +36,15 @@ func (r *Repo) Timestamp(ctx context.Context, opts TimestampOptions) error {
 		return err
 	}
 	defer s.close()
-	kr, err := s.keyring()
+	tr, _, err := s.metadata(ctx)
 	if err != nil {
 		return err
 	}
-	tr, tc, err := s.metadata(ctx)
-	if err != nil {
-		return err
-	}
-	now := s.now
-	if err := tr.Timestamp(kr, tc, now); err != nil {
+	if err := tr.Timestamp(); err != nil {
 		return fmt.Errorf("timestamp: %w", err)
 	}
 	if opts.Warn != nil {
-		for _, role := range tr.Expiring(tc, now) {
+		for _, role := range tr.Expiring() {
 			if role == tufrepo.RoleTimestamp {
 				continue
 			}

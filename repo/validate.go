@@ -63,6 +63,7 @@ func (b *buildRun) describe(ctx context.Context) error {
 		return err
 	}
 	b.v.finish(b.items)
+	b.v = nil // its caches are not needed past validation: hold less
 	return b.sortValid()
 }
 

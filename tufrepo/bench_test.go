@@ -14,12 +14,12 @@ import (
 func benchRepo(b *testing.B, n int) (*Repo, *Keyring, []Target) {
 	b.Helper()
 	kr := newKeyring(b, 1)
-	r, err := Init(kr, Config{}, testNow)
+	r, err := Init(Options{Keys: kr, Config: Config{}, Now: testNow})
 	if err != nil {
 		b.Fatal(err)
 	}
 	targets, _ := makeTargets(n, "v1")
-	if _, err := r.Update(context.Background(), kr, targets, Config{}, testNow); err != nil {
+	if _, err := r.with(kr, Config{}, testNow).Update(context.Background(), targets); err != nil {
 		b.Fatal(err)
 	}
 	return r, kr, targets
@@ -32,11 +32,11 @@ func BenchmarkUpdateFull(b *testing.B) {
 	targets, _ := makeTargets(10000, "v1")
 	b.ResetTimer()
 	for range b.N {
-		r, err := Init(kr, Config{}, testNow)
+		r, err := Init(Options{Keys: kr, Config: Config{}, Now: testNow})
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := r.Update(context.Background(), kr, targets, Config{}, testNow); err != nil {
+		if _, err := r.with(kr, Config{}, testNow).Update(context.Background(), targets); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -49,7 +49,7 @@ func BenchmarkUpdateOneTarget(b *testing.B) {
 	b.ResetTimer()
 	for i := range b.N {
 		targets[42] = targetOf(targets[42].Path, []byte(fmt.Sprint("bytes ", i)))
-		res, err := r.Update(context.Background(), kr, targets, Config{}, testNow)
+		res, err := r.with(kr, Config{}, testNow).Update(context.Background(), targets)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -64,7 +64,7 @@ func BenchmarkUpdateNoChange(b *testing.B) {
 	r, kr, targets := benchRepo(b, 10000)
 	b.ResetTimer()
 	for range b.N {
-		if _, err := r.Update(context.Background(), kr, targets, Config{}, testNow); err != nil {
+		if _, err := r.with(kr, Config{}, testNow).Update(context.Background(), targets); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -89,7 +89,7 @@ func BenchmarkLoad(b *testing.B) {
 				b.StopTimer()
 				before := heapInUse()
 				b.StartTimer()
-				l, err := Load(context.Background(), dir)
+				l, err := Load(context.Background(), dir, Options{})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -113,12 +113,12 @@ func BenchmarkLoadUpdateOne(b *testing.B) {
 	}
 	b.ResetTimer()
 	for i := range b.N {
-		l, err := Load(context.Background(), dir)
+		l, err := Load(context.Background(), dir, Options{})
 		if err != nil {
 			b.Fatal(err)
 		}
 		targets[42] = targetOf(targets[42].Path, []byte(fmt.Sprint("bytes ", i)))
-		if _, err := l.Update(context.Background(), kr, targets, Config{}, testNow); err != nil {
+		if _, err := l.with(kr, Config{}, testNow).Update(context.Background(), targets); err != nil {
 			b.Fatal(err)
 		}
 		_ = l.Files()

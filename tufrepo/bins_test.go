@@ -53,7 +53,7 @@ func TestBinTampered(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(d, name), bad, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := Load(context.Background(), d); err == nil || !strings.Contains(err.Error(), name) {
+			if _, err := Load(context.Background(), d, Options{}); err == nil || !strings.Contains(err.Error(), name) {
 				t.Errorf("Load with tampered %s of %s: %v, want an error naming it", what, name, err)
 			}
 		})
@@ -95,7 +95,7 @@ func copyDir(t *testing.T, from, to string) {
 func TestBinOtherSerialisation(t *testing.T) {
 	ctx := context.Background()
 	r, kr, targets, dir := binRepo(t, 200)
-	n := r.BinFor(targets[0].Path)
+	n := r.binFor(targets[0].Path)
 	b := r.bins[n]
 	md, err := b.parse()
 	if err != nil {
@@ -109,11 +109,11 @@ func TestBinOtherSerialisation(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, file), pretty, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	l, err := Load(ctx, dir)
+	l, err := Load(ctx, dir, Options{})
 	if err != nil {
 		t.Fatalf("Load with an indented bin: %v", err)
 	}
-	res, err := l.Update(ctx, kr, targets, Config{}, testNow)
+	res, err := l.with(kr, Config{}, testNow).Update(ctx, targets)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +124,7 @@ func TestBinOtherSerialisation(t *testing.T) {
 		t.Errorf("no-change Update changed the bytes of %s", file)
 	}
 	targets[0] = targetOf(targets[0].Path, []byte("new"))
-	if res, err = l.Update(ctx, kr, targets, Config{}, testNow); err != nil {
+	if res, err = l.with(kr, Config{}, testNow).Update(ctx, targets); err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff([]string{n, RoleSnapshot, RoleTimestamp}, res.Changed); diff != "" {
@@ -140,7 +140,7 @@ func TestRefreshKeepsBinTargets(t *testing.T) {
 	for n, b := range r.bins {
 		before[n] = b
 	}
-	res, err := r.Refresh(kr, Config{}, testNow.Add(46*24*time.Hour))
+	res, err := r.with(kr, Config{}, testNow.Add(46*24*time.Hour)).Refresh()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,7 +24,8 @@ func Example() {
 		panic(err)
 	}
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC) // SOURCE_DATE_EPOCH in a real build
-	repo, err := tufrepo.Init(kr, tufrepo.Config{}, now)
+	// The keys, configuration and clock are given once.
+	repo, err := tufrepo.Init(tufrepo.Options{Keys: kr, Now: now})
 	if err != nil {
 		panic(err)
 	}
@@ -34,7 +35,7 @@ func Example() {
 		sum := sha256.Sum256(data)
 		targets = append(targets, tufrepo.Target{Path: p, Length: int64(len(data)), SHA256: hex.EncodeToString(sum[:])})
 	}
-	res, err := repo.Update(ctx, kr, targets, tufrepo.Config{}, now)
+	res, err := repo.Update(ctx, targets)
 	if err != nil {
 		panic(err)
 	}
@@ -47,7 +48,7 @@ func Example() {
 	fmt.Println(layout.ConsistentTargetName("index/all.json", "ab12"))
 
 	// A rebuild with the same targets changes nothing.
-	res, _ = repo.Update(ctx, kr, targets, tufrepo.Config{}, now)
+	res, _ = repo.Update(ctx, targets)
 	fmt.Println("re-signed:", res.Changed)
 	// Output:
 	// re-signed: [bins-0 bins-1 snapshot timestamp]
@@ -64,18 +65,18 @@ func ExampleRepo_Timestamp() {
 	defer os.RemoveAll(tmp)
 	kr, _ := tufrepo.CreateKeys(filepath.Join(tmp, "keys"), 1)
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-	repo, _ := tufrepo.Init(kr, tufrepo.Config{}, now)
+	repo, _ := tufrepo.Init(tufrepo.Options{Keys: kr, Now: now})
 	repo.Save(ctx, filepath.Join(tmp, "metadata"))
 
-	repo, err := tufrepo.Load(ctx, filepath.Join(tmp, "metadata"))
-	if err != nil {
-		panic(err)
-	}
 	keys, err := tufrepo.LoadKeyring(filepath.Join(tmp, "keys"))
 	if err != nil {
 		panic(err)
 	}
-	if err := repo.Timestamp(keys, tufrepo.Config{}, now.Add(20*time.Hour)); err != nil {
+	repo, err = tufrepo.Load(ctx, filepath.Join(tmp, "metadata"), tufrepo.Options{Keys: keys, Now: now.Add(20 * time.Hour)})
+	if err != nil {
+		panic(err)
+	}
+	if err := repo.Timestamp(); err != nil {
 		panic(err)
 	}
 	if err := repo.Save(ctx, filepath.Join(tmp, "metadata")); err != nil {

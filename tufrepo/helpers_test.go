@@ -179,13 +179,32 @@ var testNow = time.Date(2026, 11, 25, 12, 0, 0, 123456789, time.FixedZone("CET",
 func updatedRepo(t testing.TB, n int) (*Repo, *Keyring, []Target, map[string][]byte) {
 	t.Helper()
 	kr := newKeyring(t, 1)
-	r, err := Init(kr, Config{}, testNow)
+	r, err := Init(Options{Keys: kr, Config: Config{}, Now: testNow})
 	if err != nil {
 		t.Fatal(err)
 	}
 	targets, data := makeTargets(n, "v1")
-	if _, err := r.Update(context.Background(), kr, targets, Config{}, testNow); err != nil {
+	if _, err := r.with(kr, Config{}, testNow).Update(context.Background(), targets); err != nil {
 		t.Fatal(err)
 	}
 	return r, kr, targets, data
+}
+
+// with sets what r signs with, as Options given to Init or Load would,
+// and returns r: tests change keys, configuration and clock between calls.
+func (r *Repo) with(kr *Keyring, cfg Config, now time.Time) *Repo {
+	r.opts = Options{Keys: kr, Config: cfg, Now: now}
+	return r
+}
+
+// withKeys changes only the keys and the clock.
+func (r *Repo) withKeys(kr *Keyring, now time.Time) *Repo {
+	r.opts.Keys, r.opts.Now = kr, now
+	return r
+}
+
+// at changes only the configuration and the clock.
+func (r *Repo) at(cfg Config, now time.Time) *Repo {
+	r.opts.Config, r.opts.Now = cfg, now
+	return r
 }

@@ -208,7 +208,7 @@ func TestMissingKeyErrorNamesFileAndVariable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = Init(kr, Config{}, testNow)
+	_, err = Init(Options{Keys: kr, Config: Config{}, Now: testNow})
 	var mk *MissingKeyError
 	if !errors.As(err, &mk) {
 		t.Fatalf("Init without keys: %v", err)
@@ -221,11 +221,11 @@ func TestMissingKeyErrorNamesFileAndVariable(t *testing.T) {
 	}
 	// A foreign key for the role is named as such.
 	full := newKeyring(t, 1)
-	r, err := Init(full, Config{}, testNow)
+	r, err := Init(Options{Keys: full, Config: Config{}, Now: testNow})
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = r.Timestamp(full.With(RoleTimestamp, poolKey(t, 15)), Config{}, testNow)
+	err = r.with(full.With(RoleTimestamp, poolKey(t, 15)), Config{}, testNow).Timestamp()
 	var wk *WrongKeyError
 	if !errors.As(err, &wk) || wk.Role != RoleTimestamp {
 		t.Errorf("foreign timestamp key: %v, want WrongKeyError", err)

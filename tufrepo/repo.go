@@ -39,7 +39,32 @@ type Repo struct {
 	bins      map[string]binMeta // current bins only: bytes and summary
 	snapshot  signedMeta[metadata.SnapshotType]
 	timestamp signedMeta[metadata.TimestampType]
-	cfg       Config // periods RotateKey uses: the last Config given
+	opts      Options // what it signs with
+}
+
+// Options is what a Repo signs with, given once to Init or Load instead of
+// to every call: the keys at hand, the configuration (expiry periods, bin
+// count, root threshold) and the clock. The zero value means no keys
+// (signing names the missing key), the default configuration and the
+// current time.
+type Options struct {
+	Keys   *Keyring
+	Config Config
+	Now    time.Time // the time signing happens at (expiry dates follow from it); zero: the current time
+}
+
+func (o Options) keys() *Keyring {
+	if o.Keys == nil {
+		return NewKeyring()
+	}
+	return o.Keys
+}
+
+func (o Options) now() time.Time {
+	if o.Now.IsZero() {
+		return time.Now().UTC().Truncate(time.Second)
+	}
+	return o.Now
 }
 
 // Result says what Update (or another signing call) did.
@@ -76,14 +101,15 @@ func (r *Repo) succinct() *metadata.SuccinctRoles {
 }
 
 // Init creates the metadata of a new repository: 1.root.json with
-// consistent snapshots, the root keys of kr (threshold cfg.RootThreshold,
-// or all of them) and the targets, snapshot and timestamp keys of kr;
-// then version 1 of targets (delegating to empty bins signed by kr's
+// consistent snapshots, the root keys of Keys (threshold Config.RootThreshold,
+// or all of them) and the targets, snapshot and timestamp keys of Keys;
+// then version 1 of targets (delegating to empty bins signed by the Keys'
 // bins key), of every bin, of snapshot and of timestamp, so that the new
-// repository is valid and clients can refresh it. kr must hold every
+// repository is valid and clients can refresh it. Keys must hold every
 // role's key.
-func Init(kr *Keyring, cfg Config, now time.Time) (*Repo, error) {
-	cfg, err := cfg.withDefaults()
+func Init(opts Options) (*Repo, error) {
+	kr, now := opts.keys(), opts.now()
+	cfg, err := opts.Config.withDefaults()
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +138,7 @@ func Init(kr *Keyring, cfg Config, now time.Time) (*Repo, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tufrepo: init: %w", err)
 	}
-	r := &Repo{roots: []signedMeta[metadata.RootType]{{root, raw}}, cfg: cfg}
+	r := &Repo{roots: []signedMeta[metadata.RootType]{{root, raw}}, opts: opts}
 	bits := cfg.BinBits
 	if bits == 0 {
 		bits = BinBitsFor(0)
@@ -208,17 +234,17 @@ func (r *Repo) metaFiles() map[string][]byte {
 	return m
 }
 
-// RootJSON returns version's root metadata (1 is what clients pin) or
+// rootJSON returns version's root metadata (1 is what clients pin) or
 // nil if there is no such version.
-func (r *Repo) RootJSON(version int) []byte {
+func (r *Repo) rootJSON(version int) []byte {
 	if r == nil || version < 1 || version > len(r.roots) {
 		return nil
 	}
 	return r.roots[version-1].raw
 }
 
-// RootVersion is the newest root version.
-func (r *Repo) RootVersion() int64 {
+// rootVersion is the newest root version.
+func (r *Repo) rootVersion() int64 {
 	if r == nil || len(r.roots) == 0 {
 		return 0
 	}
@@ -257,23 +283,12 @@ func (r *Repo) Info() Info {
 	return info
 }
 
-// BinFor returns the name of the bin a target path belongs to.
-func (r *Repo) BinFor(targetPath string) string {
+// binFor returns the name of the bin a target path belongs to.
+func (r *Repo) binFor(targetPath string) string {
 	if !r.ready() {
 		return ""
 	}
 	return r.succinct().GetRolesForTarget(targetPath)[0].Name
-}
-
-// SetConfig sets the expiry periods that RotateKey, ReplaceKeys and
-// RenewRoot use (Init, Update and Timestamp set them too).
-func (r *Repo) SetConfig(cfg Config) error {
-	c, err := cfg.withDefaults()
-	if err != nil {
-		return err
-	}
-	r.cfg = c
-	return nil
 }
 
 // result describes the repository's current roles with changed as the

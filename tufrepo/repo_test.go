@@ -42,13 +42,13 @@ func downloadAll(t *testing.T, up *updater.Updater, data map[string][]byte) {
 func TestEndToEnd(t *testing.T) {
 	ctx := context.Background()
 	kr := newKeyring(t, 1)
-	r, err := Init(kr, Config{}, testNow)
+	r, err := Init(Options{Keys: kr, Config: Config{}, Now: testNow})
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := newSite()
 	srv := s.serve(t)
-	root1 := r.RootJSON(1)
+	root1 := r.rootJSON(1)
 
 	t.Run("empty repository refreshes", func(t *testing.T) {
 		s.publish(r, nil)
@@ -58,7 +58,7 @@ func TestEndToEnd(t *testing.T) {
 	})
 
 	targets, data := makeTargets(300, "v1")
-	res, err := r.Update(ctx, kr, targets, Config{}, testNow)
+	res, err := r.with(kr, Config{}, testNow).Update(ctx, targets)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +73,7 @@ func TestEndToEnd(t *testing.T) {
 	if err := r.Save(ctx, dir); err != nil {
 		t.Fatal(err)
 	}
-	loaded, err := Load(ctx, dir)
+	loaded, err := Load(ctx, dir, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +111,7 @@ func TestIncrementalUpdate(t *testing.T) {
 	s := newSite()
 	srv := s.serve(t)
 	s.publish(r, data)
-	c := newClient(t, srv, r.RootJSON(1), testNow)
+	c := newClient(t, srv, r.rootJSON(1), testNow)
 	if _, err := c.refresh(); err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +141,7 @@ func TestIncrementalUpdate(t *testing.T) {
 			prev := r.result(nil).Versions
 			targets = st.edit(slices.Clone(targets), data)
 			later := testNow.Add(time.Hour)
-			res, err := r.Update(ctx, kr, targets, Config{}, later)
+			res, err := r.with(kr, Config{}, later).Update(ctx, targets)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -187,13 +187,13 @@ func TestNoChangeIsByteIdentical(t *testing.T) {
 	}
 	before := r.Files()
 	for _, later := range []time.Duration{0, time.Hour, 11 * time.Hour} {
-		r2, err := Load(ctx, dir)
+		r2, err := Load(ctx, dir, Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		shuffled := slices.Clone(targets)
 		slices.Reverse(shuffled)
-		res, err := r2.Update(ctx, NewKeyring(), shuffled, Config{}, testNow.Add(later))
+		res, err := r2.with(NewKeyring(), Config{}, testNow.Add(later)).Update(ctx, shuffled)
 		if err != nil {
 			t.Fatalf("+%v: %v (no key should be needed when nothing changes)", later, err)
 		}
@@ -221,14 +221,14 @@ func TestStaleRolesAreResigned(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.after.String(), func(t *testing.T) {
-			r, err := Init(kr, Config{}, testNow)
+			r, err := Init(Options{Keys: kr, Config: Config{}, Now: testNow})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := r.Update(ctx, kr, targets, Config{}, testNow); err != nil {
+			if _, err := r.with(kr, Config{}, testNow).Update(ctx, targets); err != nil {
 				t.Fatal(err)
 			}
-			res, err := r.Update(ctx, kr, targets, Config{}, testNow.Add(tt.after))
+			res, err := r.with(kr, Config{}, testNow.Add(tt.after)).Update(ctx, targets)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -251,17 +251,17 @@ func TestStaleRolesAreResigned(t *testing.T) {
 func TestBinBitsChangeKeepsClientsWorking(t *testing.T) {
 	ctx := context.Background()
 	kr := newKeyring(t, 1)
-	r, err := Init(kr, Config{}, testNow)
+	r, err := Init(Options{Keys: kr, Config: Config{}, Now: testNow})
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := newSite()
 	srv := s.serve(t)
-	c := newClient(t, srv, r.RootJSON(1), testNow)
+	c := newClient(t, srv, r.rootJSON(1), testNow)
 	targets, data := makeTargets(150, "v1")
 	last := r.result(nil).Versions
 	for i, bits := range []int{0, 2, 5, 3, 0, 9} {
-		res, err := r.Update(ctx, kr, targets, Config{BinBits: bits}, testNow.Add(time.Duration(i)*time.Minute))
+		res, err := r.with(kr, Config{BinBits: bits}, testNow.Add(time.Duration(i)*time.Minute)).Update(ctx, targets)
 		if err != nil {
 			t.Fatalf("bits %d: %v", bits, err)
 		}
@@ -296,7 +296,7 @@ func TestTimestampOnly(t *testing.T) {
 	v := r.timestamp.md.Signed.Version
 	later := testNow.Add(20 * time.Hour)
 	// Only the timestamp key is needed.
-	if err := r.Timestamp(NewKeyring().With(RoleTimestamp, kr.Keys(RoleTimestamp)...), Config{}, later); err != nil {
+	if err := r.with(NewKeyring().With(RoleTimestamp, kr.Keys(RoleTimestamp)...), Config{}, later).Timestamp(); err != nil {
 		t.Fatal(err)
 	}
 	after := r.Files()
@@ -317,13 +317,13 @@ func TestTimestampOnly(t *testing.T) {
 	}
 	s := newSite()
 	s.publish(r, data)
-	up, err := newClient(t, s.serve(t), r.RootJSON(1), later.Add(12*time.Hour)).refresh()
+	up, err := newClient(t, s.serve(t), r.rootJSON(1), later.Add(12*time.Hour)).refresh()
 	if err != nil {
 		t.Fatal(err)
 	}
 	downloadAll(t, up, data)
 
-	err = r.Timestamp(NewKeyring(), Config{}, later)
+	err = r.with(NewKeyring(), Config{}, later).Timestamp()
 	var mk *MissingKeyError
 	if !errors.As(err, &mk) || mk.Role != RoleTimestamp || mk.Env != "EBPFREPO_TIMESTAMP_KEY" {
 		t.Errorf("Timestamp without key: %v, want MissingKeyError for timestamp", err)
@@ -332,7 +332,7 @@ func TestTimestampOnly(t *testing.T) {
 
 func TestExpiryTruncated(t *testing.T) {
 	kr := newKeyring(t, 1)
-	r, err := Init(kr, Config{}, testNow)
+	r, err := Init(Options{Keys: kr, Config: Config{}, Now: testNow})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -364,7 +364,7 @@ func TestExpiryTruncated(t *testing.T) {
 
 func TestNoPrivateKeyInFiles(t *testing.T) {
 	kr := newKeyring(t, 2)
-	r, err := Init(kr, Config{}, testNow)
+	r, err := Init(Options{Keys: kr, Config: Config{}, Now: testNow})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -385,7 +385,7 @@ func TestNoPrivateKeyInFiles(t *testing.T) {
 
 func TestUpdateRejectsBadTargets(t *testing.T) {
 	kr := newKeyring(t, 1)
-	r, err := Init(kr, Config{}, testNow)
+	r, err := Init(Options{Keys: kr, Config: Config{}, Now: testNow})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -406,14 +406,14 @@ func TestUpdateRejectsBadTargets(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := r.Update(context.Background(), kr, []Target{tt.t}, Config{}, testNow)
+			_, err := r.with(kr, Config{}, testNow).Update(context.Background(), []Target{tt.t})
 			var te *TargetError
 			if !errors.As(err, &te) || te.Field != tt.field {
 				t.Errorf("got %v, want TargetError on %s", err, tt.field)
 			}
 		})
 	}
-	_, err = r.Update(context.Background(), kr, []Target{good, good}, Config{}, testNow)
+	_, err = r.with(kr, Config{}, testNow).Update(context.Background(), []Target{good, good})
 	if err == nil || !strings.Contains(err.Error(), "twice") {
 		t.Errorf("duplicate: %v", err)
 	}

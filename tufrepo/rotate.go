@@ -60,8 +60,9 @@ func (r *Repo) nextRoot(cfg Config, now time.Time) (*metadata.Metadata[metadata.
 }
 
 // RenewRoot signs the next root version with a new expiry date and no
-// other change. kr must hold a threshold of root keys.
-func (r *Repo) RenewRoot(kr *Keyring, cfg Config, now time.Time) error {
+// other change. Keys must hold a threshold of root keys.
+func (r *Repo) RenewRoot() error {
+	kr, cfg, now := r.opts.keys(), r.opts.Config, r.opts.now()
 	if !r.ready() {
 		return errNotReady
 	}
@@ -78,7 +79,6 @@ func (r *Repo) RenewRoot(kr *Keyring, cfg Config, now time.Time) error {
 		return fmt.Errorf("tufrepo: renew root: %w", err)
 	}
 	r.roots = append(r.roots, signedMeta[metadata.RootType]{md, raw})
-	r.cfg = cfg
 	return nil
 }
 
@@ -103,19 +103,19 @@ func (r *Repo) KeyIDs(role string) []string {
 // keys needs ReplaceKeys, which says which to replace):
 //   - root: the next N.root.json lists nk instead of the old key and is
 //     signed by the old root keys (old threshold) and the new ones (new
-//     threshold), so clients holding 1.root.json follow the chain. kr
+//     threshold), so clients holding 1.root.json follow the chain. Keys
 //     holds the old root key(s).
-//   - targets, snapshot, timestamp: the next root lists nk (kr holds the
+//   - targets, snapshot, timestamp: the next root lists nk (Keys holds the
 //     root keys), then the role is re-signed with nk and so is every role
-//     that refers to it (targets → snapshot → timestamp); kr holds the
+//     that refers to it (targets → snapshot → timestamp); Keys holds the
 //     keys of those roles.
-//   - bins: targets delegates the bins to nk instead (kr holds the targets
+//   - bins: targets delegates the bins to nk instead (Keys holds the targets
 //     key) and every bin is re-signed with nk, then snapshot and timestamp.
 //
-// Nothing changes if anything fails. Periods come from the last Config
-// given to Init, Update, Timestamp or SetConfig (defaults after Load).
+// Nothing changes if anything fails. Keys, periods and the clock come
+// from the Options given to Init or Load.
 // Store nk (Key.WriteFile) only after Save succeeded.
-func (r *Repo) RotateKey(kr *Keyring, role string, nk *Key, now time.Time) error {
+func (r *Repo) RotateKey(role string, nk *Key) error {
 	if !r.ready() {
 		return errNotReady
 	}
@@ -126,18 +126,19 @@ func (r *Repo) RotateKey(kr *Keyring, role string, nk *Key, now time.Time) error
 	if len(old) != 1 {
 		return fmt.Errorf("tufrepo: rotate key: role %s has %d keys; say which to replace (ReplaceKeys)", role, len(old))
 	}
-	return r.ReplaceKeys(kr, role, old, []*Key{nk}, 0, now)
+	return r.ReplaceKeys(role, old, []*Key{nk}, 0)
 }
 
 // ReplaceKeys removes the keys with IDs remove from role, adds add, and
 // sets the role's threshold (0 keeps it), signing as RotateKey describes.
-// For root, kr holds enough of the current root keys for the current
+// For root, Keys holds enough of the current root keys for the current
 // threshold and enough of the resulting ones (with add) for the new one.
-func (r *Repo) ReplaceKeys(kr *Keyring, role string, remove []string, add []*Key, threshold int, now time.Time) error {
+func (r *Repo) ReplaceKeys(role string, remove []string, add []*Key, threshold int) error {
+	kr, now := r.opts.keys(), r.opts.now()
 	if !r.ready() {
 		return errNotReady
 	}
-	cfg, err := r.cfg.withDefaults()
+	cfg, err := r.opts.Config.withDefaults()
 	if err != nil {
 		return err
 	}

@@ -16,7 +16,7 @@ func TestRotateKeys(t *testing.T) {
 	s := newSite()
 	srv := s.serve(t)
 	s.publish(r, data)
-	root1 := r.RootJSON(1)
+	root1 := r.rootJSON(1)
 	// A client that followed every step, with a cache.
 	steady := newClient(t, srv, root1, testNow)
 	if _, err := steady.refresh(); err != nil {
@@ -27,9 +27,9 @@ func TestRotateKeys(t *testing.T) {
 		t.Run(role, func(t *testing.T) {
 			nk := poolKey(t, next)
 			next++
-			rootBefore := r.RootVersion()
+			rootBefore := r.rootVersion()
 			before := r.result(nil).Versions
-			if err := r.RotateKey(kr, role, nk, testNow); err != nil {
+			if err := r.withKeys(kr, testNow).RotateKey(role, nk); err != nil {
 				t.Fatal(err)
 			}
 			kr = kr.With(role, nk) // the new key replaces the old file
@@ -40,15 +40,15 @@ func TestRotateKeys(t *testing.T) {
 			if role == RoleBins {
 				wantRoot = rootBefore
 			}
-			if r.RootVersion() != wantRoot {
-				t.Errorf("root version %d, want %d", r.RootVersion(), wantRoot)
+			if r.rootVersion() != wantRoot {
+				t.Errorf("root version %d, want %d", r.rootVersion(), wantRoot)
 			}
 			after := r.result(nil).Versions
 			for _, resigned := range map[string][]string{
 				RoleTimestamp: {RoleTimestamp},
 				RoleSnapshot:  {RoleSnapshot, RoleTimestamp},
 				RoleTargets:   {RoleTargets, RoleSnapshot, RoleTimestamp},
-				RoleBins:      {RoleTargets, RoleSnapshot, RoleTimestamp, r.BinFor(targets[0].Path)},
+				RoleBins:      {RoleTargets, RoleSnapshot, RoleTimestamp, r.binFor(targets[0].Path)},
 			}[role] {
 				if after[resigned] != before[resigned]+1 {
 					t.Errorf("%s version %d, want %d", resigned, after[resigned], before[resigned]+1)
@@ -60,7 +60,7 @@ func TestRotateKeys(t *testing.T) {
 			if err := r.Save(ctx, dir); err != nil {
 				t.Fatal(err)
 			}
-			loaded, err := Load(ctx, dir)
+			loaded, err := Load(ctx, dir, Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -70,8 +70,8 @@ func TestRotateKeys(t *testing.T) {
 				if err != nil {
 					t.Fatalf("%s: %v", name, err)
 				}
-				if got := up.GetTrustedMetadataSet().Root.Signed.Version; got != r.RootVersion() {
-					t.Errorf("%s trusts root version %d, want %d", name, got, r.RootVersion())
+				if got := up.GetTrustedMetadataSet().Root.Signed.Version; got != r.rootVersion() {
+					t.Errorf("%s trusts root version %d, want %d", name, got, r.rootVersion())
 				}
 				downloadAll(t, up, data)
 			}
@@ -82,16 +82,16 @@ func TestRotateKeys(t *testing.T) {
 func TestRotateRootThreshold(t *testing.T) {
 	ctx := context.Background()
 	kr := newKeyring(t, 3)
-	r, err := Init(kr, Config{RootThreshold: 2}, testNow)
+	r, err := Init(Options{Keys: kr, Config: Config{RootThreshold: 2}, Now: testNow})
 	if err != nil {
 		t.Fatal(err)
 	}
 	targets, data := makeTargets(10, "v1")
-	if _, err := r.Update(ctx, kr, targets, Config{}, testNow); err != nil {
+	if _, err := r.with(kr, Config{}, testNow).Update(ctx, targets); err != nil {
 		t.Fatal(err)
 	}
 	roots := kr.Keys(RoleRoot)
-	if err := r.RotateKey(kr, RoleRoot, poolKey(t, 12), testNow); err == nil {
+	if err := r.withKeys(kr, testNow).RotateKey(RoleRoot, poolKey(t, 12)); err == nil {
 		t.Error("RotateKey on a role with 3 keys: no error")
 	}
 	// Replace root key 0 by a new key, with only keys 1 and 2 at hand:
@@ -99,22 +99,22 @@ func TestRotateRootThreshold(t *testing.T) {
 	// keys) are both met.
 	nk := poolKey(t, 12)
 	at := NewKeyring().With(RoleRoot, roots[1], roots[2])
-	if err := r.ReplaceKeys(at, RoleRoot, []string{roots[0].ID()}, []*Key{nk}, 0, testNow); err != nil {
+	if err := r.withKeys(at, testNow).ReplaceKeys(RoleRoot, []string{roots[0].ID()}, []*Key{nk}, 0); err != nil {
 		t.Fatal(err)
 	}
 	// With one old key only, the old threshold is not met.
 	one := NewKeyring().With(RoleRoot, roots[1], poolKey(t, 13))
-	err = r.ReplaceKeys(one, RoleRoot, []string{roots[2].ID()}, []*Key{poolKey(t, 13)}, 0, testNow)
+	err = r.withKeys(one, testNow).ReplaceKeys(RoleRoot, []string{roots[2].ID()}, []*Key{poolKey(t, 13)}, 0)
 	var wk *WrongKeyError
 	if !errors.As(err, &wk) {
 		t.Errorf("ReplaceKeys below threshold: %v, want WrongKeyError", err)
 	}
-	if r.RootVersion() != 2 {
-		t.Errorf("root version %d after a failed rotation, want 2", r.RootVersion())
+	if r.rootVersion() != 2 {
+		t.Errorf("root version %d after a failed rotation, want 2", r.rootVersion())
 	}
 	s := newSite()
 	s.publish(r, data)
-	up, err := newClient(t, s.serve(t), r.RootJSON(1), testNow).refresh()
+	up, err := newClient(t, s.serve(t), r.rootJSON(1), testNow).refresh()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,27 +126,27 @@ func TestRotateRootThreshold(t *testing.T) {
 
 func TestRotateNeedsKeys(t *testing.T) {
 	kr := newKeyring(t, 1)
-	r, err := Init(kr, Config{}, testNow)
+	r, err := Init(Options{Keys: kr, Config: Config{}, Now: testNow})
 	if err != nil {
 		t.Fatal(err)
 	}
 	before := r.Files()
 	// Rotating timestamp without the root key.
-	err = r.RotateKey(NewKeyring().With(RoleTimestamp, kr.Keys(RoleTimestamp)...), RoleTimestamp, poolKey(t, 10), testNow)
+	err = r.withKeys(NewKeyring().With(RoleTimestamp, kr.Keys(RoleTimestamp)...), testNow).RotateKey(RoleTimestamp, poolKey(t, 10))
 	var mk *MissingKeyError
 	if !errors.As(err, &mk) || mk.Role != RoleRoot {
 		t.Errorf("got %v, want MissingKeyError for root", err)
 	}
 	// Rotating snapshot without the timestamp key: root would change but
 	// timestamp cannot follow, so nothing changes.
-	err = r.RotateKey(kr.With(RoleTimestamp), RoleSnapshot, poolKey(t, 10), testNow.Add(time.Hour))
+	err = r.withKeys(kr.With(RoleTimestamp), testNow.Add(time.Hour)).RotateKey(RoleSnapshot, poolKey(t, 10))
 	if !errors.As(err, &mk) || mk.Role != RoleTimestamp {
 		t.Errorf("got %v, want MissingKeyError for timestamp", err)
 	}
-	if len(r.Files()) != len(before) || r.RootVersion() != 1 {
+	if len(r.Files()) != len(before) || r.rootVersion() != 1 {
 		t.Errorf("failed rotation changed the repository")
 	}
-	if err := r.RotateKey(kr, "nobody", poolKey(t, 10), testNow); err == nil {
+	if err := r.withKeys(kr, testNow).RotateKey("nobody", poolKey(t, 10)); err == nil {
 		t.Error("unknown role: no error")
 	}
 }
@@ -154,19 +154,19 @@ func TestRotateNeedsKeys(t *testing.T) {
 func TestRenewRoot(t *testing.T) {
 	ctx := context.Background()
 	kr := newKeyring(t, 1)
-	r, err := Init(kr, Config{RootExpiry: 10 * 24 * time.Hour}, testNow)
+	r, err := Init(Options{Keys: kr, Config: Config{RootExpiry: 10 * 24 * time.Hour}, Now: testNow})
 	if err != nil {
 		t.Fatal(err)
 	}
 	later := testNow.Add(6 * 24 * time.Hour)
-	res, err := r.Update(ctx, kr, nil, Config{RootExpiry: 10 * 24 * time.Hour}, later)
+	res, err := r.with(kr, Config{RootExpiry: 10 * 24 * time.Hour}, later).Update(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(res.Warnings) != 1 {
 		t.Errorf("warnings %q, want one about root", res.Warnings)
 	}
-	if err := r.RenewRoot(kr, Config{}, later); err != nil {
+	if err := r.with(kr, Config{}, later).RenewRoot(); err != nil {
 		t.Fatal(err)
 	}
 	if got, want := r.root().Signed.Expires, later.UTC().Truncate(time.Second).Add(DefaultRootExpiry); !got.Equal(want) {
@@ -174,29 +174,29 @@ func TestRenewRoot(t *testing.T) {
 	}
 	s := newSite()
 	s.publish(r, nil)
-	if _, err := newClient(t, s.serve(t), r.RootJSON(1), later).refresh(); err != nil {
+	if _, err := newClient(t, s.serve(t), r.rootJSON(1), later).refresh(); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func TestRefreshAndExpiring(t *testing.T) {
 	r, kr, _, data := updatedRepo(t, 40)
-	if got := r.Expiring(Config{}, testNow); len(got) != 0 {
+	if got := r.at(Config{}, testNow).Expiring(); len(got) != 0 {
 		t.Errorf("fresh repository: expiring %v", got)
 	}
 	later := testNow.Add(5 * 24 * time.Hour)
-	if diff := cmp.Diff([]string{RoleSnapshot, RoleTimestamp}, r.Expiring(Config{}, later)); diff != "" {
+	if diff := cmp.Diff([]string{RoleSnapshot, RoleTimestamp}, r.at(Config{}, later).Expiring()); diff != "" {
 		t.Errorf("expiring after 5 days (-want +got):\n%s", diff)
 	}
 	// Without the snapshot key the refresh fails and changes nothing.
 	before := r.Files()
-	if _, err := r.Refresh(kr.With(RoleSnapshot), Config{}, later); err == nil {
+	if _, err := r.with(kr.With(RoleSnapshot), Config{}, later).Refresh(); err == nil {
 		t.Error("Refresh without the snapshot key: no error")
 	}
 	if diff := cmp.Diff(before, r.Files()); diff != "" {
 		t.Error("failed Refresh changed the repository")
 	}
-	res, err := r.Refresh(NewKeyring().With(RoleSnapshot, kr.Keys(RoleSnapshot)...).With(RoleTimestamp, kr.Keys(RoleTimestamp)...), Config{}, later)
+	res, err := r.with(NewKeyring().With(RoleSnapshot, kr.Keys(RoleSnapshot)...).With(RoleTimestamp, kr.Keys(RoleTimestamp)...), Config{}, later).Refresh()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,12 +206,12 @@ func TestRefreshAndExpiring(t *testing.T) {
 	// A week after the build, with the daily timestamp: the snapshot of
 	// the build would have expired; the refreshed one has not.
 	week := testNow.Add(7*24*time.Hour + 12*time.Hour)
-	if err := r.Timestamp(kr, Config{}, week.Add(-time.Hour)); err != nil {
+	if err := r.with(kr, Config{}, week.Add(-time.Hour)).Timestamp(); err != nil {
 		t.Fatal(err)
 	}
 	s := newSite()
 	s.publish(r, data)
-	up, err := newClient(t, s.serve(t), r.RootJSON(1), week).refresh()
+	up, err := newClient(t, s.serve(t), r.rootJSON(1), week).refresh()
 	if err != nil {
 		t.Fatalf("refresh: %v", err)
 	}

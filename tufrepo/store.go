@@ -40,9 +40,9 @@ func (e *MetadataError) Unwrap() error { return e.Err }
 // versions), but not expiry: expired metadata is what Update renews.
 // Bins are verified in parallel and kept as bytes and a summary only.
 // A dir without 1.root.json gives an error that wraps fs.ErrNotExist.
-func Load(ctx context.Context, dir string) (*Repo, error) {
-	r := &Repo{bins: map[string]binMeta{}}
-	if err := r.cfg.setDefaults(); err != nil {
+func Load(ctx context.Context, dir string, opts Options) (*Repo, error) {
+	r := &Repo{bins: map[string]binMeta{}, opts: opts}
+	if _, err := opts.Config.withDefaults(); err != nil {
 		return nil, err
 	}
 	for v := 1; v <= maxRoots; v++ {

@@ -16,7 +16,7 @@ import (
 
 func TestLoadErrors(t *testing.T) {
 	ctx := context.Background()
-	_, err := Load(ctx, t.TempDir())
+	_, err := Load(ctx, t.TempDir(), Options{})
 	if !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("Load(empty dir): %v, want fs.ErrNotExist", err)
 	}
@@ -32,7 +32,7 @@ func TestLoadErrors(t *testing.T) {
 				t.Fatal(err)
 			}
 			var me *MetadataError
-			if _, err := Load(ctx, dir); !errors.As(err, &me) || !strings.Contains(me.File, name) {
+			if _, err := Load(ctx, dir, Options{}); !errors.As(err, &me) || !strings.Contains(me.File, name) {
 				t.Errorf("Load with tampered %s: %v, want a MetadataError naming it", name, err)
 			}
 		})
@@ -42,7 +42,7 @@ func TestLoadErrors(t *testing.T) {
 func TestSaveRemovesSuperseded(t *testing.T) {
 	ctx := context.Background()
 	kr := newKeyring(t, 1)
-	r, err := Init(kr, Config{}, testNow)
+	r, err := Init(Options{Keys: kr, Config: Config{}, Now: testNow})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +51,7 @@ func TestSaveRemovesSuperseded(t *testing.T) {
 		t.Fatal(err)
 	}
 	targets, _ := makeTargets(20, "v1")
-	if _, err := r.Update(ctx, kr, targets, Config{}, testNow); err != nil {
+	if _, err := r.with(kr, Config{}, testNow).Update(ctx, targets); err != nil {
 		t.Fatal(err)
 	}
 	if err := r.Save(ctx, dir); err != nil {
@@ -76,7 +76,7 @@ func TestSaveRemovesSuperseded(t *testing.T) {
 
 func FuzzLoad(f *testing.F) {
 	kr := newKeyring(f, 1)
-	r, err := Init(kr, Config{}, testNow)
+	r, err := Init(Options{Keys: kr, Config: Config{}, Now: testNow})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -87,7 +87,7 @@ func FuzzLoad(f *testing.F) {
 	f.Add(r.timestamp.raw, "timestamp.json")
 	f.Add(r.snapshot.raw, "1.snapshot.json")
 	f.Add(r.targets.raw, "1.targets.json")
-	f.Add(r.RootJSON(1), "1.root.json")
+	f.Add(r.rootJSON(1), "1.root.json")
 	f.Fuzz(func(t *testing.T, data []byte, name string) {
 		if _, ok := r.metaFiles()[name]; !ok {
 			return
@@ -101,25 +101,25 @@ func FuzzLoad(f *testing.F) {
 				t.Fatal(err)
 			}
 		}
-		Load(context.Background(), d)
+		Load(context.Background(), d, Options{})
 	})
 }
 
 func TestZeroRepo(t *testing.T) {
 	var r Repo
-	if _, err := r.Update(context.Background(), NewKeyring(), nil, Config{}, testNow); err == nil {
+	if _, err := r.with(NewKeyring(), Config{}, testNow).Update(context.Background(), nil); err == nil {
 		t.Error("Update on a zero Repo: no error")
 	}
-	if err := r.Timestamp(NewKeyring(), Config{}, testNow); err == nil {
+	if err := r.with(NewKeyring(), Config{}, testNow).Timestamp(); err == nil {
 		t.Error("Timestamp on a zero Repo: no error")
 	}
-	if err := r.RotateKey(NewKeyring(), RoleRoot, nil, testNow); err == nil {
+	if err := r.withKeys(NewKeyring(), testNow).RotateKey(RoleRoot, nil); err == nil {
 		t.Error("RotateKey on a zero Repo: no error")
 	}
 	if err := r.Save(context.Background(), t.TempDir()); err == nil {
 		t.Error("Save of a zero Repo: no error")
 	}
-	if len(r.Files()) != 0 || r.Info().Bins != 0 || r.RootVersion() != 0 {
+	if len(r.Files()) != 0 || r.Info().Bins != 0 || r.rootVersion() != 0 {
 		t.Error("zero Repo reports content")
 	}
 }
@@ -127,7 +127,7 @@ func TestZeroRepo(t *testing.T) {
 func TestSaveIsCommittedByTimestamp(t *testing.T) {
 	ctx := context.Background()
 	kr := newKeyring(t, 1)
-	r, err := Init(kr, Config{}, testNow)
+	r, err := Init(Options{Keys: kr, Config: Config{}, Now: testNow})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +144,7 @@ func TestSaveIsCommittedByTimestamp(t *testing.T) {
 		t.Error("Save with no change rewrote 1.root.json")
 	}
 	targets, _ := makeTargets(30, "v1")
-	if _, err := r.Update(ctx, kr, targets, Config{}, testNow); err != nil {
+	if _, err := r.with(kr, Config{}, testNow).Update(ctx, targets); err != nil {
 		t.Fatal(err)
 	}
 	for name, b := range r.metaFiles() {
@@ -154,7 +154,7 @@ func TestSaveIsCommittedByTimestamp(t *testing.T) {
 			}
 		}
 	}
-	loaded, err := Load(ctx, dir)
+	loaded, err := Load(ctx, dir, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -53,7 +53,7 @@ type plan struct {
 //
 // A role that would expire within half its period is re-signed even if
 // unchanged. With no change nothing is re-signed and Files returns the
-// same bytes as before. kr needs only the keys of the roles re-signed.
+// same bytes as before. Keys needs only the keys of the roles re-signed.
 // Update never re-signs root (its keys belong offline); Result.Warnings
 // says when root expires within half its period (see RenewRoot).
 //
@@ -61,7 +61,8 @@ type plan struct {
 // shrinks them. Changing the bit length re-signs targets and every bin;
 // bins that no longer exist stay listed in snapshot with their last
 // version, as TUF clients refuse a snapshot that drops an entry.
-func (r *Repo) Update(ctx context.Context, kr *Keyring, targets []Target, cfg Config, now time.Time) (*Result, error) {
+func (r *Repo) Update(ctx context.Context, targets []Target) (*Result, error) {
+	kr, cfg, now := r.opts.keys(), r.opts.Config, r.opts.now()
 	if !r.ready() {
 		return nil, errNotReady
 	}
@@ -106,7 +107,6 @@ func (r *Repo) Update(ctx context.Context, kr *Keyring, targets []Target, cfg Co
 	if err != nil {
 		return nil, err
 	}
-	r.cfg = cfg
 	root := r.root().Signed
 	if cfg.stale(RoleRoot, root.Expires, now) {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("root version %d expires %s: sign a new root version with the root keys (renew or rotate) before clients refuse the repository",
@@ -341,10 +341,11 @@ func (r *Repo) signTimestamp(kr *Keyring, cfg Config, now time.Time, snapVersion
 }
 
 // Timestamp re-signs only the timestamp: version+1, expiry now+period,
-// for the current snapshot. kr needs only the timestamp key. This is
+// for the current snapshot. Keys needs only the timestamp key. This is
 // what the `ebpfrepo timestamp` cron job runs; it does not renew an
 // expiring snapshot (see Refresh and Expiring).
-func (r *Repo) Timestamp(kr *Keyring, cfg Config, now time.Time) error {
+func (r *Repo) Timestamp() error {
+	kr, cfg, now := r.opts.keys(), r.opts.Config, r.opts.now()
 	if !r.ready() {
 		return errNotReady
 	}
@@ -357,17 +358,17 @@ func (r *Repo) Timestamp(kr *Keyring, cfg Config, now time.Time) error {
 		return err
 	}
 	r.timestamp = ts
-	r.cfg = cfg
 	return nil
 }
 
 // Refresh re-signs, with no other change, every role that expires
 // within half its period: bins, targets, snapshot and timestamp, as a
-// no-change Update would, without needing the target list. kr needs the
+// no-change Update would, without needing the target list. Keys needs the
 // keys of the roles re-signed only. A schedule that runs only Timestamp
 // lets snapshot (7 days by default) expire: run Refresh (or a build) at
 // least every few days too.
-func (r *Repo) Refresh(kr *Keyring, cfg Config, now time.Time) (*Result, error) {
+func (r *Repo) Refresh() (*Result, error) {
+	kr, cfg, now := r.opts.keys(), r.opts.Config, r.opts.now()
 	if !r.ready() {
 		return nil, errNotReady
 	}
@@ -379,14 +380,14 @@ func (r *Repo) Refresh(kr *Keyring, cfg Config, now time.Time) (*Result, error) 
 	if err != nil {
 		return nil, err
 	}
-	r.cfg = cfg
 	return res, nil
 }
 
 // Expiring lists the roles (bins by name) that expire within half their
 // period at now, root included: what Refresh (or, for root, RenewRoot)
 // would re-sign.
-func (r *Repo) Expiring(cfg Config, now time.Time) []string {
+func (r *Repo) Expiring() []string {
+	cfg, now := r.opts.Config, r.opts.now()
 	if !r.ready() {
 		return nil
 	}

@@ -61,7 +61,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return root.ExecuteContext(ctx)
 }
 
-// exitCode maps an error returned by run to the process exit status.
+// exitCode maps an error returned by run to the process exit status: 0
+// for success, 2 for a usage error (the command line is wrong: fix it and
+// run again), 1 for every other failure — validation, verification, I/O,
+// network — whose message says which.
 func exitCode(err error) int {
 	var ue *usageError
 	switch {
@@ -69,8 +72,6 @@ func exitCode(err error) int {
 		return 0
 	case errors.As(err, &ue):
 		return 2
-	case errors.Is(err, errValidation):
-		return 1
 	default:
 		return 1
 	}
