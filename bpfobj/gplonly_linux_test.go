@@ -10,6 +10,7 @@ import (
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
+	"github.com/ebpfrepo/ebpfrepo/internal/kerneltest"
 )
 
 // gplProbeSpecs are program types that between them can call nearly every
@@ -69,7 +70,7 @@ func probeGPLOnly(t *testing.T, fn asm.BuiltinFunc) (gplOnly, known bool) {
 }
 
 func TestGPLOnlyHelpersMatchKernel(t *testing.T) {
-	requireVerifier(t)
+	kerneltest.RequireVerifier(t)
 	var kernelGPL, unknown []string
 	for id := 1; id < 400; id++ {
 		fn := asm.BuiltinFunc(id)

@@ -15,29 +15,9 @@ import (
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/btf"
-	"github.com/cilium/ebpf/features"
+	"github.com/ebpfrepo/ebpfrepo/internal/kerneltest"
 	"golang.org/x/sys/unix"
 )
-
-// requireVerifier skips the test unless this process can load BPF programs.
-func requireVerifier(tb testing.TB) {
-	tb.Helper()
-	if os.Geteuid() != 0 {
-		tb.Skip("verifier tests need root (CAP_BPF); skipping")
-	}
-	if err := features.HaveProgramType(ebpf.XDP); err != nil {
-		tb.Skipf("kernel cannot load XDP programs (%v); skipping", err)
-	}
-}
-
-func openFDs(tb testing.TB) int {
-	tb.Helper()
-	ents, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		tb.Skip("no /proc/self/fd")
-	}
-	return len(ents)
-}
 
 func resultsByProgram(r *VerifierReport) map[string]VerifierResult {
 	m := make(map[string]VerifierResult)
@@ -48,11 +28,11 @@ func resultsByProgram(r *VerifierReport) map[string]VerifierResult {
 }
 
 func TestVerifyObjectsReject(t *testing.T) {
-	requireVerifier(t)
+	kerneltest.RequireVerifier(t)
 	obj := readObject(t, "testdata/verifier/reject.bpf.o")
-	before := openFDs(t)
+	before := kerneltest.OpenFDs(t)
 	r := VerifyObjects(context.Background(), []ObjectData{obj})
-	if after := openFDs(t); after != before {
+	if after := kerneltest.OpenFDs(t); after != before {
 		t.Errorf("file descriptors leaked: %d open before, %d after", before, after)
 	}
 	if r.Kernel == "" || r.Arch == "" {
@@ -77,7 +57,7 @@ func TestVerifyObjectsReject(t *testing.T) {
 }
 
 func TestVerifyObjectsCORE(t *testing.T) {
-	requireVerifier(t)
+	kerneltest.RequireVerifier(t)
 	if _, err := os.Stat(sysfsVmlinux); err != nil {
 		t.Skip("CO-RE verification needs kernel BTF at", sysfsVmlinux)
 	}
@@ -97,7 +77,7 @@ func TestVerifyObjectsCORE(t *testing.T) {
 // (testdata/packages/<dir>/*.bpf.o): every program must be
 // accepted by the running kernel.
 func TestVerifyObjectsExamples(t *testing.T) {
-	requireVerifier(t)
+	kerneltest.RequireVerifier(t)
 	paths, _ := filepath.Glob("../testdata/packages/*/*.bpf.o")
 	if len(paths) == 0 {
 		t.Fatal("no example objects under ../testdata/packages")
@@ -121,7 +101,7 @@ func TestVerifyObjectsExamples(t *testing.T) {
 // TestVerifyObjectsUnknownSection: a program in a section that names no
 // type is reported rejected, not a crash (regression: nil program).
 func TestVerifyObjectsUnknownSection(t *testing.T) {
-	requireVerifier(t)
+	kerneltest.RequireVerifier(t)
 	paths, _ := filepath.Glob("../testdata/bad/unknown-section/*.o")
 	if len(paths) == 0 {
 		t.Fatal("no object under ../testdata/bad/unknown-section")
@@ -185,7 +165,7 @@ func TestVerifierClassify(t *testing.T) {
 }
 
 func BenchmarkVerifyObjects(b *testing.B) {
-	requireVerifier(b)
+	kerneltest.RequireVerifier(b)
 	objs := []ObjectData{readObject(b, "testdata/verifier/reject.bpf.o")}
 	for b.Loop() {
 		VerifyObjects(context.Background(), objs)
@@ -232,7 +212,7 @@ func TestVerifyObjectsUnprivileged(t *testing.T) {
 }
 
 func TestVerifyObjectsHugeMaps(t *testing.T) {
-	requireVerifier(t)
+	kerneltest.RequireVerifier(t)
 	o, err := Parse("core.bpf.o", readObject(t, "testdata/verifier/core.bpf.o").Data)
 	if err != nil {
 		t.Fatal(err)

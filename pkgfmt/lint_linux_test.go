@@ -7,13 +7,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ebpfrepo/ebpfrepo/internal/kerneltest"
 	"github.com/google/go-cmp/cmp"
 )
 
 // TestDescribeVerify: with Verify, a program the kernel's verifier rejects
 // is an error carrying the verifier's log; the accepted one is not.
 func TestDescribeVerify(t *testing.T) {
-	requireVerifier(t)
+	kerneltest.RequireVerifier(t)
 	d, err := LintPath(context.Background(), newLintPkg(t).write(t), LintOptions{Verify: true})
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/cilium/ebpf"
 	"github.com/ebpfrepo/ebpfrepo/bpfobj"
+	"github.com/ebpfrepo/ebpfrepo/internal/kerneltest"
 )
 
 // libxdpObjectDir is where Debian's libxdp1 package installs the eBPF
@@ -95,11 +96,11 @@ func TestRealWorldLibxdpSections(t *testing.T) {
 // placeholder function "func", resolved by xdpdump at run time), which
 // must be inconclusive, not rejected.
 func TestRealWorldLibxdpVerify(t *testing.T) {
-	requireVerifier(t)
+	kerneltest.RequireVerifier(t)
 	objs := libxdpObjects(t)
-	before := openFDs(t)
+	before := kerneltest.OpenFDs(t)
 	r := bpfobj.VerifyObjects(context.Background(), objs)
-	if after := openFDs(t); after != before {
+	if after := kerneltest.OpenFDs(t); after != before {
 		t.Errorf("file descriptors leaked: %d open before, %d after", before, after)
 	}
 	for _, p := range r.Programs {

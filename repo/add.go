@@ -67,80 +67,44 @@ func (r *Repo) Add(ctx context.Context, paths []string, opts AddOptions) ([]AddR
 		return nil, err
 	}
 	defer s.close()
-	now := s.now
-	verify := opts.Verify || r.Config.Verify
+	todo, err := r.validateAdds(ctx, paths, opts.Verify || r.Config.Verify)
+	if err != nil {
+		return nil, err
+	}
+	return r.writeAdds(todo, opts.Verify || r.Config.Verify, s.now)
+}
+
+// validateAdds packs (source directories) and validates every path, and
+// checks each against what packages/ already holds. Any error of any
+// package is returned as one *InvalidError, before anything is written.
+func (r *Repo) validateAdds(ctx context.Context, paths []string, verify bool) ([]*pending, error) {
 	lint := pkgfmt.LintOptions{Verify: verify, Objects: bpfobj.NewObjectCache()}
 	tmpDir, err := os.MkdirTemp("", "ebpfrepo-add-")
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(tmpDir)
-
 	var (
 		todo     []*pending
-		problems []pkgfmt.Problem
+		problems pkgfmt.Problems
 		seen     = map[string]*pending{}
 	)
 	for i, src := range paths {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		art := src
-		fi, err := os.Stat(src)
+		p, probs, err := r.validateAdd(ctx, src, filepath.Join(tmpDir, fmt.Sprint(i)), lint)
 		if err != nil {
-			return nil, fmt.Errorf("add %s: %w", src, err)
+			return nil, err
 		}
-		if fi.IsDir() {
-			out := filepath.Join(tmpDir, fmt.Sprint(i))
-			art, err = pkgfmt.Pack(ctx, src, out, pkgfmt.PackOptions{})
-			if err != nil {
-				if me, ok := err.(*pkgfmt.ManifestError); ok {
-					for _, p := range me.Problems {
-						if p.Severity == pkgfmt.SeverityError {
-							p.Package = src
-							problems = append(problems, p)
-						}
-					}
-					continue
-				}
-				return nil, fmt.Errorf("add %s: %w", src, err)
-			}
-		}
-		data, sha, err := readArtifact(art, lint.Limits)
-		if err != nil {
-			return nil, fmt.Errorf("add %s: %w", src, err)
-		}
-		d := describeBytes(ctx, art, data, lint)
-		m := d.Manifest
-		label := src
-		if m.Name != "" && m.Version != "" {
-			label = m.Name + "@" + m.Version + " (" + src + ")"
-		}
-		if !fi.IsDir() && m.Artifact != "" && filepath.Base(art) != m.Artifact {
-			d.Problems = append(d.Problems, pkgfmt.Problem{Severity: pkgfmt.SeverityError, File: filepath.Base(art), Field: "artifact",
-				Code: "repo.artifact-name", Message: fmt.Sprintf("the file is named %q but the manifest's artifact is %q: rename the file or fix the manifest", filepath.Base(art), m.Artifact)})
-		}
-		var warns []pkgfmt.Problem
-		bad := false
-		for _, p := range d.Problems {
-			p.Package = label
-			if p.Severity == pkgfmt.SeverityError {
-				problems = append(problems, p)
-				bad = true
-			} else {
-				warns = append(warns, p)
-			}
-		}
-		if bad {
+		if len(probs) > 0 {
+			problems = append(problems, probs...)
 			continue
 		}
-		p := &pending{res: AddResult{Source: src, Name: m.Name, Version: m.Version, Length: int64(len(data)), SHA256: sha, Warnings: warns},
-			data: data, desc: d, art: m.Artifact}
-		p.res.Path = r.paths().Artifact(m.Name, m.Version, m.Artifact)
-		key := m.Name + "@" + m.Version
+		key := p.res.Name + "@" + p.res.Version
 		if prev, ok := seen[key]; ok {
-			if prev.res.SHA256 != sha {
-				return nil, &ConflictError{Package: key, Existing: prev.res.SHA256, New: sha, ExistingPath: prev.res.Source, NewPath: src}
+			if prev.res.SHA256 != p.res.SHA256 {
+				return nil, &ConflictError{Package: key, Existing: prev.res.SHA256, New: p.res.SHA256, ExistingPath: prev.res.Source, NewPath: src}
 			}
 			p.res.Unchanged = true
 			p.data = nil
@@ -153,6 +117,66 @@ func (r *Repo) Add(ctx context.Context, paths []string, opts AddOptions) ([]AddR
 	if len(problems) > 0 {
 		return nil, &InvalidError{Op: "add", Problems: problems}
 	}
+	return todo, nil
+}
+
+// validateAdd reads (packing a source directory into tmp first) and
+// validates one path; it returns the package, or its errors.
+func (r *Repo) validateAdd(ctx context.Context, src, tmp string, lint pkgfmt.LintOptions) (*pending, pkgfmt.Problems, error) {
+	art := src
+	fi, err := os.Stat(src)
+	if err != nil {
+		return nil, nil, fmt.Errorf("add %s: %w", src, err)
+	}
+	if fi.IsDir() {
+		art, err = pkgfmt.Pack(ctx, src, tmp, pkgfmt.PackOptions{})
+		if me, ok := err.(*pkgfmt.ManifestError); ok {
+			var probs pkgfmt.Problems
+			for _, p := range me.Problems.Errors() {
+				p.Package = src
+				probs = append(probs, p)
+			}
+			return nil, probs, nil
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("add %s: %w", src, err)
+		}
+	}
+	data, sha, err := readArtifact(art, lint.Limits)
+	if err != nil {
+		return nil, nil, fmt.Errorf("add %s: %w", src, err)
+	}
+	d := describeBytes(ctx, art, data, lint)
+	m := d.Manifest
+	label := src
+	if m.Name != "" && m.Version != "" {
+		label = m.Name + "@" + m.Version + " (" + src + ")"
+	}
+	if !fi.IsDir() && m.Artifact != "" && filepath.Base(art) != m.Artifact {
+		d.Problems = append(d.Problems, pkgfmt.Problem{Severity: pkgfmt.SeverityError, File: filepath.Base(art), Field: "artifact",
+			Code: "repo.artifact-name", Message: fmt.Sprintf("the file is named %q but the manifest's artifact is %q: rename the file or fix the manifest", filepath.Base(art), m.Artifact)})
+	}
+	var warns, errs pkgfmt.Problems
+	for _, p := range d.Problems {
+		p.Package = label
+		if p.Severity == pkgfmt.SeverityError {
+			errs = append(errs, p)
+		} else {
+			warns = append(warns, p)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errs, nil
+	}
+	p := &pending{res: AddResult{Source: src, Name: m.Name, Version: m.Version, Length: int64(len(data)), SHA256: sha, Warnings: warns},
+		data: data, desc: d, art: m.Artifact}
+	p.res.Path = r.paths().Artifact(m.Name, m.Version, m.Artifact)
+	return p, nil, nil
+}
+
+// writeAdds copies the validated packages into packages/ with their added
+// date, and records them in the caches so the next build reads nothing.
+func (r *Repo) writeAdds(todo []*pending, verify bool, now time.Time) ([]AddResult, error) {
 	cache := buildcache.NewDescriptions(r.paths().Cache("desc"))
 	defer cache.Flush() // a cache: a failure only costs time
 	stats := buildcache.LoadStats(r.paths().Cache("files.json"))

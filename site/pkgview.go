@@ -236,6 +236,23 @@ func (w *writer) packageView(p *index.Package, slugs []string, vi int, canonical
 		})
 	}
 
+	pv.addObjects(d, m)
+	pv.addKernel(d, m)
+	for _, f := range d.Files {
+		pv.Files = append(pv.Files, fileRow{Path: f.Path, Size: formatSize(f.Size), Executable: f.Executable, SHA256: f.SHA256})
+	}
+
+	ref := p.Name + "@" + v.Version
+	pv.GetSnippet = w.snippet("ebpfrepo get \\\n  --repo {repo} \\\n  --root root.json \\\n  %s", ref)
+	pv.MirrorSnippet = w.snippet("ebpfrepo mirror \\\n  --repo {repo} \\\n  --root root.json \\\n  --to %s \\\n  %s", l3afdMirrorDir, ref)
+	pv.HasPlaceholders = pv.GetSnippet.Placeholder
+	pv.L3afd, pv.L3afdSkipped = l3afdSnippet(p.Name, v.Version, m)
+	return pv
+}
+
+// addObjects fills the programs, maps and objects tables from the
+// inspection report (or, without one, what the manifest declares).
+func (pv *packageView) addObjects(d *pkgfmt.Description, m *pkgfmt.Manifest) {
 	declared := make(map[[2]string]pkgfmt.Program)
 	for _, mp := range m.Programs {
 		declared[[2]string{mp.Object, mp.Name}] = mp
@@ -284,6 +301,10 @@ func (w *writer) packageView(p *index.Package, slugs []string, vi int, canonical
 	default:
 		pv.Portable = "none"
 	}
+}
+
+// addKernel fills the kernel and verifier facts.
+func (pv *packageView) addKernel(d *pkgfmt.Description, m *pkgfmt.Manifest) {
 	pv.Helpers, pv.Kfuncs = helpersAndKfuncs(d)
 	if d.Kernel != nil {
 		pv.MinKernel = minKernelText(d.Kernel)
@@ -298,14 +319,4 @@ func (w *writer) packageView(p *index.Package, slugs []string, vi int, canonical
 		pv.Verifier = d.Verifier
 		pv.VerifierKernel = strings.TrimSpace(d.Verifier.Kernel + " " + d.Verifier.Arch)
 	}
-	for _, f := range d.Files {
-		pv.Files = append(pv.Files, fileRow{Path: f.Path, Size: formatSize(f.Size), Executable: f.Executable, SHA256: f.SHA256})
-	}
-
-	ref := p.Name + "@" + v.Version
-	pv.GetSnippet = w.snippet("ebpfrepo get \\\n  --repo {repo} \\\n  --root root.json \\\n  %s", ref)
-	pv.MirrorSnippet = w.snippet("ebpfrepo mirror \\\n  --repo {repo} \\\n  --root root.json \\\n  --to %s \\\n  %s", l3afdMirrorDir, ref)
-	pv.HasPlaceholders = pv.GetSnippet.Placeholder
-	pv.L3afd, pv.L3afdSkipped = l3afdSnippet(p.Name, v.Version, m)
-	return pv
 }

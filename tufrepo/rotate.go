@@ -174,30 +174,41 @@ func (r *Repo) ReplaceKeys(role string, remove []string, add []*Key, threshold i
 	kr = kr.With(role, append(slices.Clone(kr.Keys(role)), add...)...)
 
 	if role == RoleBins {
-		deleg := cloneDelegations(r.targets.md.Signed.Delegations)
-		sr := deleg.SuccinctRoles
-		for _, id := range remove {
-			delete(deleg.Keys, id)
-		}
-		sr.KeyIDs = slices.Clone(next)
-		for _, k := range add {
-			tk, err := k.TUFKey()
-			if err != nil {
-				return err
-			}
-			deleg.Keys[k.ID()] = tk
-		}
-		slices.Sort(sr.KeyIDs)
-		if threshold != 0 {
-			sr.Threshold = threshold
-		}
-		if sr.Threshold > len(sr.KeyIDs) {
-			return fmt.Errorf("tufrepo: replace keys: role bins: threshold %d with %d keys", sr.Threshold, len(sr.KeyIDs))
-		}
-		_, err := r.apply(kr, cfg, now, plan{deleg: deleg, force: map[string]bool{RoleBins: true}})
-		return err
+		return r.replaceBinKeys(kr, cfg, now, remove, next, add, threshold)
 	}
+	return r.replaceRootListedKeys(kr, cfg, now, role, remove, add, threshold)
+}
 
+// replaceBinKeys delegates the bins to the next keys in targets and
+// re-signs every bin with them.
+func (r *Repo) replaceBinKeys(kr *Keyring, cfg Config, now time.Time, remove, next []string, add []*Key, threshold int) error {
+	deleg := cloneDelegations(r.targets.md.Signed.Delegations)
+	sr := deleg.SuccinctRoles
+	for _, id := range remove {
+		delete(deleg.Keys, id)
+	}
+	sr.KeyIDs = slices.Clone(next)
+	for _, k := range add {
+		tk, err := k.TUFKey()
+		if err != nil {
+			return err
+		}
+		deleg.Keys[k.ID()] = tk
+	}
+	slices.Sort(sr.KeyIDs)
+	if threshold != 0 {
+		sr.Threshold = threshold
+	}
+	if sr.Threshold > len(sr.KeyIDs) {
+		return fmt.Errorf("tufrepo: replace keys: role bins: threshold %d with %d keys", sr.Threshold, len(sr.KeyIDs))
+	}
+	_, err := r.apply(kr, cfg, now, plan{deleg: deleg, force: map[string]bool{RoleBins: true}})
+	return err
+}
+
+// replaceRootListedKeys signs the next root with role's keys replaced,
+// then (but for root itself) re-signs the role and those that refer to it.
+func (r *Repo) replaceRootListedKeys(kr *Keyring, cfg Config, now time.Time, role string, remove []string, add []*Key, threshold int) error {
 	md, err := r.nextRoot(cfg, now)
 	if err != nil {
 		return err

@@ -109,38 +109,8 @@ func Load(ctx context.Context, dir string, opts Options) (*Repo, error) {
 			return nil, &MetadataError{File: snapName, Err: fmt.Errorf("no %s.json entry", n)}
 		}
 	}
-	// Reading and verifying bins dominates: do it in parallel, keeping
-	// only each bin's bytes and summary.
-	bv := newBinVerifier(r.targets.md)
-	bins := make([]binMeta, len(names))
-	errs := make([]error, len(names))
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for range min(runtime.GOMAXPROCS(0), len(names)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				if errs[i] = ctx.Err(); errs[i] != nil {
-					continue
-				}
-				v := meta[names[i]+".json"].Version
-				name := fmt.Sprintf("%d.%s.json", v, names[i])
-				raw, err := readMeta(dir, name)
-				if err != nil {
-					errs[i] = err
-					continue
-				}
-				bins[i], errs[i] = bv.load(raw, names[i], filepath.Join(dir, name), v)
-			}
-		}()
-	}
-	for i := range names {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	bins, err := loadBins(ctx, dir, r.targets.md, names, meta)
+	if err != nil {
 		return nil, err
 	}
 	for i, n := range names {
@@ -281,4 +251,42 @@ func writeIfChanged(path string, data []byte) error {
 		}
 	}
 	return atomicfile.WriteFile(path, data, 0o644)
+}
+
+// loadBins reads and verifies the bins snapshot lists, in parallel
+// (it dominates a load), keeping only each bin's bytes and summary.
+func loadBins(ctx context.Context, dir string, targets *metadata.Metadata[metadata.TargetsType], names []string, meta map[string]*metadata.MetaFiles) ([]binMeta, error) {
+	bv := newBinVerifier(targets)
+	bins := make([]binMeta, len(names))
+	errs := make([]error, len(names))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range min(runtime.GOMAXPROCS(0), len(names)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				if errs[i] = ctx.Err(); errs[i] != nil {
+					continue
+				}
+				v := meta[names[i]+".json"].Version
+				name := fmt.Sprintf("%d.%s.json", v, names[i])
+				raw, err := readMeta(dir, name)
+				if err != nil {
+					errs[i] = err
+					continue
+				}
+				bins[i], errs[i] = bv.load(raw, names[i], filepath.Join(dir, name), v)
+			}
+		}()
+	}
+	for i := range names {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return bins, nil
 }

@@ -210,117 +210,161 @@ func (r *Repo) roleSigners(kr *Keyring, role string) ([]*Key, error) {
 // apply signs what differs between the repository and p, then, only if
 // everything signed, makes it the repository's state.
 func (r *Repo) apply(kr *Keyring, cfg Config, now time.Time, p plan) (*Result, error) {
-	var changed []string
-	// targets
-	tgt := r.targets
-	if tgt.md == nil || p.force[RoleTargets] || !delegationsEqual(tgt.md.Signed.Delegations, p.deleg) ||
-		cfg.stale(RoleTargets, tgt.md.Signed.Expires, now) {
-		md := metadata.Targets(cfg.expiry(RoleTargets, now))
-		if tgt.md != nil {
-			md.Signed.Version = tgt.md.Signed.Version + 1
-		}
-		md.Signed.Delegations = p.deleg
-		keys, err := r.roleSigners(kr, RoleTargets)
-		if err != nil {
+	sg := &signing{r: r, kr: kr, cfg: cfg, now: now, p: p}
+	for _, stage := range []func() error{sg.targets, sg.bins, sg.snapshot, sg.timestamp} {
+		if err := stage(); err != nil {
 			return nil, err
 		}
-		raw, err := signBytes(md, keys)
-		if err != nil {
-			return nil, fmt.Errorf("tufrepo: sign targets: %w", err)
-		}
-		tgt = signedMeta[metadata.TargetsType]{md, raw}
-		changed = append(changed, RoleTargets)
 	}
-	// bins
-	sr := p.deleg.SuccinctRoles
+	r.targets, r.bins, r.snapshot, r.timestamp = sg.tgt, sg.binsOut, sg.snap, sg.ts
+	return r.result(sg.changed), nil
+}
+
+// signing is one apply: each role is re-signed when its content changed,
+// it is forced, or it expires within half its period, in delegation order
+// (targets, bins, snapshot, timestamp), each taking what the one before
+// produced. Nothing of r changes until every role is signed.
+type signing struct {
+	r       *Repo
+	kr      *Keyring
+	cfg     Config
+	now     time.Time
+	p       plan
+	changed []string
+
+	tgt     signedMeta[metadata.TargetsType]
+	binsOut map[string]binMeta
+	snap    signedMeta[metadata.SnapshotType]
+	ts      signedMeta[metadata.TimestampType]
+}
+
+func (sg *signing) targets() error {
+	sg.tgt = sg.r.targets
+	tgt := sg.tgt
+	if tgt.md != nil && !sg.p.force[RoleTargets] && delegationsEqual(tgt.md.Signed.Delegations, sg.p.deleg) &&
+		!sg.cfg.stale(RoleTargets, tgt.md.Signed.Expires, sg.now) {
+		return nil
+	}
+	md := metadata.Targets(sg.cfg.expiry(RoleTargets, sg.now))
+	if tgt.md != nil {
+		md.Signed.Version = tgt.md.Signed.Version + 1
+	}
+	md.Signed.Delegations = sg.p.deleg
+	keys, err := sg.r.roleSigners(sg.kr, RoleTargets)
+	if err != nil {
+		return err
+	}
+	raw, err := signBytes(md, keys)
+	if err != nil {
+		return fmt.Errorf("tufrepo: sign targets: %w", err)
+	}
+	sg.tgt = signedMeta[metadata.TargetsType]{md, raw}
+	sg.changed = append(sg.changed, RoleTargets)
+	return nil
+}
+
+// bins re-signs only the bins whose content digest differs (or that
+// expire, or are forced): the others keep their bytes untouched.
+func (sg *signing) bins() error {
+	sr := sg.p.deleg.SuccinctRoles
 	names := sr.GetRoles()
-	// Only bins whose content digest differs (or that expire, or are
-	// forced) get a go-tuf form: the others keep their bytes untouched.
-	bins := make(map[string]binMeta, len(names))
+	sg.binsOut = make(map[string]binMeta, len(names))
 	var todo []*metadata.Metadata[metadata.TargetsType]
 	var todoNames []string
 	for _, n := range names {
-		cur, ok := r.bins[n]
+		cur, ok := sg.r.bins[n]
 		var want []binEntry
 		same := ok // p.bins nil: each bin keeps its targets
-		if p.bins != nil {
-			want = p.bins[n]
+		if sg.p.bins != nil {
+			want = sg.p.bins[n]
 			same = ok && cur.plain && cur.digest == binDigest(want)
 		}
-		if same && !p.force[RoleBins] && !cfg.stale(RoleBins, cur.expires, now) {
-			bins[n] = cur
+		if same && !sg.p.force[RoleBins] && !sg.cfg.stale(RoleBins, cur.expires, sg.now) {
+			sg.binsOut[n] = cur
 			continue
 		}
-		md := metadata.Targets(cfg.expiry(RoleBins, now))
-		md.Signed.Version = r.binVersion(n) + 1
+		md := metadata.Targets(sg.cfg.expiry(RoleBins, sg.now))
+		md.Signed.Version = sg.r.binVersion(n) + 1
 		switch {
-		case p.bins != nil || !ok:
+		case sg.p.bins != nil || !ok:
 			md.Signed.Targets = targetFiles(want)
 		default:
 			old, err := cur.parse()
 			if err != nil {
-				return nil, fmt.Errorf("tufrepo: re-sign %s: %w", n, err)
+				return fmt.Errorf("tufrepo: re-sign %s: %w", n, err)
 			}
 			md.Signed.Targets = old.Signed.Targets
 		}
 		todo = append(todo, md)
 		todoNames = append(todoNames, n)
 	}
-	if len(todo) > 0 {
-		keys, err := kr.signers(RoleBins, RoleBins, sr.KeyIDs, sr.Threshold)
-		if err != nil {
-			return nil, err
-		}
-		raws, err := signAll(todo, keys)
-		if err != nil {
-			return nil, err
-		}
-		for i, md := range todo {
-			bins[todoNames[i]] = newBinMeta(md, raws[i])
-			changed = append(changed, todoNames[i])
-		}
+	if len(todo) == 0 {
+		return nil
 	}
-	// snapshot: bins no longer delegated keep their entries.
-	snap := r.snapshot
+	keys, err := sg.kr.signers(RoleBins, RoleBins, sr.KeyIDs, sr.Threshold)
+	if err != nil {
+		return err
+	}
+	raws, err := signAll(todo, keys)
+	if err != nil {
+		return err
+	}
+	for i, md := range todo {
+		sg.binsOut[todoNames[i]] = newBinMeta(md, raws[i])
+		sg.changed = append(sg.changed, todoNames[i])
+	}
+	return nil
+}
+
+// snapshot lists every targets metadata version; bins no longer
+// delegated keep their entries.
+func (sg *signing) snapshot() error {
+	sg.snap = sg.r.snapshot
+	snap := sg.snap
 	meta := map[string]*metadata.MetaFiles{}
 	if snap.md != nil {
 		for n, m := range snap.md.Signed.Meta {
 			meta[n] = metadata.MetaFile(m.Version)
 		}
 	}
-	meta[RoleTargets+".json"] = metadata.MetaFile(tgt.md.Signed.Version)
-	for n, b := range bins {
+	meta[RoleTargets+".json"] = metadata.MetaFile(sg.tgt.md.Signed.Version)
+	for n, b := range sg.binsOut {
 		meta[n+".json"] = metadata.MetaFile(b.version)
 	}
-	if snap.md == nil || p.force[RoleSnapshot] || !metaEqual(snap.md.Signed.Meta, meta) || cfg.stale(RoleSnapshot, snap.md.Signed.Expires, now) {
-		md := metadata.Snapshot(cfg.expiry(RoleSnapshot, now))
-		if snap.md != nil {
-			md.Signed.Version = snap.md.Signed.Version + 1
-		}
-		md.Signed.Meta = meta
-		keys, err := r.roleSigners(kr, RoleSnapshot)
-		if err != nil {
-			return nil, err
-		}
-		raw, err := signBytes(md, keys)
-		if err != nil {
-			return nil, fmt.Errorf("tufrepo: sign snapshot: %w", err)
-		}
-		snap = signedMeta[metadata.SnapshotType]{md, raw}
-		changed = append(changed, RoleSnapshot)
+	if snap.md != nil && !sg.p.force[RoleSnapshot] && metaEqual(snap.md.Signed.Meta, meta) && !sg.cfg.stale(RoleSnapshot, snap.md.Signed.Expires, sg.now) {
+		return nil
 	}
-	// timestamp
-	ts := r.timestamp
-	if ts.md == nil || p.force[RoleTimestamp] || ts.md.Signed.Meta[RoleSnapshot+".json"].Version != snap.md.Signed.Version ||
-		cfg.stale(RoleTimestamp, ts.md.Signed.Expires, now) {
-		var err error
-		if ts, err = r.signTimestamp(kr, cfg, now, snap.md.Signed.Version); err != nil {
-			return nil, err
-		}
-		changed = append(changed, RoleTimestamp)
+	md := metadata.Snapshot(sg.cfg.expiry(RoleSnapshot, sg.now))
+	if snap.md != nil {
+		md.Signed.Version = snap.md.Signed.Version + 1
 	}
-	r.targets, r.bins, r.snapshot, r.timestamp = tgt, bins, snap, ts
-	return r.result(changed), nil
+	md.Signed.Meta = meta
+	keys, err := sg.r.roleSigners(sg.kr, RoleSnapshot)
+	if err != nil {
+		return err
+	}
+	raw, err := signBytes(md, keys)
+	if err != nil {
+		return fmt.Errorf("tufrepo: sign snapshot: %w", err)
+	}
+	sg.snap = signedMeta[metadata.SnapshotType]{md, raw}
+	sg.changed = append(sg.changed, RoleSnapshot)
+	return nil
+}
+
+func (sg *signing) timestamp() error {
+	sg.ts = sg.r.timestamp
+	ts := sg.ts
+	if ts.md != nil && !sg.p.force[RoleTimestamp] && ts.md.Signed.Meta[RoleSnapshot+".json"].Version == sg.snap.md.Signed.Version &&
+		!sg.cfg.stale(RoleTimestamp, ts.md.Signed.Expires, sg.now) {
+		return nil
+	}
+	var err error
+	if sg.ts, err = sg.r.signTimestamp(sg.kr, sg.cfg, sg.now, sg.snap.md.Signed.Version); err != nil {
+		return err
+	}
+	sg.changed = append(sg.changed, RoleTimestamp)
+	return nil
 }
 
 func (r *Repo) signTimestamp(kr *Keyring, cfg Config, now time.Time, snapVersion int64) (signedMeta[metadata.TimestampType], error) {

@@ -42,6 +42,7 @@ var allowed = map[string][]string{
 	"cmd/tuf-conformance-client": {"client"},
 	"e2e":                        {"internal/testpkgs", "repo"},
 	"internal/depcheck":          nil,
+	"internal/kerneltest":        nil,
 }
 
 // benchAllowed are the packages of the scale harness: they may use the

@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/ebpfrepo/ebpfrepo/bpfobj"
+	"github.com/ebpfrepo/ebpfrepo/internal/kerneltest"
 	"github.com/ebpfrepo/ebpfrepo/pkgfmt"
 )
 
@@ -138,17 +139,6 @@ func TestProgramsDeclared(t *testing.T) {
 	}
 }
 
-// requireVerifier skips when this process cannot load BPF programs.
-func requireVerifier(t *testing.T) {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("loading programs into the verifier needs root (CAP_BPF, CAP_SYS_ADMIN for tracing)")
-	}
-	if _, err := os.Stat("/sys/kernel/btf/vmlinux"); err != nil {
-		t.Skip("kernel has no BTF (/sys/kernel/btf/vmlinux): CO-RE objects cannot be loaded")
-	}
-}
-
 // objects returns every .o file of a package, relative path and bytes.
 func objects(t *testing.T, dir string) []bpfobj.ObjectData {
 	t.Helper()
@@ -170,7 +160,8 @@ func objects(t *testing.T, dir string) []bpfobj.ObjectData {
 // TestVerifierAccepts loads every program of every good package into the
 // running kernel's verifier.
 func TestVerifierAccepts(t *testing.T) {
-	requireVerifier(t)
+	kerneltest.RequireVerifier(t)
+	kerneltest.RequireKernelBTF(t)
 	for _, dir := range append(Good(), Hostile()) {
 		t.Run(filepath.Base(dir), func(t *testing.T) {
 			r := bpfobj.VerifyObjects(context.Background(), objects(t, dir))
@@ -265,7 +256,8 @@ func TestCases(t *testing.T) {
 						t.Errorf("the object does not show %s", code)
 					}
 				case code == "verifier.rejected":
-					requireVerifier(t)
+					kerneltest.RequireVerifier(t)
+					kerneltest.RequireKernelBTF(t)
 					r := bpfobj.VerifyObjects(context.Background(), objects(t, c.Dir))
 					rejected := false
 					for _, res := range r.Programs {

@@ -207,6 +207,14 @@ func measureSize(ctx context.Context, cfg config, opts gen.Options) *SizeResult 
 		errs.add("helm", fmt.Errorf("%w: no helm binary (bench/run.sh installs helm.sh/helm/v3/cmd/helm@v3.22.0)", errSkipped))
 		return sr
 	}
+	measureHelm(ctx, cfg, r, opts, dir, charts, sr, &errs)
+	return sr
+}
+
+// measureHelm times helm repo index, full and --merge after adding one
+// chart, and the floor over the charts' bytes.
+func measureHelm(ctx context.Context, cfg config, r runner, opts gen.Options, dir, charts string, sr *SizeResult, errs *errList) {
+	n := opts.N
 	var full, merge []measure.Result
 	index := filepath.Join(charts, "index.yaml")
 	for i := range cfg.runs {
@@ -222,7 +230,7 @@ func measureSize(ctx context.Context, cfg config, opts gen.Options) *SizeResult 
 		sr.HelmIndexBytes = fi.Size()
 		base := filepath.Join(dir, "helm-merge-base.yaml")
 		if errs.add("helm merge base", copyFile(index, base)) {
-			return sr
+			return
 		}
 		for i := range cfg.runs {
 			extra, err := gen.Extra(opts, i)
@@ -243,8 +251,7 @@ func measureSize(ctx context.Context, cfg config, opts gen.Options) *SizeResult 
 		}
 	}
 	sr.HelmFull, sr.HelmMerge = measure.Summarize(full), measure.Summarize(merge)
-	sr.ChartFloor = floorRuns(ctx, cfg, r, charts, sr, &errs, "chart floor")
-	return sr
+	sr.ChartFloor = floorRuns(ctx, cfg, r, charts, sr, errs, "chart floor")
 }
 
 // generate makes (or reuses) the repository and the charts of opts.
