@@ -171,34 +171,76 @@ func (u *Updater) Roles(targetPaths ...string) []index.RoleInfo {
 		return out
 	}
 	out = append(out, role(metadata.TARGETS, top.Signed.Version, top.Signed.Expires))
-	d := top.Signed.Delegations
-	if d == nil {
-		return out
-	}
 	seen := map[string]bool{}
-	var bins []index.RoleInfo
+	var chain []index.RoleInfo
 	for _, p := range targetPaths {
-		var names []string
-		var threshold int
-		var keyids []string
-		if d.SuccinctRoles != nil {
-			for _, rr := range d.SuccinctRoles.GetRolesForTarget(p) {
-				names = append(names, rr.Name)
+		for _, ri := range u.SignerChain(p) {
+			if !seen[ri.Name] {
+				seen[ri.Name] = true
+				chain = append(chain, ri)
 			}
-			threshold, keyids = d.SuccinctRoles.Threshold, d.SuccinctRoles.KeyIDs
-		}
-		for _, n := range names {
-			if seen[n] {
-				continue
-			}
-			seen[n] = true
-			ri := index.RoleInfo{Name: n, Threshold: threshold, KeyIDs: keyids}
-			if m := t.Targets[n]; m != nil {
-				ri.Version, ri.Expires = m.Signed.Version, m.Signed.Expires
-			}
-			bins = append(bins, ri)
 		}
 	}
-	slices.SortFunc(bins, func(a, b index.RoleInfo) int { return strings.Compare(a.Name, b.Name) })
-	return append(out, bins...)
+	slices.SortFunc(chain, func(a, b index.RoleInfo) int { return strings.Compare(a.Name, b.Name) })
+	return append(out, chain...)
+}
+
+// SignerChain returns the delegated roles, below targets, through which
+// the trusted metadata vouches for targetPath — for a claimed package
+// [pub-<publisher>], for anything else [unclaimed, bins-…] — or nil when
+// no loaded role lists it. It reads only metadata go-tuf has verified
+// (call TargetInfo first), walking the delegations as TUF's preorder
+// search does: in order, stopping at a terminating role.
+func (u *Updater) SignerChain(targetPath string) []index.RoleInfo {
+	t := u.up.GetTrustedMetadataSet()
+	top := t.Targets[metadata.TARGETS]
+	if top == nil {
+		return nil
+	}
+	chain, _ := u.walk(top, targetPath, 0)
+	return chain
+}
+
+// walk searches the roles md delegates to; stop reports a terminating
+// match without the target.
+func (u *Updater) walk(md *metadata.Metadata[metadata.TargetsType], targetPath string, depth int) (chain []index.RoleInfo, stop bool) {
+	d := md.Signed.Delegations
+	if d == nil || depth > 8 {
+		return nil, false
+	}
+	t := u.up.GetTrustedMetadataSet()
+	visit := func(name string, keyids []string, threshold int) ([]index.RoleInfo, bool) {
+		m := t.Targets[name]
+		if m == nil {
+			return nil, false
+		}
+		ri := index.RoleInfo{Name: name, Version: m.Signed.Version, Expires: m.Signed.Expires, Threshold: threshold, KeyIDs: slices.Clone(keyids)}
+		if _, ok := m.Signed.Targets[targetPath]; ok {
+			return []index.RoleInfo{ri}, true
+		}
+		if sub, _ := u.walk(m, targetPath, depth+1); sub != nil {
+			return append([]index.RoleInfo{ri}, sub...), true
+		}
+		return nil, false
+	}
+	if sr := d.SuccinctRoles; sr != nil {
+		for _, rr := range sr.GetRolesForTarget(targetPath) {
+			if c, ok := visit(rr.Name, sr.KeyIDs, sr.Threshold); ok {
+				return c, false
+			}
+		}
+		return nil, false
+	}
+	for _, dr := range d.Roles {
+		if ok, err := dr.IsDelegatedPath(targetPath); err != nil || !ok {
+			continue
+		}
+		if c, ok := visit(dr.Name, dr.KeyIDs, dr.Threshold); ok {
+			return c, false
+		}
+		if dr.Terminating {
+			return nil, true
+		}
+	}
+	return nil, false
 }

@@ -144,7 +144,7 @@ func TestRefreshKeepsBinTargets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := len(res.Changed), len(before)+3; got != want {
+	if got, want := len(res.Changed), len(before)+4; got != want { // + targets, unclaimed, snapshot, timestamp
 		t.Errorf("Refresh re-signed %d roles, want %d", got, want)
 	}
 	for n, b := range r.bins {

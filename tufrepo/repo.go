@@ -36,7 +36,9 @@ type signedMeta[T metadata.Roles] struct {
 type Repo struct {
 	roots     []signedMeta[metadata.RootType] // roots[i] is version i+1
 	targets   signedMeta[metadata.TargetsType]
-	bins      map[string]binMeta // current bins only: bytes and summary
+	unclaimed signedMeta[metadata.TargetsType]            // md nil: metadata from before publisher delegations (targets → bins)
+	pubs      map[string]signedMeta[metadata.TargetsType] // publisher roles, by role name, as their authors signed them
+	bins      map[string]binMeta                          // current bins only: bytes and summary
 	snapshot  signedMeta[metadata.SnapshotType]
 	timestamp signedMeta[metadata.TimestampType]
 	opts      Options // what it signs with
@@ -93,12 +95,27 @@ func (r *Repo) ready() bool {
 	return r != nil && len(r.roots) > 0 && r.targets.md != nil && r.snapshot.md != nil && r.timestamp.md != nil && r.succinct() != nil
 }
 
+// succinct is the hashed-bin delegation: of unclaimed, or of targets in
+// metadata from before publisher delegations.
 func (r *Repo) succinct() *metadata.SuccinctRoles {
-	if d := r.targets.md.Signed.Delegations; d != nil {
+	if d := r.binDelegator().Signed.Delegations; d != nil {
 		return d.SuccinctRoles
 	}
 	return nil
 }
+
+// binDelegator is the role that delegates to the bins.
+func (r *Repo) binDelegator() *metadata.Metadata[metadata.TargetsType] {
+	if r.unclaimed.md != nil {
+		return r.unclaimed.md
+	}
+	return r.targets.md
+}
+
+// Legacy reports whether the metadata predates publisher delegations
+// (targets delegates to the bins directly): the next Update re-signs
+// targets in the new shape, which needs the targets key once.
+func (r *Repo) Legacy() bool { return r.ready() && r.unclaimed.md == nil }
 
 // Init creates the metadata of a new repository: 1.root.json with
 // consistent snapshots, the root keys of Keys (threshold Config.RootThreshold,
@@ -138,7 +155,7 @@ func Init(opts Options) (*Repo, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tufrepo: init: %w", err)
 	}
-	r := &Repo{roots: []signedMeta[metadata.RootType]{{root, raw}}, opts: opts}
+	r := &Repo{roots: []signedMeta[metadata.RootType]{{root, raw}}, opts: opts, pubs: map[string]signedMeta[metadata.TargetsType]{}}
 	bits := cfg.BinBits
 	if bits == 0 {
 		bits = BinBitsFor(0)
@@ -147,7 +164,7 @@ func Init(opts Options) (*Repo, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tufrepo: init: %w", err)
 	}
-	p := plan{deleg: deleg, bins: map[string][]binEntry{}}
+	p := plan{top: topDelegations(nil, deleg.Keys, deleg.SuccinctRoles.KeyIDs), deleg: deleg, bins: map[string][]binEntry{}}
 	if _, err := r.apply(kr, cfg, now, p); err != nil {
 		return nil, fmt.Errorf("tufrepo: init: %w", err)
 	}
@@ -226,6 +243,12 @@ func (r *Repo) metaFiles() map[string][]byte {
 		m[fmt.Sprintf("%d.root.json", i+1)] = s.raw
 	}
 	m[fmt.Sprintf("%d.%s.json", r.targets.md.Signed.Version, RoleTargets)] = r.targets.raw
+	if r.unclaimed.md != nil {
+		m[fmt.Sprintf("%d.%s.json", r.unclaimed.md.Signed.Version, RoleUnclaimed)] = r.unclaimed.raw
+	}
+	for n, s := range r.pubs {
+		m[fmt.Sprintf("%d.%s.json", s.md.Signed.Version, n)] = s.raw
+	}
 	for n, b := range r.bins {
 		m[fmt.Sprintf("%d.%s.json", b.version, n)] = b.raw
 	}
@@ -267,6 +290,17 @@ func (r *Repo) Info() Info {
 	info := Info{Bins: len(r.bins)}
 	info.Roles = append(info.Roles, top(RoleRoot, root.Version, root.Expires),
 		top(RoleTargets, r.targets.md.Signed.Version, r.targets.md.Signed.Expires))
+	for _, g := range r.Grants() {
+		gi := index.RoleInfo{Name: g.Role(), KeyIDs: g.KeyIDs(), Threshold: g.Threshold}
+		if s, ok := r.pubs[g.Role()]; ok {
+			gi.Version, gi.Expires = s.md.Signed.Version, s.md.Signed.Expires
+		}
+		info.Roles = append(info.Roles, gi)
+	}
+	if ur := r.unclaimedRole(); ur != nil && r.unclaimed.md != nil {
+		info.Roles = append(info.Roles, index.RoleInfo{Name: RoleUnclaimed, Version: r.unclaimed.md.Signed.Version,
+			Expires: r.unclaimed.md.Signed.Expires, KeyIDs: slices.Clone(ur.KeyIDs), Threshold: ur.Threshold})
+	}
 	if sr := r.succinct(); sr != nil {
 		info.BinBits = sr.BitLength
 		bi := index.RoleInfo{Name: RoleBins, KeyIDs: slices.Clone(sr.KeyIDs), Threshold: sr.Threshold}
@@ -301,6 +335,17 @@ func (r *Repo) result(changed []string) *Result {
 	}
 	add(RoleRoot, r.root().Signed.Version)
 	add(RoleTargets, r.targets.md.Signed.Version)
+	if r.unclaimed.md != nil {
+		add(RoleUnclaimed, r.unclaimed.md.Signed.Version)
+	}
+	pubNames := make([]string, 0, len(r.pubs))
+	for n := range r.pubs {
+		pubNames = append(pubNames, n)
+	}
+	slices.Sort(pubNames)
+	for _, n := range pubNames {
+		add(n, r.pubs[n].md.Signed.Version)
+	}
 	names := make([]string, 0, len(r.bins))
 	for n := range r.bins {
 		names = append(names, n)

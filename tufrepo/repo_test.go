@@ -65,8 +65,10 @@ func TestEndToEnd(t *testing.T) {
 	if got, want := r.Info().BinBits, BinBitsFor(300); got != want {
 		t.Errorf("bin bits %d, want %d", got, want)
 	}
-	if !slices.Contains(res.Changed, RoleTargets) || !slices.Contains(res.Changed, RoleSnapshot) {
-		t.Errorf("changed %v: want targets and snapshot", res.Changed)
+	// More bins: unclaimed (which holds the bin delegation) is re-signed;
+	// targets (offline) is not.
+	if !slices.Contains(res.Changed, RoleUnclaimed) || !slices.Contains(res.Changed, RoleSnapshot) || slices.Contains(res.Changed, RoleTargets) {
+		t.Errorf("changed %v: want unclaimed and snapshot, not targets", res.Changed)
 	}
 
 	dir := t.TempDir()
@@ -89,7 +91,8 @@ func TestEndToEnd(t *testing.T) {
 
 	t.Run("published names", func(t *testing.T) {
 		files := loaded.Files()
-		want := []string{"metadata/1.root.json", "metadata/2.targets.json", "metadata/2.snapshot.json", "metadata/timestamp.json"}
+		want := []string{"metadata/1.root.json", "metadata/1.targets.json", fmt.Sprintf("metadata/%d.unclaimed.json", res.Versions[RoleUnclaimed]),
+			"metadata/2.snapshot.json", "metadata/timestamp.json"}
 		for _, n := range loaded.succinct().GetRoles() {
 			want = append(want, fmt.Sprintf("metadata/%d.%s.json", res.Versions[n], n))
 		}
@@ -217,7 +220,7 @@ func TestStaleRolesAreResigned(t *testing.T) {
 		{11 * time.Hour, nil},
 		{13 * time.Hour, []string{RoleTimestamp}},
 		{4 * 24 * time.Hour, []string{RoleSnapshot, RoleTimestamp}},
-		{46 * 24 * time.Hour, []string{RoleTargets, RoleBins, RoleSnapshot, RoleTimestamp}},
+		{46 * 24 * time.Hour, []string{RoleTargets, RoleUnclaimed, RoleBins, RoleSnapshot, RoleTimestamp}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.after.String(), func(t *testing.T) {
@@ -341,6 +344,7 @@ func TestExpiryTruncated(t *testing.T) {
 		RoleRoot:      base.Add(DefaultRootExpiry),
 		RoleTargets:   base.Add(DefaultTargetsExpiry),
 		RoleBins:      base.Add(DefaultBinsExpiry),
+		RoleUnclaimed: base.Add(DefaultBinsExpiry),
 		RoleSnapshot:  base.Add(DefaultSnapshotExpiry),
 		RoleTimestamp: base.Add(DefaultTimestampExpiry),
 	}

@@ -179,10 +179,11 @@ func (r *Repo) ReplaceKeys(role string, remove []string, add []*Key, threshold i
 	return r.replaceRootListedKeys(kr, cfg, now, role, remove, add, threshold)
 }
 
-// replaceBinKeys delegates the bins to the next keys in targets and
-// re-signs every bin with them.
+// replaceBinKeys delegates unclaimed and the bins to the next keys (the
+// first in targets: a signing event that needs the targets key) and
+// re-signs unclaimed and every bin with them.
 func (r *Repo) replaceBinKeys(kr *Keyring, cfg Config, now time.Time, remove, next []string, add []*Key, threshold int) error {
-	deleg := cloneDelegations(r.targets.md.Signed.Delegations)
+	deleg := cloneDelegations(r.binDelegator().Signed.Delegations)
 	sr := deleg.SuccinctRoles
 	for _, id := range remove {
 		delete(deleg.Keys, id)
@@ -202,7 +203,20 @@ func (r *Repo) replaceBinKeys(kr *Keyring, cfg Config, now time.Time, remove, ne
 	if sr.Threshold > len(sr.KeyIDs) {
 		return fmt.Errorf("tufrepo: replace keys: role bins: threshold %d with %d keys", sr.Threshold, len(sr.KeyIDs))
 	}
-	_, err := r.apply(kr, cfg, now, plan{deleg: deleg, force: map[string]bool{RoleBins: true}})
+	top := r.topNow(deleg)
+	if ur := unclaimedRoleOf(&metadata.Metadata[metadata.TargetsType]{Signed: metadata.TargetsType{Delegations: top}}); ur != nil {
+		for _, id := range ur.KeyIDs {
+			if !slices.Contains(sr.KeyIDs, id) {
+				delete(top.Keys, id)
+			}
+		}
+		ur.KeyIDs = slices.Clone(sr.KeyIDs)
+		ur.Threshold = sr.Threshold
+		for _, id := range sr.KeyIDs {
+			top.Keys[id] = deleg.Keys[id]
+		}
+	}
+	_, err := r.apply(kr, cfg, now, plan{top: top, deleg: deleg, force: map[string]bool{RoleBins: true}})
 	return err
 }
 
@@ -243,7 +257,7 @@ func (r *Repo) replaceRootListedKeys(kr *Keyring, cfg Config, now time.Time, rol
 	if role == RoleRoot {
 		return nil
 	}
-	if _, err := r.apply(kr, cfg, now, plan{deleg: cloneDelegations(r.targets.md.Signed.Delegations), force: map[string]bool{role: true}}); err != nil {
+	if _, err := r.apply(kr, cfg, now, r.unchangedPlan(map[string]bool{role: true})); err != nil {
 		r.roots = r.roots[:len(r.roots)-1]
 		return fmt.Errorf("tufrepo: replace keys: role %s is in root version %d but cannot be re-signed: %w", role, md.Signed.Version, err)
 	}

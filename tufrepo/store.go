@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/ebpfrepo/ebpfrepo/internal/atomicfile"
@@ -41,7 +42,7 @@ func (e *MetadataError) Unwrap() error { return e.Err }
 // Bins are verified in parallel and kept as bytes and a summary only.
 // A dir without 1.root.json gives an error that wraps fs.ErrNotExist.
 func Load(ctx context.Context, dir string, opts Options) (*Repo, error) {
-	r := &Repo{bins: map[string]binMeta{}, opts: opts}
+	r := &Repo{bins: map[string]binMeta{}, opts: opts, pubs: map[string]signedMeta[metadata.TargetsType]{}}
 	if _, err := opts.Config.withDefaults(); err != nil {
 		return nil, err
 	}
@@ -98,10 +99,13 @@ func Load(ctx context.Context, dir string, opts Options) (*Repo, error) {
 	if r.targets, err = loadRole[metadata.TargetsType](dir, fmt.Sprintf("%d.targets.json", tm.Version), tm.Version, RoleTargets, root); err != nil {
 		return nil, err
 	}
+	if err := r.loadDelegated(dir, meta, snapName); err != nil {
+		return nil, err
+	}
 	sr := r.succinct()
-	if sr == nil || sr.NamePrefix != RoleBins || sr.BitLength < MinBinBits || sr.BitLength > MaxBinBits || len(r.targets.md.Signed.Delegations.Roles) != 0 {
-		return nil, &MetadataError{File: filepath.Join(dir, fmt.Sprintf("%d.targets.json", tm.Version)),
-			Err: fmt.Errorf("targets must delegate to succinct hashed bins %q of %d … %d bits only", RoleBins, MinBinBits, MaxBinBits)}
+	if sr == nil || sr.NamePrefix != RoleBins || sr.BitLength < MinBinBits || sr.BitLength > MaxBinBits {
+		return nil, &MetadataError{File: filepath.Join(dir, fmt.Sprintf("%d.%s.json", version(r.binDelegator()), binDelegatorName(r))),
+			Err: fmt.Errorf("must delegate to succinct hashed bins %q of %d … %d bits only", RoleBins, MinBinBits, MaxBinBits)}
 	}
 	names := sr.GetRoles()
 	for _, n := range names {
@@ -109,7 +113,7 @@ func Load(ctx context.Context, dir string, opts Options) (*Repo, error) {
 			return nil, &MetadataError{File: snapName, Err: fmt.Errorf("no %s.json entry", n)}
 		}
 	}
-	bins, err := loadBins(ctx, dir, r.targets.md, names, meta)
+	bins, err := loadBins(ctx, dir, r.binDelegator(), names, meta)
 	if err != nil {
 		return nil, err
 	}
@@ -289,4 +293,54 @@ func loadBins(ctx context.Context, dir string, targets *metadata.Metadata[metada
 		return nil, err
 	}
 	return bins, nil
+}
+
+func binDelegatorName(r *Repo) string {
+	if r.unclaimed.md != nil {
+		return RoleUnclaimed
+	}
+	return RoleTargets
+}
+
+// loadDelegated loads the roles targets delegates to: in the current
+// shape, every publisher role snapshot lists (terminating, in order) and
+// then unclaimed, which delegates to the bins; in metadata from before
+// publisher delegations, targets delegates to the bins itself (Legacy).
+func (r *Repo) loadDelegated(dir string, meta map[string]*metadata.MetaFiles, snapName string) error {
+	tfile := filepath.Join(dir, fmt.Sprintf("%d.targets.json", r.targets.md.Signed.Version))
+	d := r.targets.md.Signed.Delegations
+	if d == nil {
+		return &MetadataError{File: tfile, Err: errors.New("targets delegates nothing")}
+	}
+	if d.SuccinctRoles != nil {
+		return nil // legacy: targets → bins
+	}
+	n := len(d.Roles)
+	if n == 0 || d.Roles[n-1].Name != RoleUnclaimed {
+		return &MetadataError{File: tfile, Err: fmt.Errorf("targets must delegate to the publisher roles, then %s", RoleUnclaimed)}
+	}
+	for _, dr := range d.Roles[:n-1] {
+		if !strings.HasPrefix(dr.Name, PublisherPrefix) || !dr.Terminating {
+			return &MetadataError{File: tfile, Err: fmt.Errorf("delegated role %q: want a terminating %s<name> role", dr.Name, PublisherPrefix)}
+		}
+		mf := meta[dr.Name+".json"]
+		if mf == nil {
+			continue // granted, nothing signed yet
+		}
+		s, err := loadRole[metadata.TargetsType](dir, fmt.Sprintf("%d.%s.json", mf.Version, dr.Name), mf.Version, dr.Name, r.targets.md)
+		if err != nil {
+			return err
+		}
+		r.pubs[dr.Name] = s
+	}
+	um := meta[RoleUnclaimed+".json"]
+	if um == nil {
+		return &MetadataError{File: snapName, Err: fmt.Errorf("no %s.json entry", RoleUnclaimed)}
+	}
+	s, err := loadRole[metadata.TargetsType](dir, fmt.Sprintf("%d.%s.json", um.Version, RoleUnclaimed), um.Version, RoleUnclaimed, r.targets.md)
+	if err != nil {
+		return err
+	}
+	r.unclaimed = s
+	return nil
 }

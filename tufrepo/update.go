@@ -32,9 +32,10 @@ func (e *TargetError) Error() string {
 	return fmt.Sprintf("tufrepo: target %q: %s: %s", e.Path, e.Field, e.Msg)
 }
 
-// plan is the wanted state of targets and bins.
+// plan is the wanted state of targets, unclaimed and the bins.
 type plan struct {
-	deleg *metadata.Delegations
+	top   *metadata.Delegations // of targets: the publishers, then unclaimed
+	deleg *metadata.Delegations // of unclaimed: the succinct bins
 	// bins holds the wanted targets of each bin; nil keeps every bin's
 	// current targets (key changes).
 	bins map[string][]binEntry
@@ -78,8 +79,9 @@ func (r *Repo) Update(ctx context.Context, targets []Target) (*Result, error) {
 	if bits == 0 {
 		bits = max(BinBitsFor(len(targets)), sr.BitLength)
 	}
-	deleg := cloneDelegations(r.targets.md.Signed.Delegations)
+	deleg := cloneDelegations(r.binDelegator().Signed.Delegations)
 	deleg.SuccinctRoles.BitLength = bits
+	grants := r.Grants()
 	names := deleg.SuccinctRoles.GetRoles()
 	byBin := make([][]binEntry, len(names))
 	seen := make(map[string]struct{}, len(targets))
@@ -93,6 +95,12 @@ func (r *Repo) Update(ctx context.Context, targets []Target) (*Result, error) {
 			return nil, &TargetError{Path: t.Path, Field: "path", Msg: "listed twice"}
 		}
 		seen[t.Path] = struct{}{}
+		if claimed, err := r.checkClaimed(grants, t); claimed || err != nil {
+			if err != nil {
+				return nil, err
+			}
+			continue // its publisher's role lists it: not in a bin
+		}
 		bi := binIndex(t.Path, bits)
 		byBin[bi] = append(byBin[bi], binEntry{path: t.Path, length: t.Length, sum: sum})
 	}
@@ -103,7 +111,7 @@ func (r *Repo) Update(ctx context.Context, targets []Target) (*Result, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	res, err := r.apply(kr, cfg, now, plan{deleg: deleg, bins: want})
+	res, err := r.apply(kr, cfg, now, plan{top: r.topNow(deleg), deleg: deleg, bins: want})
 	if err != nil {
 		return nil, err
 	}
@@ -162,10 +170,76 @@ func cloneDelegations(d *metadata.Delegations) *metadata.Delegations {
 	for id, k := range d.Keys {
 		c.Keys[id] = k
 	}
-	sr := *d.SuccinctRoles
-	sr.KeyIDs = slices.Clone(sr.KeyIDs)
-	c.SuccinctRoles = &sr
+	if d.SuccinctRoles != nil {
+		sr := *d.SuccinctRoles
+		sr.KeyIDs = slices.Clone(sr.KeyIDs)
+		c.SuccinctRoles = &sr
+	}
+	for _, dr := range d.Roles {
+		dr.KeyIDs, dr.Paths, dr.PathHashPrefixes = slices.Clone(dr.KeyIDs), slices.Clone(dr.Paths), slices.Clone(dr.PathHashPrefixes)
+		c.Roles = append(c.Roles, dr)
+	}
 	return c
+}
+
+// unchangedPlan keeps every delegation and every bin's targets.
+func (r *Repo) unchangedPlan(force map[string]bool) plan {
+	deleg := cloneDelegations(r.binDelegator().Signed.Delegations)
+	return plan{top: r.topNow(deleg), deleg: deleg, force: force}
+}
+
+// topNow is targets' delegations as they should be: the current grants,
+// then unclaimed signed by the bins keys of deleg.
+func (r *Repo) topNow(deleg *metadata.Delegations) *metadata.Delegations {
+	if r.unclaimed.md != nil {
+		return cloneDelegations(r.targets.md.Signed.Delegations)
+	}
+	// Metadata from before publisher delegations: the new shape.
+	return topDelegations(nil, deleg.Keys, deleg.SuccinctRoles.KeyIDs)
+}
+
+func unclaimedRoleOf(targets *metadata.Metadata[metadata.TargetsType]) *metadata.DelegatedRole {
+	if targets == nil || targets.Signed.Delegations == nil {
+		return nil
+	}
+	for i, dr := range targets.Signed.Delegations.Roles {
+		if dr.Name == RoleUnclaimed {
+			return &targets.Signed.Delegations.Roles[i]
+		}
+	}
+	return nil
+}
+
+// ClaimError is a target of a claimed package whose publisher's role
+// does not vouch for it as given.
+type ClaimError = PublisherRoleError
+
+// checkClaimed reports whether t belongs to a publisher; if so its role
+// must list t with the same length and sha256.
+func (r *Repo) checkClaimed(grants []Grant, t *Target) (bool, error) {
+	pkg := packageOf(t.Path)
+	if pkg == "" {
+		return false, nil
+	}
+	for _, g := range grants {
+		if !g.Claims(pkg) {
+			continue
+		}
+		s, ok := r.pubs[g.Role()]
+		if !ok {
+			return true, &PublisherRoleError{Publisher: g.Publisher, Target: t.Path, Err: ErrTargetMissing}
+		}
+		tf, ok := s.md.Signed.Targets[t.Path]
+		if !ok {
+			return true, &PublisherRoleError{Publisher: g.Publisher, Target: t.Path, Err: ErrTargetMissing}
+		}
+		if tf.Length != t.Length || hex.EncodeToString(tf.Hashes["sha256"]) != t.SHA256 {
+			return true, &PublisherRoleError{Publisher: g.Publisher, Target: t.Path, Err: fmt.Errorf("%w: signed %d bytes sha256 %x, artifact %d bytes sha256 %s",
+				ErrTargetMismatch, tf.Length, tf.Hashes["sha256"], t.Length, t.SHA256)}
+		}
+		return true, nil
+	}
+	return false, nil
 }
 
 func delegationsEqual(a, b *metadata.Delegations) bool {
@@ -211,13 +285,15 @@ func (r *Repo) roleSigners(kr *Keyring, role string) ([]*Key, error) {
 // everything signed, makes it the repository's state.
 func (r *Repo) apply(kr *Keyring, cfg Config, now time.Time, p plan) (*Result, error) {
 	sg := &signing{r: r, kr: kr, cfg: cfg, now: now, p: p}
-	for _, stage := range []func() error{sg.targets, sg.bins, sg.snapshot, sg.timestamp} {
+	for _, stage := range []func() error{sg.targets, sg.unclaimed, sg.bins, sg.snapshot, sg.timestamp} {
 		if err := stage(); err != nil {
 			return nil, err
 		}
 	}
-	r.targets, r.bins, r.snapshot, r.timestamp = sg.tgt, sg.binsOut, sg.snap, sg.ts
-	return r.result(sg.changed), nil
+	r.targets, r.unclaimed, r.bins, r.snapshot, r.timestamp = sg.tgt, sg.uncl, sg.binsOut, sg.snap, sg.ts
+	res := r.result(sg.changed)
+	res.Warnings = append(res.Warnings, sg.warnings...)
+	return res, nil
 }
 
 // signing is one apply: each role is re-signed when its content changed,
@@ -225,41 +301,85 @@ func (r *Repo) apply(kr *Keyring, cfg Config, now time.Time, p plan) (*Result, e
 // (targets, bins, snapshot, timestamp), each taking what the one before
 // produced. Nothing of r changes until every role is signed.
 type signing struct {
-	r       *Repo
-	kr      *Keyring
-	cfg     Config
-	now     time.Time
-	p       plan
-	changed []string
+	r        *Repo
+	kr       *Keyring
+	cfg      Config
+	now      time.Time
+	p        plan
+	changed  []string
+	warnings []string
 
 	tgt     signedMeta[metadata.TargetsType]
+	uncl    signedMeta[metadata.TargetsType]
 	binsOut map[string]binMeta
 	snap    signedMeta[metadata.SnapshotType]
 	ts      signedMeta[metadata.TimestampType]
 }
 
+// targets is re-signed only when its delegations change (a signing
+// event: grants, the bins key) or it is due for renewal. Its key belongs
+// offline: a renewal without the key is a warning until the role would
+// expire.
 func (sg *signing) targets() error {
 	sg.tgt = sg.r.targets
 	tgt := sg.tgt
-	if tgt.md != nil && !sg.p.force[RoleTargets] && delegationsEqual(tgt.md.Signed.Delegations, sg.p.deleg) &&
-		!sg.cfg.stale(RoleTargets, tgt.md.Signed.Expires, sg.now) {
+	changed := tgt.md == nil || sg.p.force[RoleTargets] || !delegationsEqual(tgt.md.Signed.Delegations, sg.p.top)
+	if !changed && !sg.cfg.stale(RoleTargets, tgt.md.Signed.Expires, sg.now) {
 		return nil
+	}
+	keys, err := sg.r.roleSigners(sg.kr, RoleTargets)
+	if err != nil && !changed && tgt.md.Signed.Expires.After(sg.now) {
+		sg.warnings = append(sg.warnings, fmt.Sprintf("targets version %d expires %s: renew it in an offline signing event with the targets key (ebpfrepo build with EBPFREPO_TARGETS_KEY)",
+			tgt.md.Signed.Version, tgt.md.Signed.Expires.UTC().Format(time.RFC3339)))
+		return nil
+	}
+	if err != nil {
+		if sg.r.unclaimed.md == nil {
+			return fmt.Errorf("%w (the repository's metadata predates publisher delegations: one build with the targets key at hand upgrades it, see docs/keys.md)", err)
+		}
+		return err
 	}
 	md := metadata.Targets(sg.cfg.expiry(RoleTargets, sg.now))
 	if tgt.md != nil {
 		md.Signed.Version = tgt.md.Signed.Version + 1
 	}
-	md.Signed.Delegations = sg.p.deleg
-	keys, err := sg.r.roleSigners(sg.kr, RoleTargets)
-	if err != nil {
-		return err
-	}
+	md.Signed.Delegations = sg.p.top
 	raw, err := signBytes(md, keys)
 	if err != nil {
 		return fmt.Errorf("tufrepo: sign targets: %w", err)
 	}
 	sg.tgt = signedMeta[metadata.TargetsType]{md, raw}
 	sg.changed = append(sg.changed, RoleTargets)
+	return nil
+}
+
+// unclaimed delegates to the bins; it is signed by the bins key.
+func (sg *signing) unclaimed() error {
+	sg.uncl = sg.r.unclaimed
+	u := sg.uncl
+	if u.md != nil && !sg.p.force[RoleUnclaimed] && !sg.p.force[RoleBins] && delegationsEqual(u.md.Signed.Delegations, sg.p.deleg) &&
+		!sg.cfg.stale(RoleBins, u.md.Signed.Expires, sg.now) {
+		return nil
+	}
+	md := metadata.Targets(sg.cfg.expiry(RoleBins, sg.now))
+	if u.md != nil {
+		md.Signed.Version = u.md.Signed.Version + 1
+	}
+	md.Signed.Delegations = sg.p.deleg
+	ur := unclaimedRoleOf(sg.tgt.md)
+	if ur == nil {
+		return fmt.Errorf("tufrepo: targets does not delegate to %s", RoleUnclaimed)
+	}
+	keys, err := sg.kr.signers(RoleBins, RoleUnclaimed, ur.KeyIDs, ur.Threshold)
+	if err != nil {
+		return err
+	}
+	raw, err := signBytes(md, keys)
+	if err != nil {
+		return fmt.Errorf("tufrepo: sign %s: %w", RoleUnclaimed, err)
+	}
+	sg.uncl = signedMeta[metadata.TargetsType]{md, raw}
+	sg.changed = append(sg.changed, RoleUnclaimed)
 	return nil
 }
 
@@ -328,6 +448,10 @@ func (sg *signing) snapshot() error {
 		}
 	}
 	meta[RoleTargets+".json"] = metadata.MetaFile(sg.tgt.md.Signed.Version)
+	meta[RoleUnclaimed+".json"] = metadata.MetaFile(sg.uncl.md.Signed.Version)
+	for n, s := range sg.r.pubs {
+		meta[n+".json"] = metadata.MetaFile(s.md.Signed.Version)
+	}
 	for n, b := range sg.binsOut {
 		meta[n+".json"] = metadata.MetaFile(b.version)
 	}
@@ -420,7 +544,7 @@ func (r *Repo) Refresh() (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res, err := r.apply(kr, cfg, now, plan{deleg: cloneDelegations(r.targets.md.Signed.Delegations)})
+	res, err := r.apply(kr, cfg, now, r.unchangedPlan(nil))
 	if err != nil {
 		return nil, err
 	}
