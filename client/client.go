@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
@@ -54,6 +55,14 @@ type Options struct {
 	Retries int
 	// Now is the clock TUF expiry checks use; nil means time.Now.
 	Now func() time.Time
+	// Require lists the signing levels every artifact must carry, or it
+	// is refused with a *PolicyError before anything is written:
+	// LevelPublisher — signed by its publisher's own keys, not only by
+	// the repository.
+	Require []string
+	// Publishers pins, per package name, the publisher that must sign it
+	// (implies LevelPublisher for those packages).
+	Publishers map[string]string
 	// MaxAge is how long a refresh of the metadata is reused before the
 	// next call refreshes again (long-running users such as the proxy);
 	// 0 means 5 minutes, negative means refresh on every call.
@@ -64,6 +73,8 @@ type Options struct {
 // It is safe for concurrent use; calls that touch the repository are
 // serialised.
 type Client struct {
+	require     []string
+	publishers  map[string]string
 	base        string // RepoURL without trailing slash
 	root        []byte
 	now         func() time.Time
@@ -121,11 +132,18 @@ func New(opts Options) (*Client, error) {
 	if _, err := metadata.Root().FromBytes(opts.TrustedRoot); err != nil {
 		return nil, fmt.Errorf("trusted root: %w", err)
 	}
+	for _, l := range opts.Require {
+		if l != LevelPublisher {
+			return nil, fmt.Errorf("require %q: unknown signing level (this client checks %q)", l, LevelPublisher)
+		}
+	}
 	c := &Client{
-		base:   strings.TrimRight(opts.RepoURL, "/"),
-		root:   bytes.Clone(opts.TrustedRoot),
-		now:    opts.Now,
-		maxAge: opts.MaxAge,
+		require:    slices.Clone(opts.Require),
+		publishers: maps.Clone(opts.Publishers),
+		base:       strings.TrimRight(opts.RepoURL, "/"),
+		root:       bytes.Clone(opts.TrustedRoot),
+		now:        opts.Now,
+		maxAge:     opts.MaxAge,
 		fetcher: NewFetcher(FetcherOptions{
 			HTTPClient: opts.HTTPClient, Header: opts.Header, UserAgent: opts.UserAgent, Retries: opts.Retries,
 		}),
@@ -392,4 +410,17 @@ func checkComponent(what, s string) error {
 		}
 	}
 	return nil
+}
+
+// PublisherRole returns the repository's current, verified
+// pub-<publisher>.json (nil when the publisher has signed nothing yet):
+// what ebpfrepo sign builds the next version on.
+func (c *Client) PublisherRole(ctx context.Context, publisher string) ([]byte, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	up, err := c.session(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return up.DelegatedRole("pub-" + publisher)
 }

@@ -18,15 +18,20 @@ import (
 
 // Release is one resolved artifact: a package version for a platform.
 type Release struct {
-	Name        string             `json:"name"`
-	Version     string             `json:"version"`
-	Platform    string             `json:"platform"`
-	Artifact    string             `json:"artifact"`    // file name, e.g. l3af_ratelimiting.tar.gz
-	TargetPath  string             `json:"target_path"` // <name>/<version>/<platform>/<artifact>
-	Length      int64              `json:"length"`
-	SHA256      string             `json:"sha256"`
-	Yanked      *index.Yank        `json:"yanked,omitempty"` // set when an exact version named a yanked one
-	Description pkgfmt.Description `json:"description"`
+	Name       string      `json:"name"`
+	Version    string      `json:"version"`
+	Platform   string      `json:"platform"`
+	Artifact   string      `json:"artifact"`    // file name, e.g. l3af_ratelimiting.tar.gz
+	TargetPath string      `json:"target_path"` // <name>/<version>/<platform>/<artifact>
+	Length     int64       `json:"length"`
+	SHA256     string      `json:"sha256"`
+	Yanked     *index.Yank `json:"yanked,omitempty"` // set when an exact version named a yanked one
+	// Signer is who vouches for the artifact in TUF: set by Fetch and
+	// Bytes from the verified metadata (the index's own record is in
+	// Signatures, descriptive only).
+	Signer      *index.PackageSignature `json:"signer,omitempty"`
+	Signatures  *index.Signatures       `json:"signatures,omitempty"`
+	Description pkgfmt.Description      `json:"description"`
 }
 
 // Resolve picks the version of package name that constraint selects for
@@ -55,6 +60,7 @@ func newRelease(name string, v *index.Version, a *index.Artifact) Release {
 	return Release{
 		Name: name, Version: v.Version, Platform: a.Platform, Artifact: path.Base(a.Path),
 		TargetPath: a.Path, Length: a.Length, SHA256: a.SHA256, Yanked: v.Yanked, Description: v.Description,
+		Signatures: v.Signatures,
 	}
 }
 
@@ -121,6 +127,11 @@ func (c *Client) artifact(ctx context.Context, rel Release) ([]byte, error) {
 			h = "no sha256"
 		}
 		return nil, &MismatchError{Target: rel.TargetPath, Field: "sha256", Index: rel.SHA256, Signed: h}
+	}
+	sig := signerOf(up.SignerChain(rel.TargetPath))
+	if err := c.checkPolicy(rel, sig); err != nil {
+		c.mu.Unlock()
+		return nil, err
 	}
 	data, _, err := up.Download(tf)
 	c.mu.Unlock()

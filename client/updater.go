@@ -244,3 +244,38 @@ func (u *Updater) walk(md *metadata.Metadata[metadata.TargetsType], targetPath s
 	}
 	return nil, false
 }
+
+// DelegatedRole returns the verified metadata of a role targets
+// delegates to (a publisher's pub-<name>), loading it the way a target
+// lookup would; nil when the role is delegated but has signed nothing
+// yet. It is an error when targets does not delegate to name.
+func (u *Updater) DelegatedRole(name string) ([]byte, error) {
+	t := u.up.GetTrustedMetadataSet()
+	top := t.Targets[metadata.TARGETS]
+	if top == nil || top.Signed.Delegations == nil {
+		return nil, fmt.Errorf("role %s: targets delegates nothing", name)
+	}
+	var dr *metadata.DelegatedRole
+	for i := range top.Signed.Delegations.Roles {
+		if top.Signed.Delegations.Roles[i].Name == name {
+			dr = &top.Signed.Delegations.Roles[i]
+		}
+	}
+	if dr == nil || len(dr.Paths) == 0 {
+		return nil, &NotFoundError{Target: name + ".json", Err: fmt.Errorf("targets does not delegate to %s", name)}
+	}
+	if t.Snapshot == nil || t.Snapshot.Signed.Meta[name+".json"] == nil {
+		return nil, nil // granted, nothing published yet
+	}
+	// go-tuf loads a delegated role on the way to a target it may list:
+	// look up a path only that role can hold.
+	probe := strings.ReplaceAll(dr.Paths[0], "*", "0")
+	if _, err := u.up.GetTargetInfo(probe); err != nil && t.Targets[name] == nil {
+		return nil, verification(err)
+	}
+	md := u.up.GetTrustedMetadataSet().Targets[name]
+	if md == nil {
+		return nil, fmt.Errorf("role %s: not loaded", name)
+	}
+	return md.ToBytes(false)
+}

@@ -20,6 +20,7 @@ type VersionInput struct {
 	SHA256      string // lowercase hex sha256 of the artifact
 	Added       time.Time
 	Yanked      *Yank
+	Signatures  *Signatures // nil: not recorded
 }
 
 // BuildPackage makes the per-package index of name from its versions:
@@ -35,6 +36,7 @@ func BuildPackage(name string, inputs []VersionInput) *Package {
 			Version:     m.Version,
 			Added:       utcSeconds(in.Added),
 			Description: in.Description,
+			Signatures:  in.Signatures,
 		}
 		v.Prerelease = IsPrereleaseVersion(m.Version)
 		if in.Yanked != nil {

@@ -25,6 +25,7 @@ type Version struct {
 	Added       time.Time          `json:"added"` // when the version entered the repository (UTC, whole seconds)
 	Yanked      *Yank              `json:"yanked,omitempty"`
 	Artifacts   []Artifact         `json:"artifacts"` // one per platform, sorted by platform
+	Signatures  *Signatures        `json:"signatures,omitempty"`
 	Description pkgfmt.Description `json:"description"`
 }
 

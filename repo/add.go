@@ -2,6 +2,7 @@ package repo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,12 +14,17 @@ import (
 	"github.com/ebpfrepo/ebpfrepo/internal/buildcache"
 	"github.com/ebpfrepo/ebpfrepo/layout"
 	"github.com/ebpfrepo/ebpfrepo/pkgfmt"
+	"github.com/ebpfrepo/ebpfrepo/tufrepo"
 )
 
 // AddOptions configures Add. The zero value means defaults.
 type AddOptions struct {
 	Now    time.Time // the "added" date; zero: SOURCE_DATE_EPOCH, else the current time
 	Verify bool      // also run the kernel verifier (always on when ebpfrepo.toml says verify = true)
+	// Signed are publisher role files (pub-<publisher>.json, as ebpfrepo
+	// sign writes them) vouching for the claimed packages added: a
+	// package a publisher holds is refused without one.
+	Signed []string
 }
 
 // AddResult says what Add did with one path.
@@ -71,7 +77,73 @@ func (r *Repo) Add(ctx context.Context, paths []string, opts AddOptions) ([]AddR
 	if err != nil {
 		return nil, err
 	}
+	if err := r.acceptClaims(ctx, s, todo, opts.Signed); err != nil {
+		return nil, err
+	}
 	return r.writeAdds(todo, opts.Verify || r.Config.Verify, s.now)
+}
+
+// acceptClaims verifies the publisher role files offered and checks that
+// every package a publisher holds is vouched for, byte for byte, by its
+// publisher's role; then it keeps the roles in the metadata of record
+// (the next build publishes them). The repository never re-signs them.
+func (r *Repo) acceptClaims(ctx context.Context, s *session, todo []*pending, signed []string) error {
+	tr, _, err := s.metadata(ctx)
+	if err != nil {
+		return err
+	}
+	for _, f := range signed {
+		raw, err := tufrepo.ReadRoleFile(f)
+		if err != nil {
+			return fmt.Errorf("add --signed %s: %w", f, err)
+		}
+		name, ok := strings.CutPrefix(strings.TrimSuffix(filepath.Base(f), ".json"), tufrepo.PublisherPrefix)
+		if !ok {
+			return fmt.Errorf("add --signed %s: want a file named %s<publisher>.json, as ebpfrepo sign writes it", f, tufrepo.PublisherPrefix)
+		}
+		if _, err := tr.AcceptPublisherRole(name, raw); err != nil {
+			var pe *tufrepo.PublisherRoleError
+			if errors.As(err, &pe) {
+				pe.File = f
+			}
+			return fmt.Errorf("add: %w", err)
+		}
+	}
+	var problems pkgfmt.Problems
+	for _, p := range todo {
+		if p.res.Unchanged {
+			continue
+		}
+		g, ok := tr.ClaimOf(p.res.Name)
+		if !ok {
+			continue
+		}
+		role, _ := tr.PublisherRoleOf(g.Publisher)
+		for _, plat := range p.desc.Manifest.Platforms {
+			tp := layout.ArtifactTarget(p.res.Name, p.res.Version, plat, p.art)
+			var t tufrepo.Target
+			if role != nil {
+				t = role.Targets[tp]
+			}
+			switch {
+			case t.Path == "":
+				problems = append(problems, pkgfmt.Problem{Severity: pkgfmt.SeverityError, Package: p.res.Name + "@" + p.res.Version, File: p.res.Source,
+					Code: "repo.unsigned-claimed", Message: fmt.Sprintf("publisher %s holds package %s, and its role does not list %s: the author signs it (ebpfrepo sign --publisher %s) and you add it with --signed %s%s.json",
+						g.Publisher, p.res.Name, tp, g.Publisher, tufrepo.PublisherPrefix, g.Publisher)})
+			case t.Length != p.res.Length || t.SHA256 != p.res.SHA256:
+				problems = append(problems, pkgfmt.Problem{Severity: pkgfmt.SeverityError, Package: p.res.Name + "@" + p.res.Version, File: p.res.Source,
+					Code: "repo.signed-mismatch", Message: fmt.Sprintf("publisher %s signed %s with %d bytes sha256 %s, but this artifact is %d bytes sha256 %s: add the artifact the author signed",
+						g.Publisher, tp, t.Length, t.SHA256, p.res.Length, p.res.SHA256)})
+			}
+		}
+	}
+	if len(problems) > 0 {
+		return &InvalidError{Op: "add", Problems: problems}
+	}
+	if len(signed) == 0 {
+		return nil
+	}
+	return s.saveMetadata(ctx, tr)
 }
 
 // validateAdds packs (source directories) and validates every path, and

@@ -55,8 +55,11 @@ type BuildResult struct {
 	BinsSigned       int              `json:"bins_signed"`
 	Bins             int              `json:"bins"`
 	MetadataVersions map[string]int64 `json:"metadata_versions,omitempty"`
-	Phases           []Phase          `json:"phases"`
-	Seconds          float64          `json:"seconds"`
+	// Notes are things the maintainers should act on (a publisher's role
+	// past half its validity, targets due for an offline renewal).
+	Notes   []string `json:"notes,omitempty"`
+	Phases  []Phase  `json:"phases"`
+	Seconds float64  `json:"seconds"`
 }
 
 // Skipped is an invalid version left out of a build.
@@ -95,7 +98,7 @@ func (r *Repo) Build(ctx context.Context, opts BuildOptions) (*BuildResult, erro
 		name string
 		run  func(context.Context) error
 	}{
-		{"scan", b.scan},         // list packages/, yanks, keys
+		{"scan", b.scan},         // list packages/ and the yanks; load the TUF metadata of record
 		{"digest", b.digest},     // the sha256 of every artifact (stat cache, else read and validated)
 		{"plan", b.plan},         // which unchanged packages the previous tree serves as they are
 		{"validate", b.describe}, // descriptions of the rest; refuse (or skip) invalid versions
@@ -205,13 +208,16 @@ func (b *buildRun) close() {
 }
 
 // scan lists packages/ and the yanks.
-func (b *buildRun) scan(context.Context) error {
+func (b *buildRun) scan(ctx context.Context) error {
 	var err error
 	if b.items, err = b.r.scan(); err != nil {
 		return fmt.Errorf("build: %w", err)
 	}
 	if b.yanks, err = b.r.loadYanks(); err != nil {
 		return fmt.Errorf("build: %w", err)
+	}
+	if b.tr, _, err = b.metadata(ctx); err != nil {
+		return err
 	}
 	return nil
 }

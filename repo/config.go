@@ -27,6 +27,18 @@ type Config struct {
 	Verify bool   `toml:"verify"`
 	Expiry Expiry `toml:"expiry"`
 	Keys   Keys   `toml:"keys"`
+	// Publishers lists the publisher grants, as ebpfrepo publisher add
+	// recorded them, for people to read: the signed targets metadata is
+	// what clients and builds trust.
+	Publishers []PublisherConfig `toml:"publishers,omitempty"`
+}
+
+// PublisherConfig is one [[publishers]] entry of ebpfrepo.toml.
+type PublisherConfig struct {
+	Name      string   `toml:"name"`
+	Packages  []string `toml:"packages"`
+	KeyIDs    []string `toml:"keyids"`
+	Threshold int      `toml:"threshold"`
 }
 
 // Expiry holds the validity period of each role's metadata, as Go

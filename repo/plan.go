@@ -18,10 +18,13 @@ import (
 // pkgKey digests every input of a package's index file and pages: the
 // schema, whether the verifier ran, and for each version its place under
 // packages/, its artifact's sha256 and length, its added date and its
-// yank. The same key means the same index file.
-func pkgKey(name string, its []*item, verify bool, yanks *yankFile) string {
+// yank, and who signs it. The same key means the same index file.
+func pkgKey(name string, its []*item, verify bool, yanks *yankFile, sig *index.Signatures) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "schema %d verify %t name %q\n", index.Schema, verify, name)
+	if sig != nil {
+		fmt.Fprintf(h, "signed %q %q %q %q\n", sig.Package.Signer, sig.Package.Publisher, sig.Package.Role, sig.Package.KeyIDs)
+	}
 	for _, it := range its {
 		fmt.Fprintf(h, "%q %s %d %s", it.rel, it.sha, it.length, it.added.UTC().Format(time.RFC3339Nano))
 		if y := yanks.lookup(it.name, it.version); y != nil {
@@ -83,7 +86,7 @@ func (b *buildRun) unchangedPackages() map[string]*buildcache.PackageEntry {
 			continue
 		}
 		rel := layout.Target(layout.PackageIndexTarget(name), e.IndexSHA)
-		if sp.Manifest.Files[rel] != e.IndexSHA || e.Key != pkgKey(name, its, b.r.Config.Verify, b.yanks) ||
+		if sp.Manifest.Files[rel] != e.IndexSHA || e.Key != pkgKey(name, its, b.r.Config.Verify, b.yanks, b.signatures(name)) ||
 			!sp.Has(rel) || !sp.Has(layout.PackagePage(name)) {
 			continue
 		}

@@ -156,6 +156,7 @@ func (b *buildRun) keepPackage(pb *pkgBuild, e *buildcache.PackageEntry) (tufrep
 // and the home page need.
 func (b *buildRun) buildPackage(pb *pkgBuild) (tufrepo.Target, index.SummaryPackage, error) {
 	var ins []index.VersionInput
+	sig := b.signatures(pb.name)
 	for _, it := range pb.items {
 		added := it.added
 		if it.recordAdded {
@@ -166,7 +167,7 @@ func (b *buildRun) buildPackage(pb *pkgBuild) (tufrepo.Target, index.SummaryPack
 			return tufrepo.Target{}, index.SummaryPackage{}, fmt.Errorf("package %s: description of %s: %w", pb.name, it.version, err)
 		}
 		ins = append(ins, index.VersionInput{Description: *d, Length: it.length, SHA256: it.sha, Added: added,
-			Yanked: b.yanks.lookup(it.name, it.version)})
+			Yanked: b.yanks.lookup(it.name, it.version), Signatures: sig})
 	}
 	p := index.BuildPackage(pb.name, ins)
 	ins = nil
@@ -193,7 +194,7 @@ func (b *buildRun) buildPackage(pb *pkgBuild) (tufrepo.Target, index.SummaryPack
 		}
 	}
 	if !b.invalid[p.Name] && cacheable(pb.items) {
-		e := &buildcache.PackageEntry{Key: pkgKey(p.Name, pb.items, b.r.Config.Verify, b.yanks), IndexSHA: t.SHA256, IndexLen: t.Length,
+		e := &buildcache.PackageEntry{Key: pkgKey(p.Name, pb.items, b.r.Config.Verify, b.yanks, sig), IndexSHA: t.SHA256, IndexLen: t.Length,
 			Summary: sum, Package: p}
 		for _, it := range pb.items {
 			e.Warnings += it.warnings
@@ -233,8 +234,8 @@ func (b *buildRun) artifacts(ctx context.Context) error {
 // output, with every N.root.json of the repository so that clients
 // holding an old root can follow the chain.
 func (b *buildRun) sign(ctx context.Context) error {
-	tr, _, err := b.metadata(ctx)
-	if err != nil {
+	tr := b.tr
+	if err := b.checkPublisherRoles(); err != nil {
 		return err
 	}
 	sort.Slice(b.targets, func(i, j int) bool { return b.targets[i].Path < b.targets[j].Path })
@@ -243,12 +244,49 @@ func (b *buildRun) sign(ctx context.Context) error {
 		return fmt.Errorf("build: sign: %w", err)
 	}
 	b.recordSigned(ur)
+	b.res.Notes = append(b.res.Notes, ur.Warnings...)
 	b.res.Bins = tr.Info().Bins
-	b.tr = tr
 	if err := b.writeMetadata(); err != nil {
 		return fmt.Errorf("build: %w", err)
 	}
 	return nil
+}
+
+// publisherRenewal is how long before a publisher's role expires the
+// build starts saying so.
+const publisherRenewal = 30 * 24 * time.Hour
+
+// checkPublisherRoles refuses to publish a publisher's role that has
+// expired, and notes one that expires within publisherRenewal: only its
+// author can renew it.
+func (b *buildRun) checkPublisherRoles() error {
+	for _, g := range b.tr.Grants() {
+		pr, ok := b.tr.PublisherRoleOf(g.Publisher)
+		if !ok {
+			continue
+		}
+		exp := pr.Expires.UTC().Format(time.RFC3339)
+		if !pr.Expires.After(b.now) {
+			return fmt.Errorf("build: publisher %s: role %s%s.json version %d expired on %s: its author signs a new version (ebpfrepo sign), then add it with --signed",
+				g.Publisher, tufrepo.PublisherPrefix, g.Publisher, pr.Version, exp)
+		}
+		if pr.Expires.Sub(b.now) < publisherRenewal {
+			b.res.Notes = append(b.res.Notes, fmt.Sprintf("publisher %s: role version %d expires %s: ask its author to sign a new version", g.Publisher, pr.Version, exp))
+		}
+	}
+	return nil
+}
+
+// signatures is the signing record of a package's versions.
+func (b *buildRun) signatures(name string) *index.Signatures {
+	sig := index.RepositorySigned()
+	if g, ok := b.tr.ClaimOf(name); ok {
+		sig.Package = index.PackageSignature{Signer: index.SignerPublisher, Publisher: g.Publisher, Role: g.Role()}
+		if pr, ok := b.tr.PublisherRoleOf(g.Publisher); ok {
+			sig.Package.KeyIDs = pr.KeyIDs
+		}
+	}
+	return &sig
 }
 
 // recordSigned notes in the result which roles got a new version.

@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -323,11 +324,17 @@ func (r *Repo) loadDelegated(dir string, meta map[string]*metadata.MetaFiles, sn
 		if !strings.HasPrefix(dr.Name, PublisherPrefix) || !dr.Terminating {
 			return &MetadataError{File: tfile, Err: fmt.Errorf("delegated role %q: want a terminating %s<name> role", dr.Name, PublisherPrefix)}
 		}
-		mf := meta[dr.Name+".json"]
-		if mf == nil {
+		// The newest version of the publisher's role in dir: snapshot's,
+		// or one accepted since (ebpfrepo add --signed) that the next
+		// build publishes.
+		v := newestVersion(dir, dr.Name)
+		if mf := meta[dr.Name+".json"]; mf != nil && mf.Version > v {
+			v = mf.Version
+		}
+		if v == 0 {
 			continue // granted, nothing signed yet
 		}
-		s, err := loadRole[metadata.TargetsType](dir, fmt.Sprintf("%d.%s.json", mf.Version, dr.Name), mf.Version, dr.Name, r.targets.md)
+		s, err := loadRole[metadata.TargetsType](dir, fmt.Sprintf("%d.%s.json", v, dr.Name), v, dr.Name, r.targets.md)
 		if err != nil {
 			return err
 		}
@@ -343,4 +350,21 @@ func (r *Repo) loadDelegated(dir string, meta map[string]*metadata.MetaFiles, sn
 	}
 	r.unclaimed = s
 	return nil
+}
+
+// newestVersion is the highest N of the files N.<role>.json in dir (0:
+// none).
+func newestVersion(dir, role string) int64 {
+	ents, _ := os.ReadDir(dir)
+	var best int64
+	for _, e := range ents {
+		v, name, ok := strings.Cut(e.Name(), ".")
+		if !ok || name != role+".json" {
+			continue
+		}
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil && n > best && n < 1<<40 {
+			best = n
+		}
+	}
+	return best
 }

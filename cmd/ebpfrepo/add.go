@@ -37,6 +37,7 @@ func newAddCmd(g *globals) *cobra.Command {
 	var (
 		dir    string
 		verify bool
+		signed []string
 	)
 	cmd := &cobra.Command{
 		Use:   "add --repo REPO_DIR PATH...",
@@ -46,14 +47,21 @@ which is packed first) and copy the artifacts into
 REPO_DIR/packages/<name>/<version>/. Any error blocks the whole add: nothing
 is copied and every problem is listed. A published name@version is
 immutable: different bytes are refused, identical bytes are a no-op.
-The packages are published at the next build.`,
+The packages are published at the next build.
+
+A package a publisher holds (ebpfrepo publisher add) is accepted only with
+its author's signed role: --signed pub-<publisher>.json, as ebpfrepo sign
+wrote it. The role is verified (granted keys and threshold, a higher
+version, not expired, every target inside the grant, no earlier target
+changed) and must list the artifact's exact bytes; the repository keeps it
+as signed and never re-signs it.`,
 		Args: argsBetween(1, -1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			r, err := openRepo(cmd, dir)
 			if err != nil {
 				return err
 			}
-			res, err := r.Add(cmd.Context(), args, repo.AddOptions{Verify: verify})
+			res, err := r.Add(cmd.Context(), args, repo.AddOptions{Verify: verify, Signed: signed})
 			if err != nil {
 				return repoFail(err)
 			}
@@ -75,5 +83,6 @@ The packages are published at the next build.`,
 	}
 	repoFlag(cmd, &dir)
 	cmd.Flags().BoolVar(&verify, "verify", false, "also load every program into this kernel's verifier (root)")
+	cmd.Flags().StringArrayVar(&signed, "signed", nil, "a publisher's signed role file pub-<publisher>.json vouching for claimed packages (repeatable)")
 	return cmd
 }

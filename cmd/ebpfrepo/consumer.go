@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ebpfrepo/ebpfrepo/client"
+	"github.com/ebpfrepo/ebpfrepo/index"
 	"github.com/spf13/cobra"
 )
 
@@ -24,6 +25,8 @@ type consumerFlags struct {
 	cache      string
 	headers    []string
 	timeout    time.Duration
+	require    []string
+	publishers []string
 }
 
 func (f *consumerFlags) register(cmd *cobra.Command) {
@@ -34,10 +37,13 @@ func (f *consumerFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.cache, "cache", "", "cache directory (default: the user cache dir/ebpfrepo/<hash of the URL>)")
 	fl.StringArrayVar(&f.headers, "header", nil, `extra HTTP header "Name: value" for private repositories (repeatable); $EBPFREPO_TOKEN adds "Authorization: Bearer …"`)
 	fl.DurationVar(&f.timeout, "timeout", 5*time.Minute, "overall time limit of the command (0: none; not applied to proxy)")
+	fl.StringSliceVar(&f.require, "require", nil, `signing levels every artifact must carry: "publisher" (signed by its author's own keys)`)
+	fl.StringArrayVar(&f.publishers, "publisher", nil, "the publisher that must sign the packages named (PUBLISHER, or PACKAGE=PUBLISHER; repeatable)")
 }
 
-// newClient checks the flags and returns a client for them.
-func (f *consumerFlags) newClient() (*client.Client, error) {
+// newClient checks the flags and returns a client for them; names are the
+// packages the command line names (a bare --publisher applies to them).
+func (f *consumerFlags) newClient(names ...string) (*client.Client, error) {
 	if f.repo == "" {
 		return nil, usagef("--repo is required")
 	}
@@ -59,7 +65,21 @@ func (f *consumerFlags) newClient() (*client.Client, error) {
 	if tok := os.Getenv("EBPFREPO_TOKEN"); tok != "" && h.Get("Authorization") == "" {
 		h.Set("Authorization", "Bearer "+tok)
 	}
-	c, err := client.New(client.Options{RepoURL: f.repo, TrustedRoot: root, RootSHA256: f.rootSHA256, CacheDir: f.cache, Header: h, UserAgent: "ebpfrepo"})
+	pins := map[string]string{}
+	for _, p := range f.publishers {
+		if pkg, pub, ok := strings.Cut(p, "="); ok {
+			pins[pkg] = pub
+			continue
+		}
+		if len(names) == 0 {
+			return nil, usagef("--publisher %s: name the package too (PACKAGE=PUBLISHER)", p)
+		}
+		for _, n := range names {
+			pins[n] = p
+		}
+	}
+	c, err := client.New(client.Options{RepoURL: f.repo, TrustedRoot: root, RootSHA256: f.rootSHA256, CacheDir: f.cache, Header: h, UserAgent: "ebpfrepo",
+		Require: f.require, Publishers: pins})
 	var pin *client.RootPinError
 	if errors.As(err, &pin) {
 		return nil, consumerFail(fmt.Errorf("--root %s: %w", f.root, err))
@@ -68,6 +88,18 @@ func (f *consumerFlags) newClient() (*client.Client, error) {
 		return nil, usagef("%v", err)
 	}
 	return c, nil
+}
+
+// signerText describes who vouches for an artifact, for people.
+func signerText(s index.PackageSignature) string {
+	if s.Signer != index.SignerPublisher {
+		return "repository-signed only (no publisher holds this package)"
+	}
+	ids := make([]string, len(s.KeyIDs))
+	for i, id := range s.KeyIDs {
+		ids[i] = id[:min(len(id), 12)]
+	}
+	return fmt.Sprintf("signed by publisher %s (key %s)", s.Publisher, strings.Join(ids, ", "))
 }
 
 // consumerFailure marks an error of the repository or of verification:

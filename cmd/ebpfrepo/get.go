@@ -33,7 +33,7 @@ is written atomically; on any failure nothing is written.`,
 					return usagef("--platform: cannot tell this host's codename from /etc/os-release; name one (jammy, noble, Windows, …)")
 				}
 			}
-			c, err := cf.newClient()
+			c, err := cf.newClient(name)
 			if err != nil {
 				return err
 			}
@@ -47,6 +47,10 @@ is written atomically; on any failure nothing is written.`,
 			if err != nil {
 				return consumerFail(err)
 			}
+			signer, err := c.SignerOf(ctx, rel)
+			if err != nil {
+				return consumerFail(err)
+			}
 			if g.JSON {
 				return writeJSON(g.Stdout, struct {
 					Name     string `json:"name"`
@@ -56,11 +60,13 @@ is written atomically; on any failure nothing is written.`,
 					Length   int64  `json:"length"`
 					SHA256   string `json:"sha256"`
 					Yanked   bool   `json:"yanked"`
-				}{rel.Name, rel.Version, rel.Platform, path, rel.Length, rel.SHA256, rel.Yanked != nil})
+					Signer   any    `json:"signer"`
+				}{rel.Name, rel.Version, rel.Platform, path, rel.Length, rel.SHA256, rel.Yanked != nil, signer})
 			}
 			if rel.Yanked != nil {
 				fmt.Fprintf(g.Stderr, "warning: %s@%s is yanked: %s\n", rel.Name, rel.Version, rel.Yanked.Reason)
 			}
+			fmt.Fprintf(g.Stderr, "%s@%s: %s\n", rel.Name, rel.Version, signerText(signer))
 			fmt.Fprintln(g.Stdout, path)
 			return nil
 		},

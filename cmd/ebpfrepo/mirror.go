@@ -33,12 +33,15 @@ versions were all yanked). Only bytes verified through TUF are written.`,
 			if to == "" {
 				return usagef("--to DIR is required")
 			}
+			var names []string
 			for _, a := range args {
-				if _, _, err := parseSelector(a); err != nil {
+				n, _, err := parseSelector(a)
+				if err != nil {
 					return err
 				}
+				names = append(names, n)
 			}
-			c, err := cf.newClient()
+			c, err := cf.newClient(names...)
 			if err != nil {
 				return err
 			}

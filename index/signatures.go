@@ -1,0 +1,41 @@
+package index
+
+// Signatures records, for one version, each of the three signing levels a
+// package may carry: the package itself (TUF: signed by its publisher or
+// by the repository), the bytecode (a signed light-skeleton loader the
+// Linux kernel checks) and Windows drivers (Authenticode, for HVCI). It
+// is descriptive: what a client acts on comes from TUF target info and
+// from evidence it re-checks.
+type Signatures struct {
+	Package PackageSignature `json:"package"`
+	Kernel  LevelSignature   `json:"kernel"`
+	HVCI    LevelSignature   `json:"hvci"`
+}
+
+// Signers of the package level.
+const (
+	SignerPublisher  = "publisher"  // the author's own keys, in a pub-<publisher> role CI cannot sign
+	SignerRepository = "repository" // the repository's online keys (unclaimed, hashed bins)
+)
+
+// PackageSignature says who vouches for a version's artifacts in TUF.
+type PackageSignature struct {
+	Signer    string   `json:"signer"`              // SignerPublisher or SignerRepository
+	Publisher string   `json:"publisher,omitempty"` // with SignerPublisher
+	Role      string   `json:"role"`                // the TUF role: "pub-acme", "unclaimed"
+	KeyIDs    []string `json:"keyids,omitempty"`    // the keys whose signatures verified (publisher roles)
+}
+
+// StatusAbsent is the status of a level a version does not carry.
+const StatusAbsent = "absent"
+
+// LevelSignature is the state of the kernel or HVCI level.
+type LevelSignature struct {
+	Status string `json:"status"` // StatusAbsent, or what the level's check found
+}
+
+// RepositorySigned is the record of a version only the repository signs.
+func RepositorySigned() Signatures {
+	return Signatures{Package: PackageSignature{Signer: SignerRepository, Role: "unclaimed"},
+		Kernel: LevelSignature{Status: StatusAbsent}, HVCI: LevelSignature{Status: StatusAbsent}}
+}
