@@ -23,6 +23,7 @@ type packageView struct {
 	Description string
 	Prerelease  bool
 	Yanked      *yankView
+	Signed      *signedView // the package level of the version's signatures, when recorded
 	Added       string
 	License     string
 	Maintainers []pkgfmt.Maintainer
@@ -192,6 +193,7 @@ func (w *writer) packageView(p *index.Package, slugs []string, vi int, canonical
 		Description: m.Description,
 		Prerelease:  v.Prerelease,
 		Yanked:      yank(v.Yanked),
+		Signed:      signedOf(v.Signatures),
 		Added:       formatDate(v.Added),
 		License:     m.License,
 		Maintainers: m.Maintainers,
@@ -319,4 +321,25 @@ func (pv *packageView) addKernel(d *pkgfmt.Description, m *pkgfmt.Manifest) {
 		pv.Verifier = d.Verifier
 		pv.VerifierKernel = strings.TrimSpace(d.Verifier.Kernel + " " + d.Verifier.Arch)
 	}
+}
+
+// signedView is a version's package-level signing badge.
+type signedView struct {
+	Publisher string // "" when only the repository signs
+	Role      string
+	Key       string // the first key id, shortened
+}
+
+func signedOf(s *index.Signatures) *signedView {
+	if s == nil {
+		return nil
+	}
+	v := &signedView{Role: s.Package.Role}
+	if s.Package.Signer == index.SignerPublisher {
+		v.Publisher = s.Package.Publisher
+		if len(s.Package.KeyIDs) > 0 {
+			v.Key = s.Package.KeyIDs[0][:min(len(s.Package.KeyIDs[0]), 12)]
+		}
+	}
+	return v
 }

@@ -414,3 +414,33 @@ func TestVerifierShown(t *testing.T) {
 		t.Errorf("home shows %d verified packages, want %d", strings.Count(home, "verified on"), len(d.Packages)-1)
 	}
 }
+
+func TestSigningBadge(t *testing.T) {
+	d := fixtureData()
+	pub := index.Signatures{Package: index.PackageSignature{Signer: index.SignerPublisher, Publisher: "acme", Role: "pub-acme",
+		KeyIDs: []string{"ab12cd34ef56ab12cd34ef56"}}, Kernel: index.LevelSignature{Status: index.StatusAbsent}, HVCI: index.LevelSignature{Status: index.StatusAbsent}}
+	repoSigned := index.RepositorySigned()
+	for i := range d.Packages[0].Versions {
+		d.Packages[0].Versions[i].Signatures = &pub
+	}
+	for i := range d.Packages[1].Versions {
+		d.Packages[1].Versions[i].Signatures = &repoSigned
+	}
+	dir := writeFixture(t, d)
+	for _, tc := range []struct{ page, want, not string }{
+		{"packages/" + d.Packages[0].Name + "/index.html", "✓ signed by publisher acme, key ab12cd34ef56…", "repository-signed only"},
+		{"packages/" + d.Packages[1].Name + "/index.html", "repository-signed only", "signed by publisher"},
+		{"packages/" + d.Packages[2].Name + "/index.html", "", "signed"}, // no record: no badge
+	} {
+		page := readFile(t, dir, tc.page)
+		if tc.want != "" && !strings.Contains(page, tc.want) {
+			t.Errorf("%s lacks %q", tc.page, tc.want)
+		}
+		if strings.Contains(page, tc.not) && tc.not != "signed" || tc.not == "signed" && strings.Contains(page, "signed by publisher") {
+			t.Errorf("%s has %q", tc.page, tc.not)
+		}
+	}
+	if trust := readFile(t, dir, "trust.html"); !strings.Contains(trust, "terminating") || !strings.Contains(trust, "--require publisher") {
+		t.Error("the trust page does not explain publisher signing")
+	}
+}

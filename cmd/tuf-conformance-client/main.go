@@ -6,7 +6,7 @@
 //	tuf-conformance-client --metadata-dir DIR init TRUSTED_ROOT
 //	tuf-conformance-client --metadata-dir DIR --metadata-url URL refresh
 //	tuf-conformance-client --metadata-dir DIR --metadata-url URL \
-//	    --target-name PATH --target-base-url URL --target-dir DIR download
+//	    --target-name PATH [--target-name PATH...] --target-base-url URL --target-dir DIR download
 //
 // The exit status is 0 on success and 1 on any failure.
 //
@@ -49,11 +49,12 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 	var (
 		metadataDir   = fs.String("metadata-dir", "", "trusted metadata directory")
 		metadataURL   = fs.String("metadata-url", "", "URL of the repository metadata")
-		targetName    = fs.String("target-name", "", "TUF target path to download")
+		targetNames   stringList
 		targetBaseURL = fs.String("target-base-url", "", "URL of the repository targets")
 		targetDir     = fs.String("target-dir", "", "directory for verified targets")
 		retries       = fs.Int("retries", -1, "retries of transient failures (default none, so request counts stay exact)")
 	)
+	fs.Var(&targetNames, "target-name", "TUF target path to download (repeatable: downloaded in order by one updater)")
 	if err := fs.Parse(args); err != nil {
 		return 1
 	}
@@ -78,7 +79,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 	case "refresh":
 		err = refreshCmd(ctx, fetcher, now, *metadataDir, *metadataURL)
 	case "download":
-		err = downloadCmd(ctx, fetcher, now, *metadataDir, *metadataURL, *targetName, *targetBaseURL, *targetDir)
+		err = downloadCmd(ctx, fetcher, now, *metadataDir, *metadataURL, targetNames, *targetBaseURL, *targetDir)
 	default:
 		err = fmt.Errorf("unknown command %q", rest[0])
 	}
@@ -153,8 +154,8 @@ func refreshCmd(ctx context.Context, f *client.Fetcher, now func() time.Time, me
 	return up.Refresh()
 }
 
-func downloadCmd(ctx context.Context, f *client.Fetcher, now func() time.Time, metadataDir, metadataURL, name, baseURL, dir string) error {
-	if name == "" || baseURL == "" || dir == "" {
+func downloadCmd(ctx context.Context, f *client.Fetcher, now func() time.Time, metadataDir, metadataURL string, names []string, baseURL, dir string) error {
+	if len(names) == 0 || baseURL == "" || dir == "" {
 		return errors.New("download: --target-name, --target-base-url and --target-dir are required")
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -168,13 +169,23 @@ func downloadCmd(ctx context.Context, f *client.Fetcher, now func() time.Time, m
 	if err := up.Refresh(); err != nil {
 		return err
 	}
-	tf, err := up.TargetInfo(name)
-	if err != nil {
-		return err
+	for _, name := range names {
+		tf, err := up.TargetInfo(name)
+		if err != nil {
+			return err
+		}
+		if _, _, err := up.Download(tf); err != nil { // a verified cached copy is reused
+			return err
+		}
 	}
-	_, _, err = up.Download(tf) // a verified cached copy is reused
-	return err
+	return nil
 }
+
+// stringList is a flag that may be repeated.
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, ",") }
+func (l *stringList) Set(s string) error { *l = append(*l, s); return nil }
 
 // fakeNow returns the clock FAKETIME describes (see the package
 // documentation), or real when it is empty.

@@ -204,6 +204,31 @@ func TestProtocol(t *testing.T) {
 		t.Errorf("download of the new version: exit %d: %s", code, r.stderr)
 	}
 
+	// A repeated --target-name: one updater downloads each, in order; the
+	// first failure stops it with exit 1.
+	two := []string{"ratelimiting/1.2.0/jammy/l3af_ratelimiting.tar.gz", "ratelimiting/1.1.0/jammy/l3af_ratelimiting.tar.gz"}
+	args := []string{"--metadata-url", r.mdURL, "--metadata-dir", r.md}
+	for _, n := range two {
+		args = append(args, "--target-name", n)
+	}
+	rec.take()
+	if code := r.cli(append(args, "--target-dir", r.td, "--target-base-url", r.targetsURL, "download")...); code != 0 {
+		t.Fatalf("download of two targets: exit %d: %s", code, r.stderr)
+	}
+	for _, n := range two {
+		if _, ok := r.downloaded()[url.PathEscape(n)]; !ok {
+			t.Errorf("%s not downloaded", n)
+		}
+	}
+	got := rec.take()
+	if n := len(slices.DeleteFunc(slices.Clone(got), func(p string) bool { return p != "/metadata/timestamp.json" })); n != 1 {
+		t.Errorf("%d timestamp requests for two targets, want one updater (one refresh): %v", n, got)
+	}
+	bad := append(slices.Clone(args[:4]), "--target-name", "nonexistent target", "--target-name", two[0], "--target-dir", r.td, "--target-base-url", r.targetsURL, "download")
+	if code := r.cli(bad...); code != 1 {
+		t.Errorf("first target unknown: exit %d, want 1", code)
+	}
+
 	// Usage errors exit 1 too.
 	for _, args := range [][]string{
 		{"--metadata-dir", r.md, "--metadata-url", r.mdURL, "frobnicate"},
