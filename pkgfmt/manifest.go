@@ -51,7 +51,7 @@ var (
 // docs/package-format.md. The manifest is nil only when the TOML could not
 // be decoded; otherwise it is returned, with chaining defaulted to "none",
 // even when it has errors.
-func ParseManifest(data []byte) (m *Manifest, problems []Problem) {
+func ParseManifest(data []byte) (m *Manifest, problems Problems) {
 	add := func(p Problem) {
 		p.File = ManifestFile
 		problems = append(problems, p)
