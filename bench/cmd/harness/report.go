@@ -129,6 +129,13 @@ func rows(rep *Report) [][]string {
 		c := s.Client.Cold
 		return fmt.Sprintf("%d; %s + %s; %s", c.Requests, kb(c.Metadata), kb(c.Index), kb(c.Artifact))
 	})
+	add("**client cold get, publisher-signed package**: requests; metadata + index; artifact", func(s *SizeResult) string {
+		if s.ClaimedClient == nil {
+			return na
+		}
+		c := s.ClaimedClient.Cold
+		return fmt.Sprintf("%d; %s + %s; %s", c.Requests, kb(c.Metadata), kb(c.Index), kb(c.Artifact))
+	})
 	add("**client warm check**, nothing new: requests; bytes", func(s *SizeResult) string {
 		if s.Client == nil {
 			return na

@@ -48,6 +48,9 @@ type SizeResult struct {
 	Output          outputStats   `json:"output"`
 
 	Client *clientcheck.Result `json:"client,omitempty"`
+	// ClaimedClient is the cold get of a package granted to a publisher
+	// (its artifacts in pub-<publisher>.json, not in a bin).
+	ClaimedClient *clientcheck.Result `json:"claimed_client,omitempty"`
 	Errors []string            `json:"errors,omitempty"`
 }
 
@@ -197,6 +200,8 @@ func measureSize(ctx context.Context, cfg config, opts gen.Options) *SizeResult 
 		}
 		logf("n=%d: client cold get and warm check", n)
 		sr.Client, _ = clientRun(ctx, opts, repoDir, &errs)
+		logf("n=%d: client cold get of a publisher-signed package", n)
+		sr.ClaimedClient, _ = claimedClientRun(ctx, r, eb, opts, dir, repoDir, &errs)
 	}
 	sr.NoopBuild, sr.Add, sr.Incremental, sr.Timestamp = measure.Summarize(noop), measure.Summarize(add), measure.Summarize(incr), measure.Summarize(ts)
 
@@ -449,4 +454,40 @@ func cleanOutput(repoDir string) error {
 		}
 	}
 	return nil
+}
+
+// claimedClientRun grants one package to a publisher (a key made here),
+// signs its artifacts as that publisher, adds the role, builds, and
+// measures a cold get of the package. The next cold build's metadata reset
+// removes the grant.
+func claimedClientRun(ctx context.Context, r runner, eb string, opts gen.Options, dir, repoDir string, errs *errList) (*clientcheck.Result, error) {
+	specs, err := gen.Plan(opts)
+	if errs.add("claimed client", err) {
+		return nil, err
+	}
+	s := specs[len(specs)/3]
+	keys := filepath.Join(dir, "publisher-key")
+	os.RemoveAll(keys)
+	arts, _ := filepath.Glob(filepath.Join(repoDir, "packages", s.Name, "*", "*.tar.gz"))
+	role := filepath.Join(dir, "pub-bench.json")
+	for _, args := range [][]string{
+		{"publisher", "keygen", "-o", keys},
+		{"publisher", "add", "--repo", repoDir, "bench", "--key", filepath.Join(keys, "publisher.pub.pem"), "--package", s.Name},
+		append([]string{"sign", "--publisher", "bench", "--key", filepath.Join(keys, "publisher.pem"), "--repo", repoDir, "-o", dir}, arts...),
+		append([]string{"add", "--repo", repoDir, "--signed", role}, arts...),
+		{"build", "--repo", repoDir},
+	} {
+		if _, err := r.run(ctx, append([]string{eb}, args...)...); errs.add(fmt.Sprintf("claimed client: %s", args[0]), err) {
+			return nil, err
+		}
+	}
+	root, err := os.ReadFile(filepath.Join(repoDir, "public", "metadata", "1.root.json"))
+	if errs.add("claimed client: root", err) {
+		return nil, err
+	}
+	res, err := clientcheck.Run(ctx, clientcheck.Options{PublicDir: filepath.Join(repoDir, "public"), Root: root, Name: s.Name, Platform: s.Manifest().Platforms[0]})
+	if errs.add(fmt.Sprintf("n=%d claimed client", opts.N), err) {
+		return nil, err
+	}
+	return res, nil
 }
