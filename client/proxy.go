@@ -106,9 +106,13 @@ func parseProxyPath(p string) (name, version, platform, artifact string, err err
 	return name, version, platform, artifact, nil
 }
 
-// statusOf maps a resolution error to 404 and anything else (failed
+// statusOf maps a resolution error to 404, a refusal of the client's
+// policy (--require publisher) to 403, and anything else (failed
 // verification, unreachable repository) to 502.
 func statusOf(err error) int {
+	if errors.Is(err, ErrPolicy) {
+		return http.StatusForbidden
+	}
 	var (
 		nf *NotFoundError
 		nm *index.NoMatchError

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -140,9 +141,48 @@ func TestPublisherSignedEndToEnd(t *testing.T) {
 			}
 		})
 	}
+	// The index is descriptive: an index entry claiming other bytes than
+	// the publisher signed is refused (the CI-signed index cannot vouch).
+	rel, err := strict.Resolve(ctx, "ratelimiting", "1.1.0", "jammy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged := rel
+	forged.SHA256 = strings.Repeat("0", 64)
+	var me *client.MismatchError
+	if _, err := strict.Fetch(ctx, forged, t.TempDir()); !errors.As(err, &me) || !errors.Is(err, client.ErrVerification) {
+		t.Fatalf("index claiming another hash: %v, want a *MismatchError", err)
+	}
+
+	// Mirror and proxy apply the policy per package.
+	to := t.TempDir()
+	_, err = strict.Mirror(ctx, to, "ratelimiting", "xdp-root")
+	if !errors.Is(err, client.ErrPolicy) {
+		t.Errorf("mirror --require publisher of an unclaimed package: %v, want ErrPolicy", err)
+	}
+	if _, err := os.Stat(filepath.Join(to, "ratelimiting", "1.1.0", "jammy", "l3af_ratelimiting.tar.gz")); err != nil {
+		t.Errorf("mirror did not write the publisher-signed package: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(to, "xdp-root")); !os.IsNotExist(err) {
+		t.Errorf("mirror wrote the unclaimed package (%v)", err)
+	}
+	px := httptest.NewServer(client.NewProxy(strict, client.ProxyOptions{}))
+	defer px.Close()
+	for path, want := range map[string]int{"/ratelimiting/latest/jammy/l3af_ratelimiting.tar.gz": 200, "/xdp-root/latest/jammy/l3af_xdp_root.tar.gz": 403} {
+		res, err := http.Get(px.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != want || want == 403 && !strings.Contains(string(body), "repository-signed only") {
+			t.Errorf("proxy %s: %d %q, want %d", path, res.StatusCode, body, want)
+		}
+	}
+
 	// A pinned publisher that is not the one who signs is refused.
 	pinned := newClient(t, srv.URL, p.Root, func(o *client.Options) { o.Publishers = map[string]string{"ratelimiting": "tcco"} })
-	rel, err := pinned.Resolve(ctx, "ratelimiting", "latest", "jammy")
+	rel, err = pinned.Resolve(ctx, "ratelimiting", "latest", "jammy")
 	if err != nil {
 		t.Fatal(err)
 	}
