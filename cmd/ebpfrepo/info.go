@@ -69,7 +69,7 @@ func printInfo(g *globals, p *index.Package, roles []index.RoleInfo) error {
 	}
 	fmt.Fprintln(w, "\nversions:")
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "  VERSION\tADDED\tPLATFORMS\tSTATE")
+	fmt.Fprintln(tw, "  VERSION\tADDED\tPLATFORMS\tSTATE\tSIGNED BY")
 	for _, v := range p.Versions {
 		state := "ok"
 		switch {
@@ -78,7 +78,14 @@ func printInfo(g *globals, p *index.Package, roles []index.RoleInfo) error {
 		case v.IsPrerelease():
 			state = "pre-release"
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", v.Version, v.Added.Format(time.DateOnly), strings.Join(v.Platforms(), ","), state)
+		signed := "—"
+		if s := v.Signatures; s != nil {
+			signed = "repository"
+			if s.Package.Signer == index.SignerPublisher {
+				signed = "publisher " + s.Package.Publisher
+			}
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", v.Version, v.Added.Format(time.DateOnly), strings.Join(v.Platforms(), ","), state, signed)
 	}
 	tw.Flush()
 	if v := p.Featured(); v != nil {
