@@ -88,7 +88,13 @@ func (r *Repo) Add(ctx context.Context, paths []string, opts AddOptions) ([]AddR
 // publisher's role; then it keeps the roles in the metadata of record
 // (the next build publishes them). The repository never re-signs them.
 func (r *Repo) acceptClaims(ctx context.Context, s *session, todo []*pending, signed []string) error {
-	tr, _, err := s.metadata(ctx)
+	var tr *tufrepo.Repo
+	var err error
+	if len(signed) > 0 {
+		tr, _, err = s.metadata(ctx) // the roles accepted are saved with the rest
+	} else {
+		tr, err = tufrepo.LoadClaims(ctx, r.paths().Metadata()) // only asked who holds what
+	}
 	if err != nil {
 		return err
 	}

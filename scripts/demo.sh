@@ -30,7 +30,21 @@ mkdir -p demo
 if [ "$(id -u)" = 0 ] && [ -e /sys/kernel/btf/vmlinux ]; then
 	sed -i 's/^verify = false$/verify = true/' "$REPO/ebpfrepo.toml"
 fi
-"$EBPFREPO" add --repo "$REPO" testdata/packages/*/
+# Publisher signing: the author of ratelimiting ("acme") signs it with a key
+# of their own; the repository verifies the role and never re-signs it.
+AUTHOR=demo/author
+rm -rf "$AUTHOR" demo/dist
+"$EBPFREPO" publisher keygen -o "$AUTHOR" >/dev/null
+"$EBPFREPO" publisher add --repo "$REPO" acme --key "$AUTHOR/publisher.pub.pem" --package ratelimiting >/dev/null
+for d in testdata/packages/ratelimiting-*/; do
+	"$EBPFREPO" pack "$d" -o "demo/dist/$(basename "$d")" >/dev/null
+done
+"$EBPFREPO" sign --publisher acme --key "$AUTHOR/publisher.pem" --repo "$REPO" -o "$AUTHOR" demo/dist/*/*.tar.gz >/dev/null
+"$EBPFREPO" add --repo "$REPO" --signed "$AUTHOR/pub-acme.json" demo/dist/*/*.tar.gz
+for d in testdata/packages/*/; do
+	case "$d" in */ratelimiting-*) continue ;; esac
+	"$EBPFREPO" add --repo "$REPO" "$d"
+done
 "$EBPFREPO" build --repo "$REPO"
 
 ROOT=$OUT/metadata/1.root.json
@@ -46,8 +60,11 @@ Demo repository built (SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH).
 
 Preview it:
   $EBPFREPO serve $OUT                       # then open http://127.0.0.1:8080/
-Fetch a package through TUF (in another shell):
-  $EBPFREPO get --repo http://127.0.0.1:8080 --root $ROOT ratelimiting@^1.0 --platform jammy -o /tmp
+Fetch a package through TUF (in another shell); ratelimiting is signed by
+its publisher acme (the key in $AUTHOR), the others by the repository:
+  $EBPFREPO get --repo http://127.0.0.1:8080 --root $ROOT ratelimiting@^1.0 --platform jammy -o /tmp --require publisher
+Check a file someone handed you:
+  $EBPFREPO verify --repo http://127.0.0.1:8080 --root $ROOT demo/dist/ratelimiting-1.1.0/l3af_ratelimiting.tar.gz
 Point an unmodified l3afd at the plain tree:
   [ebpf-repo]
   url: http://127.0.0.1:8080/l3afd

@@ -325,3 +325,27 @@ func updatedRepoCfg(t *testing.T) (*Repo, *Keyring) {
 	}
 	return r, kr
 }
+
+func TestLoadClaimsIsReadOnly(t *testing.T) {
+	r, kr := claimedRepo(t, 1)
+	if _, err := r.with(kr, Config{}, testNow).Update(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := r.Save(context.Background(), dir); err != nil {
+		t.Fatal(err)
+	}
+	c, err := LoadClaims(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g, ok := c.ClaimOf("rl"); !ok || g.Publisher != "acme" {
+		t.Errorf("ClaimOf(rl) = %+v, %v", g, ok)
+	}
+	if err := c.Save(context.Background(), t.TempDir()); err == nil {
+		t.Error("Save of a LoadClaims repository succeeded")
+	}
+	if _, err := c.Update(context.Background(), nil); err == nil {
+		t.Error("Update of a LoadClaims repository succeeded")
+	}
+}

@@ -42,6 +42,7 @@ type Repo struct {
 	snapshot  signedMeta[metadata.SnapshotType]
 	timestamp signedMeta[metadata.TimestampType]
 	opts      Options // what it signs with
+	partial   bool    // loaded by LoadClaims: no bins, read only
 }
 
 // Options is what a Repo signs with, given once to Init or Load instead of

@@ -43,7 +43,18 @@ func (e *MetadataError) Unwrap() error { return e.Err }
 // Bins are verified in parallel and kept as bytes and a summary only.
 // A dir without 1.root.json gives an error that wraps fs.ErrNotExist.
 func Load(ctx context.Context, dir string, opts Options) (*Repo, error) {
-	r := &Repo{bins: map[string]binMeta{}, opts: opts, pubs: map[string]signedMeta[metadata.TargetsType]{}}
+	return load(ctx, dir, opts, true)
+}
+
+// LoadClaims is Load without the bins (which dominate a load): enough to
+// ask who holds a package (ClaimOf, Grants, PublisherRoleOf) and to verify
+// a publisher's role (VerifyPublisherRole), not to sign or save.
+func LoadClaims(ctx context.Context, dir string) (*Repo, error) {
+	return load(ctx, dir, Options{}, false)
+}
+
+func load(ctx context.Context, dir string, opts Options, withBins bool) (*Repo, error) {
+	r := &Repo{bins: map[string]binMeta{}, opts: opts, pubs: map[string]signedMeta[metadata.TargetsType]{}, partial: !withBins}
 	if _, err := opts.Config.withDefaults(); err != nil {
 		return nil, err
 	}
@@ -113,6 +124,9 @@ func Load(ctx context.Context, dir string, opts Options) (*Repo, error) {
 		if meta[n+".json"] == nil {
 			return nil, &MetadataError{File: snapName, Err: fmt.Errorf("no %s.json entry", n)}
 		}
+	}
+	if !withBins {
+		return r, nil
 	}
 	bins, err := loadBins(ctx, dir, r.binDelegator(), names, meta)
 	if err != nil {
@@ -193,7 +207,7 @@ var versioned = regexp.MustCompile(`^([0-9]+)\.(targets|snapshot|bins-[0-9a-f]+)
 // alone. Superseded targets, bin and snapshot versions are then removed;
 // root versions are all kept.
 func (r *Repo) Save(ctx context.Context, dir string) error {
-	if !r.ready() {
+	if !r.ready() || r.partial {
 		return errNotReady
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {

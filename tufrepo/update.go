@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"runtime"
 	"slices"
@@ -284,6 +285,9 @@ func (r *Repo) roleSigners(kr *Keyring, role string) ([]*Key, error) {
 // apply signs what differs between the repository and p, then, only if
 // everything signed, makes it the repository's state.
 func (r *Repo) apply(kr *Keyring, cfg Config, now time.Time, p plan) (*Result, error) {
+	if r.partial {
+		return nil, errors.New("tufrepo: loaded without the bins (LoadClaims): read only")
+	}
 	sg := &signing{r: r, kr: kr, cfg: cfg, now: now, p: p}
 	for _, stage := range []func() error{sg.targets, sg.unclaimed, sg.bins, sg.snapshot, sg.timestamp} {
 		if err := stage(); err != nil {
