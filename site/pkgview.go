@@ -245,8 +245,12 @@ func (w *writer) packageView(p *index.Package, slugs []string, vi int, canonical
 	}
 
 	ref := p.Name + "@" + v.Version
-	pv.GetSnippet = w.snippet("ebpfrepo get \\\n  --repo {repo} \\\n  --root root.json \\\n  %s", ref)
-	pv.MirrorSnippet = w.snippet("ebpfrepo mirror \\\n  --repo {repo} \\\n  --root root.json \\\n  --to %s \\\n  %s", l3afdMirrorDir, ref)
+	pin := "" // a publisher-signed package: insist on it
+	if pv.Signed != nil && pv.Signed.Publisher != "" {
+		pin = "  --publisher " + pv.Signed.Publisher + " \\\n"
+	}
+	pv.GetSnippet = w.snippet("ebpfrepo get \\\n  --repo {repo} \\\n  --root root.json \\\n%s  %s", pin, ref)
+	pv.MirrorSnippet = w.snippet("ebpfrepo mirror \\\n  --repo {repo} \\\n  --root root.json \\\n%s  --to %s \\\n  %s", pin, l3afdMirrorDir, ref)
 	pv.HasPlaceholders = pv.GetSnippet.Placeholder
 	pv.L3afd, pv.L3afdSkipped = l3afdSnippet(p.Name, v.Version, m)
 	return pv

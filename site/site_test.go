@@ -429,6 +429,7 @@ func TestSigningBadge(t *testing.T) {
 	dir := writeFixture(t, d)
 	for _, tc := range []struct{ page, want, not string }{
 		{"packages/" + d.Packages[0].Name + "/index.html", "✓ signed by publisher acme, key ab12cd34ef56…", "repository-signed only"},
+		{"packages/" + d.Packages[0].Name + "/index.html", "--root root.json \\\n  --publisher acme \\\n", "repository-signed only"},
 		{"packages/" + d.Packages[1].Name + "/index.html", "repository-signed only", "signed by publisher"},
 		{"packages/" + d.Packages[2].Name + "/index.html", "", "signed"}, // no record: no badge
 	} {
