@@ -51,7 +51,7 @@ type SizeResult struct {
 	// ClaimedClient is the cold get of a package granted to a publisher
 	// (its artifacts in pub-<publisher>.json, not in a bin).
 	ClaimedClient *clientcheck.Result `json:"claimed_client,omitempty"`
-	Errors []string            `json:"errors,omitempty"`
+	Errors        []string            `json:"errors,omitempty"`
 }
 
 // buildSummary is the part of `ebpfrepo build --json` the report uses.
