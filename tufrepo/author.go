@@ -123,16 +123,9 @@ func ReadRoleFile(path string) ([]byte, error) {
 // LoadSigner reads a private key file (PKCS#8 PEM "PRIVATE KEY": ed25519
 // as ebpfrepo publisher keygen writes, or ECDSA P-256) for signing.
 func LoadSigner(path string) (signature.Signer, error) {
-	data, err := os.ReadFile(path)
+	block, err := readKeyBlock(path, pemType, "PKCS#8", true)
 	if err != nil {
-		return nil, &KeyError{Source: path, Err: err}
-	}
-	if len(data) > maxKeyFile {
-		return nil, &KeyError{Source: path, Err: errors.New("too large for a key file")}
-	}
-	block, rest := pem.Decode(data)
-	if block == nil || block.Type != pemType || len(trimSpace(rest)) != 0 {
-		return nil, &KeyError{Source: path, Err: errors.New(`want one PEM "PRIVATE KEY" block (PKCS#8)`)}
+		return nil, err
 	}
 	priv, err := x509.ParsePKCS8PrivateKey(block.Bytes)
 	if err != nil {
@@ -153,16 +146,9 @@ func LoadSigner(path string) (signature.Signer, error) {
 // LoadPublicKey reads a public key file (PEM "PUBLIC KEY", PKIX: ed25519
 // or ECDSA P-256) as a TUF key.
 func LoadPublicKey(path string) (*metadata.Key, error) {
-	data, err := os.ReadFile(path)
+	block, err := readKeyBlock(path, "PUBLIC KEY", "the .pub.pem file ebpfrepo publisher keygen writes", false)
 	if err != nil {
-		return nil, &KeyError{Source: path, Err: err}
-	}
-	if len(data) > maxKeyFile {
-		return nil, &KeyError{Source: path, Err: errors.New("too large for a key file")}
-	}
-	block, rest := pem.Decode(data)
-	if block == nil || block.Type != "PUBLIC KEY" || len(trimSpace(rest)) != 0 {
-		return nil, &KeyError{Source: path, Err: errors.New(`want one PEM "PUBLIC KEY" block (the .pub.pem file ebpfrepo publisher keygen writes)`)}
+		return nil, err
 	}
 	pub, err := x509.ParsePKIXPublicKey(block.Bytes)
 	if err != nil {
@@ -173,6 +159,31 @@ func LoadPublicKey(path string) (*metadata.Key, error) {
 		return nil, &KeyError{Source: path, Err: err}
 	}
 	return k, nil
+}
+
+// readKeyBlock reads the one PEM block of type typ a key file holds,
+// bounded in size; a private key readable by group or others is refused,
+// as LoadKeyFile refuses it.
+func readKeyBlock(path, typ, hint string, private bool) (*pem.Block, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, &KeyError{Source: path, Err: err}
+	}
+	if private && fi.Mode().Perm()&0o077 != 0 {
+		return nil, &KeyError{Source: path, Err: fmt.Errorf("mode %04o lets group or others access a private key; run `chmod 600 %s`", fi.Mode().Perm(), path)}
+	}
+	if fi.Size() > maxKeyFile {
+		return nil, &KeyError{Source: path, Err: errors.New("too large for a key file")}
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, &KeyError{Source: path, Err: err}
+	}
+	block, rest := pem.Decode(data)
+	if block == nil || block.Type != typ || len(trimSpace(rest)) != 0 {
+		return nil, &KeyError{Source: path, Err: fmt.Errorf("want one PEM %q block (%s)", typ, hint)}
+	}
+	return block, nil
 }
 
 // PublicPEM is the PEM "PUBLIC KEY" (PKIX) form of k's public key.

@@ -3,6 +3,8 @@ package tufrepo
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -347,5 +349,86 @@ func TestLoadClaimsIsReadOnly(t *testing.T) {
 	}
 	if _, err := c.Update(context.Background(), nil); err == nil {
 		t.Error("Update of a LoadClaims repository succeeded")
+	}
+}
+
+// FuzzVerifyPublisherRole: a role file from a stranger never panics the
+// verifier, and only a file the granted key signed is accepted.
+func FuzzVerifyPublisherRole(f *testing.F) {
+	r, _ := claimedRepoF(f)
+	s1, _ := publisherKey(f, 10)
+	md, _ := NextPublisherRole(nil, []Target{targetOf("rl/1.0.0/jammy/l3af_rl.tar.gz", []byte("x"))}, testNow.Add(24*time.Hour))
+	good, _ := SignRole(md, s1)
+	f.Add(good)
+	f.Add([]byte(`{"signed":{"_type":"targets"},"signatures":[]}`))
+	f.Add([]byte("{"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		pr, err := r.VerifyPublisherRole("acme", data)
+		if err == nil && pr == nil {
+			t.Fatal("nil role without an error")
+		}
+		if err == nil && string(data) != string(good) {
+			// Accepting other bytes is only right if acme's key signed
+			// them: check the signature independently.
+			m, perr := new(metadata.Metadata[metadata.TargetsType]).FromBytes(data)
+			if perr != nil || r.targets.md.VerifyDelegate("pub-acme", m) != nil {
+				t.Fatalf("accepted a role acme did not sign: %q", data)
+			}
+		}
+	})
+}
+
+func claimedRepoF(tb testing.TB) (*Repo, *Keyring) {
+	tb.Helper()
+	kr := newKeyring(tb, 1)
+	r, err := Init(Options{Keys: kr, Now: testNow})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	_, k1 := publisherKey(tb, 10)
+	if err := r.Grant(Grant{Publisher: "acme", Keys: []*metadata.Key{k1}, Threshold: 1, Packages: []string{"rl"}}); err != nil {
+		tb.Fatal(err)
+	}
+	return r, kr
+}
+
+func TestLoadSignerAndPublicKey(t *testing.T) {
+	dir := t.TempDir()
+	k := poolKey(t, 10)
+	priv := filepath.Join(dir, "k.pem")
+	if err := k.WriteFile(priv); err != nil {
+		t.Fatal(err)
+	}
+	pubPEM, _ := k.PublicPEM()
+	pub := filepath.Join(dir, "k.pub.pem")
+	os.WriteFile(pub, pubPEM, 0o644)
+	if _, err := LoadSigner(priv); err != nil {
+		t.Fatalf("LoadSigner: %v", err)
+	}
+	if _, err := LoadPublicKey(pub); err != nil {
+		t.Fatalf("LoadPublicKey: %v", err)
+	}
+	privBytes, _ := os.ReadFile(priv)
+	for _, tc := range []struct {
+		name, data string
+		mode       os.FileMode
+		load       func(string) error
+		want       string
+	}{
+		{"private key readable by others", string(privBytes), 0o644, func(p string) error { _, err := LoadSigner(p); return err }, "chmod 600"},
+		{"public key given as private", string(pubPEM), 0o600, func(p string) error { _, err := LoadSigner(p); return err }, "PRIVATE KEY"},
+		{"private key given as public", string(privBytes), 0o600, func(p string) error { _, err := LoadPublicKey(p); return err }, "PUBLIC KEY"},
+		{"trailing data", string(pubPEM) + "junk", 0o644, func(p string) error { _, err := LoadPublicKey(p); return err }, "want one PEM"},
+		{"not PEM", "hello", 0o600, func(p string) error { _, err := LoadSigner(p); return err }, "want one PEM"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "key")
+			os.WriteFile(p, []byte(tc.data), tc.mode)
+			os.Chmod(p, tc.mode)
+			var ke *KeyError
+			if err := tc.load(p); !errors.As(err, &ke) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v, want a *KeyError saying %q", err, tc.want)
+			}
+		})
 	}
 }
