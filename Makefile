@@ -10,7 +10,7 @@ FUZZTIME ?= 60s
 all: build
 
 build:
-	$(GO) build -trimpath -o $(BIN) ./cmd/ebpfrepo
+	$(GO) build -trimpath -ldflags "-X main.commit=$$(git rev-parse --short=12 HEAD 2>/dev/null)" -o $(BIN) ./cmd/ebpfrepo
 	$(GO) build -trimpath -o bin/tuf-conformance-client ./cmd/tuf-conformance-client
 
 # The main job: pack the example packages, build a signed demo repository

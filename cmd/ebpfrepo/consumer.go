@@ -121,6 +121,10 @@ func consumerFail(err error) error {
 	if err == nil {
 		return nil
 	}
+	var ce *index.ConstraintError
+	if errors.As(err, &ce) {
+		return &usageError{err} // the command line's constraint does not parse
+	}
 	return &consumerFailure{err}
 }
 

@@ -2,7 +2,10 @@ package main
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
+	"github.com/ebpfrepo/ebpfrepo/repo"
 	"github.com/spf13/cobra"
 )
 
@@ -12,8 +15,16 @@ func newKeysCmd(g *globals) *cobra.Command {
 	keys := &cobra.Command{
 		Use:   "keys",
 		Short: "Manage the repository's signing keys",
-		Args:  argsBetween(0, 0),
-		RunE:  func(cmd *cobra.Command, args []string) error { return usagef("keys: name a subcommand (rotate)") },
+		Args:  cobra.ArbitraryArgs,
+		// "keys list --repo x": say there is no such subcommand, not that
+		// keys has no --repo.
+		FParseErrWhitelist: cobra.FParseErrWhitelist{UnknownFlags: true},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usagef("keys: no such subcommand %q (there is: rotate)", args[0])
+			}
+			return usagef("keys: name a subcommand (rotate)")
+		},
 	}
 	var dir, role string
 	rotate := &cobra.Command{
@@ -27,8 +38,8 @@ holding an older root follow the chain. Run ebpfrepo build afterwards to
 publish.`,
 		Args: argsBetween(0, 0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if role == "" {
-				return usagef("keys rotate: --role ROLE is required (root, targets, bins, snapshot, timestamp)")
+			if !slices.Contains(repo.Roles, role) {
+				return usagef("keys rotate: --role %q: want one of %s", role, strings.Join(repo.Roles, ", "))
 			}
 			r, err := openRepo(cmd, dir)
 			if err != nil {

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -43,7 +44,9 @@ func newRootCmd(g *globals) *cobra.Command {
 		Short:         "Build and consume static, signed eBPF package repositories",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       versionString(),
 	}
+	root.SetVersionTemplate("ebpfrepo {{.Version}}\n")
 	root.PersistentFlags().BoolVar(&g.JSON, "json", false, "machine-readable JSON output")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
 	for _, f := range commands {
@@ -58,7 +61,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	return root.ExecuteContext(ctx)
+	err := root.ExecuteContext(ctx)
+	if err != nil && strings.HasPrefix(err.Error(), "unknown command ") {
+		// cobra's own words, with its "Did you mean this?": a usage error.
+		err = &usageError{err}
+	}
+	return err
 }
 
 // exitCode maps an error returned by run to the process exit status: 0

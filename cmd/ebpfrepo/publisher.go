@@ -25,8 +25,12 @@ pub-<publisher> TUF role the repository's CI cannot sign.
   ebpfrepo publisher list --repo R
 
 add and remove are offline signing events: they need the targets key.`,
-		Args: argsBetween(0, 0),
+		Args:               cobra.ArbitraryArgs,
+		FParseErrWhitelist: cobra.FParseErrWhitelist{UnknownFlags: true},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usagef("publisher: no such subcommand %q (there are: keygen, add, remove, list)", args[0])
+			}
 			return usagef("publisher: name a subcommand (keygen, add, remove, list)")
 		},
 	}
