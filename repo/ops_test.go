@@ -202,6 +202,9 @@ func TestInit(t *testing.T) {
 	if r.Config.Name != "test-repo" || r.Config.Expiry.Timestamp != "1d" {
 		t.Errorf("config %+v", r.Config)
 	}
+	if gi, err := os.ReadFile(filepath.Join(r.Dir, layout.GitIgnore)); err != nil || !strings.Contains(string(gi), "/keys/") || strings.Contains(string(gi), "metadata") {
+		t.Errorf(".gitignore: %q, %v; want keys/ (and not metadata/) ignored", gi, err)
+	}
 	err = Init(context.Background(), r.Dir, InitOptions{})
 	var ee *ExistsError
 	if !errors.As(err, &ee) {

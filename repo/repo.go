@@ -116,6 +116,29 @@ func Init(ctx context.Context, dir string, opts InitOptions) (err error) {
 	if err := atomicfile.WriteFile(p, data, 0o644); err != nil {
 		return fmt.Errorf("init: %w", err)
 	}
+	return writeGitIgnore(dir)
+}
+
+// gitIgnore keeps private keys and what a build regenerates out of
+// version control; metadata/, packages/, yanked.toml and ebpfrepo.toml
+// belong in it.
+const gitIgnore = `# Written by ebpfrepo init. Never commit private keys; the rest is rebuilt.
+/keys/
+/.cache/
+/.lock
+/public/
+/.public.*
+`
+
+// writeGitIgnore writes dir/.gitignore unless there is one.
+func writeGitIgnore(dir string) error {
+	p := filepath.Join(dir, layout.GitIgnore)
+	if _, err := os.Lstat(p); err == nil {
+		return nil
+	}
+	if err := atomicfile.WriteFile(p, []byte(gitIgnore), 0o644); err != nil {
+		return fmt.Errorf("init: %w", err)
+	}
 	return nil
 }
 

@@ -149,3 +149,16 @@ func TestServeContentTypes(t *testing.T) {
 		t.Errorf("missing file: %d, want 404", resp.StatusCode)
 	}
 }
+
+func TestServeRefusesRepositoryDir(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "r")
+	if _, _, code := runCmd(t, "init", dir); code != 0 {
+		t.Fatal("init failed")
+	}
+	for _, d := range []string{dir, t.TempDir()} {
+		_, errOut, code := runCmd(t, "serve", d, "--addr", "127.0.0.1:0")
+		if code != 2 || !(strings.Contains(errOut, "repository directory") || strings.Contains(errOut, "not a build output")) {
+			t.Errorf("serve %s: exit %d, %q; want a refusal", d, code, errOut)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/ebpfrepo/ebpfrepo/layout"
@@ -26,8 +27,8 @@ headers a CDN should use: everything immutable except timestamp.json.
 For previews and tests; publish with a real static host.`,
 		Args: argsBetween(1, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if fi, err := os.Stat(args[0]); err != nil || !fi.IsDir() {
-				return usagef("serve: %s is not a directory", args[0])
+			if err := checkServable(args[0]); err != nil {
+				return err
 			}
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
@@ -72,4 +73,22 @@ func serveHandler(dir string) http.Handler {
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		fs.ServeHTTP(w, r)
 	})
+}
+
+// checkServable refuses to serve anything but a build output: above all a
+// repository directory, whose keys/ would be served with it.
+func checkServable(dir string) error {
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return usagef("serve: %s is not a directory", dir)
+	}
+	for _, p := range []string{layout.ConfigFile, layout.KeysDir} {
+		if _, err := os.Lstat(filepath.Join(dir, p)); err == nil {
+			return usagef("serve: %s holds %s: it is a repository directory, whose keys must never be served; serve its build output (%s)",
+				dir, p, filepath.Join(dir, layout.PublicDir))
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(layout.Timestamp))); err != nil {
+		return usagef("serve: %s has no %s: not a build output (ebpfrepo build writes one)", dir, layout.Timestamp)
+	}
+	return nil
 }
