@@ -8,6 +8,7 @@ import (
 	"compress/flate"
 	"compress/gzip"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -26,6 +27,21 @@ type PackOptions struct {
 	ModTime time.Time
 	// Limits bound what is read from the source directory.
 	Limits Limits
+	// Overwrite replaces an artifact already at the destination with
+	// other bytes; without it that is an *OverwriteError (the same bytes
+	// are fine: packing is deterministic).
+	Overwrite bool
+}
+
+// OverwriteError reports an artifact Pack would replace with other bytes:
+// typically another version of the same package packed into the same
+// directory.
+type OverwriteError struct {
+	Path string
+}
+
+func (e *OverwriteError) Error() string {
+	return fmt.Sprintf("%s exists with other bytes (another version of the package?): pack each version into a directory of its own, or overwrite on purpose (--force)", e.Path)
 }
 
 // Pack reads the package source directory srcDir (with OpenDir), checks
@@ -67,9 +83,13 @@ func Pack(ctx context.Context, srcDir, outDir string, opts PackOptions) (string,
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
 		return "", fmt.Errorf("pack %s: %w", srcDir, err)
 	}
-	if err := writeArtifactFile(out, func(w io.Writer) error {
+	if err := writeArtifactFile(out, opts.Overwrite, func(w io.Writer) error {
 		return WriteArtifact(w, ArtifactFormat(m.Artifact), m.ArtifactStem(), files, mtime)
 	}); err != nil {
+		var oe *OverwriteError
+		if errors.As(err, &oe) {
+			return "", err
+		}
 		return "", fmt.Errorf("pack %s: %w", srcDir, err)
 	}
 	return out, nil
@@ -157,7 +177,9 @@ func packModTime() (time.Time, error) {
 
 // writeArtifactFile writes path through a temporary file in the same
 // directory, synced and renamed into place; on error nothing is left.
-func writeArtifactFile(path string, write func(io.Writer) error) (err error) {
+// Without replace, an existing path with other bytes is an
+// *OverwriteError.
+func writeArtifactFile(path string, replace bool, write func(io.Writer) error) (err error) {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return err
@@ -183,6 +205,16 @@ func writeArtifactFile(path string, write func(io.Writer) error) (err error) {
 	}
 	if err = tmp.Close(); err != nil {
 		return err
+	}
+	if !replace {
+		if old, rerr := os.ReadFile(path); rerr == nil {
+			if now, nerr := os.ReadFile(tmp.Name()); nerr == nil && bytes.Equal(old, now) {
+				os.Remove(tmp.Name())
+				return nil
+			}
+			err = &OverwriteError{Path: path}
+			return err
+		}
 	}
 	return os.Rename(tmp.Name(), path)
 }

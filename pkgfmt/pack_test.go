@@ -458,3 +458,33 @@ func BenchmarkReadArtifact(b *testing.B) {
 		}
 	}
 }
+
+func TestPackRefusesOverwrite(t *testing.T) {
+	ctx := context.Background()
+	out := t.TempDir()
+	v1, v2 := filepath.Join("..", "testdata", "packages", "ratelimiting-1.0.0"), filepath.Join("..", "testdata", "packages", "ratelimiting-1.1.0")
+	p, err := Pack(ctx, v1, out, PackOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, _ := os.ReadFile(p)
+	if _, err := Pack(ctx, v1, out, PackOptions{}); err != nil {
+		t.Fatalf("packing the same bytes again: %v", err)
+	}
+	var oe *OverwriteError
+	if _, err := Pack(ctx, v2, out, PackOptions{}); !errors.As(err, &oe) || oe.Path != p {
+		t.Fatalf("another version into the same directory: %v, want an *OverwriteError naming %s", err, p)
+	}
+	if now, _ := os.ReadFile(p); !bytes.Equal(now, first) {
+		t.Error("the refused pack replaced the artifact")
+	}
+	if ents, _ := os.ReadDir(out); len(ents) != 1 {
+		t.Errorf("the refused pack left %d files", len(ents))
+	}
+	if _, err := Pack(ctx, v2, out, PackOptions{Overwrite: true}); err != nil {
+		t.Fatal(err)
+	}
+	if now, _ := os.ReadFile(p); bytes.Equal(now, first) {
+		t.Error("Overwrite did not replace the artifact")
+	}
+}

@@ -100,6 +100,7 @@ func printLint(stdout, stderr io.Writer, out lintOutput) {
 		if r.Error != "" {
 			fmt.Fprintf(stderr, "error: %s\n", r.Error)
 			failed++
+			errs++ // a path that cannot be read is an error too, not "0 error(s)"
 			continue
 		}
 		for _, p := range r.Description.Problems {

@@ -14,7 +14,10 @@ import (
 func init() { registerCommand(newPackCmd) }
 
 func newPackCmd(g *globals) *cobra.Command {
-	var out string
+	var (
+		out   string
+		force bool
+	)
 	cmd := &cobra.Command{
 		Use:   "pack SRC_DIR [-o OUT_DIR]",
 		Short: "Lint a package source directory and write its artifact",
@@ -23,7 +26,9 @@ it has no errors, write the artifact its manifest names into OUT_DIR
 (default: the current directory), deterministically: sorted entries, one
 top-level directory named after the artifact stem, fixed modification time
 (SOURCE_DATE_EPOCH, else 1970), uid/gid 0. Prints the artifact's path.
-Warnings are printed to stderr and do not stop packing.`,
+Warnings are printed to stderr and do not stop packing. An artifact
+already in OUT_DIR with other bytes (another version of the package) is
+not replaced unless --force.`,
 		Args: argsBetween(1, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			src := args[0]
@@ -42,9 +47,9 @@ Warnings are printed to stderr and do not stop packing.`,
 			for _, p := range d.Problems {
 				fmt.Fprintln(g.Stderr, p)
 			}
-			path, err := pkgfmt.Pack(cmd.Context(), src, out, pkgfmt.PackOptions{})
+			path, err := pkgfmt.Pack(cmd.Context(), src, out, pkgfmt.PackOptions{Overwrite: force})
 			if err != nil {
-				return fmt.Errorf("%w: %w", errValidation, err)
+				return err // a package with errors was refused above: what is left is the file system's
 			}
 			if !g.JSON {
 				fmt.Fprintln(g.Stdout, path)
@@ -62,6 +67,7 @@ Warnings are printed to stderr and do not stop packing.`,
 		},
 	}
 	cmd.Flags().StringVarP(&out, "output", "o", ".", "directory to write the artifact into")
+	cmd.Flags().BoolVar(&force, "force", false, "replace an artifact already in OUT_DIR with other bytes")
 	return cmd
 }
 
