@@ -20,6 +20,7 @@ import (
 
 	"github.com/ebpfrepo/ebpfrepo/index"
 	"github.com/ebpfrepo/ebpfrepo/internal/atomicfile"
+	"github.com/ebpfrepo/ebpfrepo/internal/suggest"
 	"github.com/ebpfrepo/ebpfrepo/layout"
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 )
@@ -345,6 +346,13 @@ func (c *Client) Info(ctx context.Context, name string) (*index.Package, error) 
 		var nf *NotFoundError
 		if errors.As(err, &nf) {
 			nf.Package = name
+			if s, serr := c.Summary(ctx); serr == nil {
+				names := make([]string, len(s.Packages))
+				for i, p := range s.Packages {
+					names[i] = p.Name
+				}
+				nf.Suggestion = suggest.Nearest(name, names)
+			}
 		}
 		return nil, err
 	}

@@ -54,9 +54,14 @@ type NotFoundError struct {
 	Package string // set when the lookup was for a package
 	Target  string // TUF target path
 	Err     error
+	// Suggestion is a published package the name is probably a typo of.
+	Suggestion string
 }
 
 func (e *NotFoundError) Error() string {
+	if e.Package != "" && e.Suggestion != "" {
+		return fmt.Sprintf("package %s: not in the repository (did you mean %q?)", e.Package, e.Suggestion)
+	}
 	if e.Package != "" {
 		return fmt.Sprintf("package %s: not in the repository (no signed target %s)", e.Package, e.Target)
 	}

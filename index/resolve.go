@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/Masterminds/semver/v3"
+	"github.com/ebpfrepo/ebpfrepo/internal/suggest"
 )
 
 // ConstraintError reports a version constraint that does not parse.
@@ -28,13 +29,30 @@ type NoMatchError struct {
 	Package    string
 	Constraint string
 	Available  []string
+	// Yanked lists yanked versions the constraint would match, and
+	// Prereleases pre-releases it would match if it named them: what the
+	// user probably wanted, and how to get it.
+	Yanked      []string
+	Prereleases []string
 }
 
 func (e *NoMatchError) Error() string {
-	if len(e.Available) == 0 {
-		return fmt.Sprintf("package %s: no version matches %q (no versions published)", e.Package, e.Constraint)
+	var s string
+	switch {
+	case len(e.Available) == 0 && len(e.Yanked) == 0 && len(e.Prereleases) == 0:
+		s = fmt.Sprintf("package %s: no version matches %q (no versions published)", e.Package, e.Constraint)
+	case len(e.Available) == 0:
+		s = fmt.Sprintf("package %s: no version matches %q", e.Package, e.Constraint)
+	default:
+		s = fmt.Sprintf("package %s: no version matches %q (available: %s)", e.Package, e.Constraint, strings.Join(e.Available, ", "))
 	}
-	return fmt.Sprintf("package %s: no version matches %q (available: %s)", e.Package, e.Constraint, strings.Join(e.Available, ", "))
+	if len(e.Yanked) > 0 {
+		s += fmt.Sprintf("; yanked: %s (ranges and latest skip yanked versions; ask for one exactly, %s@%s, to get it anyway)", strings.Join(e.Yanked, ", "), e.Package, e.Yanked[0])
+	}
+	if len(e.Prereleases) > 0 {
+		s += fmt.Sprintf("; pre-releases: %s (selected only when named: %s@%s)", strings.Join(e.Prereleases, ", "), e.Package, e.Prereleases[0])
+	}
+	return s
 }
 
 // PlatformError reports that no version the constraint selects is built
@@ -48,18 +66,26 @@ type PlatformError struct {
 	Supported  []string
 }
 
+// suggestion is a supported platform the asked one is probably a typo of.
+func (e *PlatformError) suggestion() string {
+	if s := suggest.Nearest(e.Platform, e.Supported); s != "" && s != e.Platform {
+		return fmt.Sprintf(" (did you mean %q?)", s)
+	}
+	return ""
+}
+
 func (e *PlatformError) Error() string {
 	sup := strings.Join(e.Supported, ", ")
 	if sup == "" {
 		sup = "none"
 	}
 	if IsLatest(e.Constraint) {
-		return fmt.Sprintf("package %s: no stable version is built for platform %q (latest is %s; supported: %s)", e.Package, e.Platform, e.Version, sup)
+		return fmt.Sprintf("package %s: no stable version is built for platform %q (latest is %s; supported: %s)%s", e.Package, e.Platform, e.Version, sup, e.suggestion())
 	}
 	if _, err := semver.StrictNewVersion(strings.TrimPrefix(e.Constraint, "=")); err == nil {
-		return fmt.Sprintf("package %s@%s: not built for platform %q (supported: %s)", e.Package, e.Version, e.Platform, sup)
+		return fmt.Sprintf("package %s@%s: not built for platform %q (supported: %s)%s", e.Package, e.Version, e.Platform, sup, e.suggestion())
 	}
-	return fmt.Sprintf("package %s: no version matching %q is built for platform %q (newest match %s; supported: %s)", e.Package, e.Constraint, e.Platform, e.Version, sup)
+	return fmt.Sprintf("package %s: no version matching %q is built for platform %q (newest match %s; supported: %s)%s", e.Package, e.Constraint, e.Platform, e.Version, sup, e.suggestion())
 }
 
 // IsLatest reports whether constraint asks for the newest stable version.
@@ -176,10 +202,41 @@ func (p *Package) Resolve(constraint, platform string) (*Version, *Artifact, err
 		}
 	}
 	if len(cands) == 0 {
-		return nil, nil, &NoMatchError{Package: p.Name, Constraint: c, Available: p.versionList(true)}
+		e := &NoMatchError{Package: p.Name, Constraint: c, Available: p.versionList(true)}
+		for i := range p.Versions {
+			v := &p.Versions[i]
+			switch {
+			case v.Yanked != nil && match(v):
+				e.Yanked = append(e.Yanked, v.Version)
+			case v.Yanked == nil && v.IsPrerelease() && !match(v) && prereleaseWouldMatch(c, v):
+				e.Prereleases = append(e.Prereleases, v.Version)
+			}
+		}
+		slices.SortFunc(e.Yanked, func(a, b string) int { return compareVersions(b, a) })
+		slices.SortFunc(e.Prereleases, func(a, b string) int { return compareVersions(b, a) })
+		return nil, nil, e
 	}
 	slices.SortStableFunc(cands, func(a, b *Version) int { return compareVersions(b.Version, a.Version) })
 	return pickPlatform(p.Name, c, cands, platform)
+}
+
+// prereleaseWouldMatch reports whether constraint c (latest, or a range)
+// would select pre-release v if it named v's pre-release: "^2.0" and
+// 2.0.0-rc.1.
+func prereleaseWouldMatch(c string, v *Version) bool {
+	sv, err := semver.StrictNewVersion(v.Version)
+	if err != nil {
+		return false
+	}
+	if IsLatest(c) {
+		return true
+	}
+	core, err := semver.NewVersion(coreOf(sv))
+	if err != nil {
+		return false
+	}
+	cons, err := semver.NewConstraint(c)
+	return err == nil && cons.Check(core)
 }
 
 // prereleaseRE finds the versions with a pre-release part a constraint

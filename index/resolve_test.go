@@ -246,3 +246,27 @@ func TestOneLatestRule(t *testing.T) {
 		})
 	}
 }
+
+func TestNoMatchHints(t *testing.T) {
+	p := &Package{Name: "rl"}
+	for _, v := range []string{"1.1.0", "1.0.0", "2.0.0-rc.1"} {
+		p.Versions = append(p.Versions, Version{Version: v, Prerelease: IsPrereleaseVersion(v), Artifacts: []Artifact{{Platform: "jammy", Path: "rl/" + v + "/jammy/rl.tar.gz"}}})
+	}
+	p.Lookup("1.1.0").Yanked = &Yank{Reason: "x"}
+	p.Lookup("1.0.0").Yanked = &Yank{Reason: "x"}
+	for _, tc := range []struct{ constraint, want string }{
+		{"^1.0", "yanked: 1.1.0, 1.0.0 (ranges and latest skip yanked versions; ask for one exactly, rl@1.1.0"},
+		{"^2.0", "pre-releases: 2.0.0-rc.1 (selected only when named: rl@2.0.0-rc.1)"},
+		{"latest", "pre-releases: 2.0.0-rc.1"},
+	} {
+		_, _, err := p.Resolve(tc.constraint, "jammy")
+		var ne *NoMatchError
+		if !errors.As(err, &ne) || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "no versions published") {
+			t.Errorf("Resolve(%q): %v, want a hint %q", tc.constraint, err, tc.want)
+		}
+	}
+	_, _, err := testPackage().Resolve("1.2.0", "Jammy")
+	if err == nil || !strings.Contains(err.Error(), `did you mean "jammy"?`) {
+		t.Errorf("platform in the wrong case: %v", err)
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/ebpfrepo/ebpfrepo/internal/suggest"
 )
 
 // The manifest schema is derived from the struct tags of Manifest and the
@@ -199,43 +201,6 @@ func suggestKey(key, prefix string, t reflect.Type) string {
 	return ""
 }
 
-// nearestKey returns the candidate closest to key by edit distance
-// (case-insensitive), if it is close enough to be a plausible typo.
-func nearestKey(key string, candidates []string) string {
-	if len(key) > 64 {
-		return ""
-	}
-	lk := strings.ToLower(key)
-	best, bestD := "", -1
-	for _, c := range candidates {
-		d := editDistance(lk, strings.ToLower(c))
-		if bestD < 0 || d < bestD {
-			best, bestD = c, d
-		}
-	}
-	if bestD < 0 || bestD > max(2, len(key)/3) {
-		return ""
-	}
-	return best
-}
-
-// editDistance is the Levenshtein distance between a and b, in bytes.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
-}
+// nearestKey returns the candidate closest to key, if it is a plausible
+// typo (suggest.Nearest).
+func nearestKey(key string, candidates []string) string { return suggest.Nearest(key, candidates) }

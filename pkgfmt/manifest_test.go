@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ebpfrepo/ebpfrepo/internal/suggest"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -346,7 +347,7 @@ func TestEditDistance(t *testing.T) {
 		a, b string
 		want int
 	}{{"", "", 0}, {"licence", "license", 1}, {"kitten", "sitting", 3}, {"abc", "", 3}} {
-		if got := editDistance(tt.a, tt.b); got != tt.want {
+		if got := suggest.EditDistance(tt.a, tt.b); got != tt.want {
 			t.Errorf("editDistance(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.want)
 		}
 	}

@@ -327,3 +327,14 @@ func treeDiff(t *testing.T, a, b string) string {
 	}
 	return cmp.Diff(read(a), read(b))
 }
+
+// TestConsumerHints: a misspelled package gets a "did you mean" from the
+// repository's own list.
+func TestConsumerHints(t *testing.T) {
+	r, root := consumerRepo(t)
+	srv := r.Serve(nil)
+	_, errOut, code := runCmd(t, "get", "--repo", srv.URL, "--root", root, "--cache", t.TempDir(), "--platform", "jammy", "-o", t.TempDir(), "ratelimting")
+	if code != 1 || !strings.Contains(errOut, `did you mean "ratelimiting"?`) {
+		t.Errorf("misspelled package: exit %d, %q", code, errOut)
+	}
+}

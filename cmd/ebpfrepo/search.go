@@ -34,10 +34,18 @@ func newSearchCmd(g *globals) *cobra.Command {
 			if g.JSON {
 				return writeJSON(g.Stdout, res)
 			}
+			if len(res) == 0 {
+				fmt.Fprintf(g.Stderr, "no package matches %q (search looks in names, descriptions, keywords and program types)\n", term)
+				return nil
+			}
 			tw := tabwriter.NewWriter(g.Stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "NAME\tLATEST\tPLATFORMS\tDESCRIPTION")
 			for _, p := range res {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", p.Name, p.Latest, strings.Join(p.Platforms, ","), p.Description)
+				latest := p.Latest
+				if latest == "" {
+					latest = "none (" + p.Featured + ")" // no stable version: only pre-releases or yanked ones
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", p.Name, latest, strings.Join(p.Platforms, ","), p.Description)
 			}
 			return tw.Flush()
 		},
