@@ -119,7 +119,14 @@ func New(opts Options) (*Client, error) {
 			return nil, fmt.Errorf("repository URL %q: no path", opts.RepoURL)
 		}
 	default:
-		return nil, fmt.Errorf("repository URL %q: scheme must be http, https or file", opts.RepoURL)
+		hint := ""
+		if u.Scheme == "" && filepath.IsAbs(opts.RepoURL) {
+			hint = fmt.Sprintf(" (a local directory is file://%s)", filepath.ToSlash(opts.RepoURL))
+		}
+		return nil, fmt.Errorf("repository URL %q: scheme must be http, https or file%s", opts.RepoURL, hint)
+	}
+	if u.Scheme == "file" && u.Host != "" && u.Host != "localhost" {
+		return nil, fmt.Errorf("repository URL %q: a file URL needs an absolute path: file:///%s%s (three slashes)", opts.RepoURL, u.Host, u.Path)
 	}
 	if len(opts.TrustedRoot) == 0 {
 		return nil, errors.New("trusted root: required (pin the repository's root.json; there is no trust on first use)")
@@ -233,6 +240,9 @@ func (c *Client) refreshLocked(ctx context.Context) error {
 		return fmt.Errorf("repository %s: %w", c.base, err)
 	}
 	if err := up.Refresh(); err != nil {
+		if bytes.Equal(cfg.TrustedRoot, c.root) && errors.Is(err, &metadata.ErrUnsignedMetadata{}) && strings.Contains(err.Error(), "got 0") {
+			return fmt.Errorf("repository %s: the pinned root signs none of this repository's metadata: is it the root of another repository (or was the repository re-initialised)? Get the repository's own root.json and check its sha256 (--root-sha256): %w", c.base, err)
+		}
 		return fmt.Errorf("repository %s: refresh metadata: %w", c.base, err)
 	}
 	c.up, c.refreshed = up, c.now()

@@ -338,3 +338,35 @@ func TestConsumerHints(t *testing.T) {
 		t.Errorf("misspelled package: exit %d, %q", code, errOut)
 	}
 }
+
+func TestConsumerRepoAndRootHints(t *testing.T) {
+	r, _ := consumerRepo(t)
+	srv := r.Serve(nil)
+	_, otherRoot := consumerRepo(t) // another repository's root
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"search", "--repo", "/srv/repo", "--root", otherRoot}, 2, "file:///srv/repo"},
+		{[]string{"search", "--repo", "file://srv/repo", "--root", otherRoot}, 2, "file:///srv/repo"},
+		{[]string{"search", "--repo", srv.URL, "--root", otherRoot}, 1, "the root of another repository"},
+	} {
+		_, errOut, code := runCmd(t, append(tc.args, "--cache", t.TempDir())...)
+		if code != tc.code || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%q: exit %d, %q; want %d and %q", tc.args, code, errOut, tc.code, tc.want)
+		}
+	}
+	// --json: the error as a JSON object on stdout, with the exit code.
+	out, _, code := runCmd(t, "--json", "search", "--repo", "/srv/repo", "--root", otherRoot)
+	var je struct {
+		Error struct {
+			Code    string `json:"code"`
+			Exit    int    `json:"exit"`
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal([]byte(out), &je); err != nil || code != 2 || je.Error.Code != "usage" || je.Error.Exit != 2 || je.Error.Message == "" {
+		t.Errorf("--json error: exit %d, %q (%v)", code, out, err)
+	}
+}

@@ -66,6 +66,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		// cobra's own words, with its "Did you mean this?": a usage error.
 		err = &usageError{err}
 	}
+	if err != nil && g.JSON && !errors.Is(err, errSilent) {
+		// --json: the error as JSON on stdout too, so a script reads one stream.
+		code := "failed"
+		if exitCode(err) == 2 {
+			code = "usage"
+		}
+		writeJSON(stdout, map[string]any{"error": map[string]any{"code": code, "exit": exitCode(err), "message": err.Error()}})
+	}
 	return err
 }
 
