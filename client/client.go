@@ -243,6 +243,10 @@ func (c *Client) refreshLocked(ctx context.Context) error {
 		if bytes.Equal(cfg.TrustedRoot, c.root) && errors.Is(err, &metadata.ErrUnsignedMetadata{}) && strings.Contains(err.Error(), "got 0") {
 			return fmt.Errorf("repository %s: the pinned root signs none of this repository's metadata: is it the root of another repository (or was the repository re-initialised)? Get the repository's own root.json and check its sha256 (--root-sha256): %w", c.base, err)
 		}
+		var he *metadata.ErrDownloadHTTP
+		if errors.As(err, &he) && he.StatusCode == http.StatusNotFound && strings.HasSuffix(he.URL, "/timestamp.json") {
+			return fmt.Errorf("repository %s: no metadata/timestamp.json there: --repo is the repository's base URL, the directory that holds metadata/ and targets/ (not its l3afd/ tree): %w", c.base, err)
+		}
 		return fmt.Errorf("repository %s: refresh metadata: %w", c.base, err)
 	}
 	c.up, c.refreshed = up, c.now()

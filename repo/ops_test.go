@@ -76,6 +76,8 @@ func TestYank(t *testing.T) {
 	}
 	if err := r.Yank(ctx, "ratelimiting", "3.0.0", "x", false); err == nil {
 		t.Error("yanking a missing version succeeded")
+	} else if !strings.Contains(err.Error(), "versions of ratelimiting: 1.0.0, 1.1.0") {
+		t.Errorf("yanking a missing version: %v, want the versions that exist", err)
 	}
 	build(t, r, BuildOptions{})
 	out := filepath.Join(r.Dir, layout.PublicDir)

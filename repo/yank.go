@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -31,7 +32,18 @@ func (r *Repo) Yank(ctx context.Context, name, version, reason string, undo bool
 	}
 	defer s.close()
 	if _, err := os.Stat(r.paths().Version(name, version)); err != nil {
-		return fmt.Errorf("yank %s@%s: no such version in %s", name, version, r.paths().Packages())
+		var have []string
+		if ents, err := os.ReadDir(filepath.Join(r.paths().Packages(), name)); err == nil {
+			for _, e := range ents {
+				if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
+					have = append(have, e.Name())
+				}
+			}
+		}
+		if len(have) == 0 {
+			return fmt.Errorf("yank %s@%s: no package %s in %s", name, version, name, r.paths().Packages())
+		}
+		return fmt.Errorf("yank %s@%s: no such version in %s (versions of %s: %s)", name, version, r.paths().Packages(), name, strings.Join(have, ", "))
 	}
 	y, err := r.loadYanks()
 	if err != nil {

@@ -340,7 +340,7 @@ func TestConsumerHints(t *testing.T) {
 }
 
 func TestConsumerRepoAndRootHints(t *testing.T) {
-	r, _ := consumerRepo(t)
+	r, root := consumerRepo(t)
 	srv := r.Serve(nil)
 	_, otherRoot := consumerRepo(t) // another repository's root
 	for _, tc := range []struct {
@@ -351,6 +351,7 @@ func TestConsumerRepoAndRootHints(t *testing.T) {
 		{[]string{"search", "--repo", "/srv/repo", "--root", otherRoot}, 2, "file:///srv/repo"},
 		{[]string{"search", "--repo", "file://srv/repo", "--root", otherRoot}, 2, "file:///srv/repo"},
 		{[]string{"search", "--repo", srv.URL, "--root", otherRoot}, 1, "the root of another repository"},
+		{[]string{"search", "--repo", srv.URL + "/l3afd", "--root", root}, 1, "--repo is the repository's base URL"},
 	} {
 		_, errOut, code := runCmd(t, append(tc.args, "--cache", t.TempDir())...)
 		if code != tc.code || !strings.Contains(errOut, tc.want) {
