@@ -304,35 +304,57 @@ func (c *Client) Roles(ctx context.Context, targetPaths ...string) ([]index.Role
 }
 
 // Search returns the packages of the signed summary (index/all.json)
-// whose name, description, keywords or program types contain term
-// (case-insensitive);
-// an empty term returns every package. Results keep the summary's order
-// (by name).
+// whose name, keywords, program types or description contain term
+// (case-insensitive), best match first: the exact name, then names that
+// start with term, names that contain it, an exact keyword or program
+// type, keywords that contain it, and last descriptions that do; ties
+// keep the summary's order (by name). An empty term returns every package.
 func (c *Client) Search(ctx context.Context, term string) ([]index.SummaryPackage, error) {
 	s, err := c.Summary(ctx)
 	if err != nil {
 		return nil, err
 	}
 	term = strings.ToLower(strings.TrimSpace(term))
-	out := []index.SummaryPackage{}
+	type hit struct {
+		p    index.SummaryPackage
+		rank int
+	}
+	var hits []hit
 	for _, p := range s.Packages {
-		if term == "" || matches(p, term) {
-			out = append(out, p)
+		if r := matchRank(p, term); r >= 0 {
+			hits = append(hits, hit{p, r})
 		}
+	}
+	slices.SortStableFunc(hits, func(a, b hit) int { return a.rank - b.rank })
+	out := make([]index.SummaryPackage, 0, len(hits))
+	for _, h := range hits {
+		out = append(out, h.p)
 	}
 	return out, nil
 }
 
-func matches(p index.SummaryPackage, term string) bool {
-	if strings.Contains(strings.ToLower(p.Name), term) || strings.Contains(strings.ToLower(p.Description), term) {
-		return true
+// matchRank is how well p matches term (lower is better), or -1.
+func matchRank(p index.SummaryPackage, term string) int {
+	if term == "" {
+		return 0
 	}
-	for _, k := range slices.Concat(p.Keywords, p.ProgramTypes) {
-		if strings.Contains(strings.ToLower(k), term) {
-			return true
-		}
+	name := strings.ToLower(p.Name)
+	tags := slices.Concat(p.Keywords, p.ProgramTypes)
+	switch {
+	case name == term:
+		return 0
+	case strings.HasPrefix(name, term):
+		return 1
+	case strings.Contains(name, term):
+		return 2
+	case slices.ContainsFunc(tags, func(k string) bool { return strings.EqualFold(k, term) }):
+		return 3
+	case slices.ContainsFunc(tags, func(k string) bool { return strings.Contains(strings.ToLower(k), term) }):
+		return 4
+	case strings.Contains(strings.ToLower(p.Description), term):
+		return 5
 	}
-	return false
+	return -1
 }
 
 // Summary returns the verified summary of all packages (index/all.json).

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -435,5 +436,35 @@ func TestRootPin(t *testing.T) {
 				t.Fatalf("got %v, want a *RootPinError naming %s that matches ErrVerification", err, good)
 			}
 		})
+	}
+}
+
+func TestSearchRanking(t *testing.T) {
+	pkgs := []index.SummaryPackage{
+		{Name: "conntrack", Description: "tracks TCP connections"},
+		{Name: "tc-stats", Keywords: []string{"stats"}, ProgramTypes: []string{"tc"}},
+		{Name: "tcp-syn", Description: "syn cookies"},
+		{Name: "xdp-tc-bridge", Description: "bridges"},
+		{Name: "other", Keywords: []string{"tc"}},
+		{Name: "unrelated", Description: "nothing"},
+	}
+	var got []string
+	type hit struct {
+		name string
+		rank int
+	}
+	var hits []hit
+	for _, p := range pkgs {
+		if r := matchRank(p, "tc"); r >= 0 {
+			hits = append(hits, hit{p.Name, r})
+		}
+	}
+	slices.SortStableFunc(hits, func(a, b hit) int { return a.rank - b.rank })
+	for _, h := range hits {
+		got = append(got, h.name)
+	}
+	want := []string{"tc-stats", "tcp-syn", "xdp-tc-bridge", "other", "conntrack"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("ranking for \"tc\" (-want +got):\n%s", diff)
 	}
 }

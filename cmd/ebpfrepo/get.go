@@ -1,9 +1,11 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/ebpfrepo/ebpfrepo/client"
+	"github.com/ebpfrepo/ebpfrepo/index"
 	"github.com/spf13/cobra"
 )
 
@@ -28,6 +30,7 @@ is written atomically; on any failure nothing is written.`,
 			if err != nil {
 				return err
 			}
+			fromHost := platform == ""
 			if platform == "" {
 				if platform = client.HostPlatform(); platform == "" {
 					return usagef("--platform: cannot tell this host's codename from /etc/os-release; name one (jammy, noble, Windows, …)")
@@ -40,6 +43,10 @@ is written atomically; on any failure nothing is written.`,
 			ctx, cancel := cf.context(cmd)
 			defer cancel()
 			rel, err := c.Resolve(ctx, name, constraint, platform)
+			var pe *index.PlatformError
+			if errors.As(err, &pe) && fromHost {
+				return consumerFail(fmt.Errorf("%w; %q is this host's codename (/etc/os-release): name the platform to fetch with --platform", err, platform))
+			}
 			if err != nil {
 				return consumerFail(err)
 			}
