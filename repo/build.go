@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/ebpfrepo/ebpfrepo/index"
@@ -158,8 +159,10 @@ type buildRun struct {
 	targets []tufrepo.Target
 	summary *index.Summary
 
-	// sign, site
+	// scan (loaded), sign, site
 	tr       *tufrepo.Repo
+	sigMu    sync.Mutex
+	pubSigs  map[string]*index.Signatures // per publisher (signatures)
 	manifest *buildcache.TreeManifest
 }
 

@@ -278,14 +278,28 @@ func (b *buildRun) checkPublisherRoles() error {
 }
 
 // signatures is the signing record of a package's versions.
+// Each publisher's record is made once per build: PublisherRoleOf verifies
+// the role's signatures, and plan and index ask for every package.
 func (b *buildRun) signatures(name string) *index.Signatures {
-	sig := index.RepositorySigned()
-	if g, ok := b.tr.ClaimOf(name); ok {
-		sig.Package = index.PackageSignature{Signer: index.SignerPublisher, Publisher: g.Publisher, Role: g.Role()}
-		if pr, ok := b.tr.PublisherRoleOf(g.Publisher); ok {
-			sig.Package.KeyIDs = pr.KeyIDs
-		}
+	g, ok := b.tr.ClaimOf(name)
+	if !ok {
+		sig := index.RepositorySigned()
+		return &sig
 	}
+	b.sigMu.Lock()
+	defer b.sigMu.Unlock()
+	if sig, ok := b.pubSigs[g.Publisher]; ok {
+		return sig
+	}
+	sig := index.RepositorySigned()
+	sig.Package = index.PackageSignature{Signer: index.SignerPublisher, Publisher: g.Publisher, Role: g.Role()}
+	if pr, ok := b.tr.PublisherRoleOf(g.Publisher); ok {
+		sig.Package.KeyIDs = pr.KeyIDs
+	}
+	if b.pubSigs == nil {
+		b.pubSigs = map[string]*index.Signatures{}
+	}
+	b.pubSigs[g.Publisher] = &sig
 	return &sig
 }
 

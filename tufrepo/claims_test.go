@@ -102,6 +102,18 @@ func TestPublisherRoleChecks(t *testing.T) {
 			return raw
 		}, ErrHistoryChanged},
 		{"not metadata", 1, "acme", func(*Repo) []byte { return []byte("<html>") }, ErrRoleNotTargets},
+		{"delegates further", 1, "acme", func(*Repo) []byte {
+			md, _ := NextPublisherRole(nil, []Target{rl}, year)
+			md.Signed.Delegations = &metadata.Delegations{Keys: map[string]*metadata.Key{}, Roles: []metadata.DelegatedRole{}}
+			raw, _ := SignRole(md, s1)
+			return raw
+		}, ErrRoleDelegates},
+		{"a second hash", 1, "acme", func(*Repo) []byte {
+			md, _ := NextPublisherRole(nil, []Target{rl}, year)
+			md.Signed.Targets[rl.Path].Hashes["sha512"] = make([]byte, 64)
+			raw, _ := SignRole(md, s1)
+			return raw
+		}, ErrRoleHashesExtra},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
