@@ -323,7 +323,7 @@ func TestTimestampResignWarmClient(t *testing.T) {
 	t.Logf("warm check, nothing changed: %d requests, %d bytes: %v", len(warmReqs), warmBytes, warmReqs)
 
 	tsBefore := timestampVersion(t, b.Out)
-	if err := b.Repo.Timestamp(ctx, repo.TimestampOptions{OutDir: b.Out, Now: b.Now.Add(time.Hour)}); err != nil {
+	if _, err := b.Repo.Timestamp(ctx, repo.TimestampOptions{OutDir: b.Out, Now: b.Now.Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
 	tsAfter := timestampVersion(t, b.Out)
@@ -392,7 +392,7 @@ func TestKeyRotationOnBuild(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, role := range []string{"timestamp", "snapshot", "root"} {
-		if err := b.Repo.RotateKey(ctx, role); err != nil {
+		if err := b.Repo.RotateKey(ctx, role, repo.RotateOptions{Now: b.Now.Add(time.Second)}); err != nil {
 			t.Fatalf("rotate %s: %v", role, err)
 		}
 	}

@@ -40,6 +40,9 @@ type BuildResult struct {
 	// Kept counts the files of the output (outside the catalogue) reused
 	// unchanged from the previous tree instead of being written again.
 	Kept int `json:"kept_files"`
+	// Retained counts the files of the previous output kept only for the
+	// grace period: they left the current metadata (Config.Grace).
+	Retained int `json:"retained_files"`
 	// PagesRendered and PagesKept count the packages whose catalogue
 	// pages were rendered, and kept unchanged from the previous tree.
 	PagesRendered int `json:"pages_rendered"`

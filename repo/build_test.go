@@ -288,7 +288,15 @@ func TestConcurrentBuildRefused(t *testing.T) {
 func findTarget(t *testing.T, out, tp string) string {
 	t.Helper()
 	dir, base := filepath.Split(filepath.FromSlash(tp))
-	m, _ := filepath.Glob(filepath.Join(out, "targets", dir, "*."+base))
+	all, _ := filepath.Glob(filepath.Join(out, "targets", dir, "*."+base))
+	retired := retiredFiles(out)
+	var m []string
+	for _, p := range all {
+		rel, _ := filepath.Rel(out, p)
+		if _, ok := retired[filepath.ToSlash(rel)]; !ok {
+			m = append(m, p)
+		}
+	}
 	if len(m) != 1 {
 		t.Fatalf("target %s: %d files", tp, len(m))
 	}
@@ -384,7 +392,11 @@ func TestReusedTreeMatchesFresh(t *testing.T) {
 		pkgsReused += res.PackagesReused
 		fresh := filepath.Join(t.TempDir(), "fresh")
 		build(t, r, BuildOptions{Now: now, OutDir: fresh})
-		if diff := cmp.Diff(tree(t, fresh), tree(t, out)); diff != "" {
+		got := tree(t, out)
+		for rel := range retiredFiles(out) {
+			delete(got, rel)
+		}
+		if diff := cmp.Diff(tree(t, fresh), got); diff != "" {
 			t.Fatalf("%s: reused output differs from a fresh one (-fresh +reused):\n%s", name, diff)
 		}
 	}
@@ -397,7 +409,7 @@ func TestReusedTreeMatchesFresh(t *testing.T) {
 		}
 	})
 	step("timestamp", func() {
-		if err := r.Timestamp(ctx, TimestampOptions{Now: now.Add(30 * time.Minute)}); err != nil {
+		if _, err := r.Timestamp(ctx, TimestampOptions{Now: now.Add(30 * time.Minute)}); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -411,7 +423,11 @@ func TestReusedTreeMatchesFresh(t *testing.T) {
 	// Files of the spare tree gone behind its manifest's back: the build
 	// notices and builds without the package cache.
 	step("spare damaged", func() {
-		spare := filepath.Join(r.Dir, "."+layout.PublicDir+".spare")
+		spares, _ := filepath.Glob(filepath.Join(outtree.StateDir(out), "t-*"))
+		if len(spares) != 1 {
+			t.Fatalf("spare trees: %v, want one", spares)
+		}
+		spare := spares[0]
 		idx, _ := filepath.Glob(filepath.Join(spare, "targets", "index", "*"))
 		pages, _ := filepath.Glob(filepath.Join(spare, "packages", "*", "index.html"))
 		if len(idx) == 0 || len(pages) == 0 {
@@ -432,11 +448,17 @@ func TestReusedTreeMatchesFresh(t *testing.T) {
 	if pkgsReused == 0 {
 		t.Error("no unchanged package was taken from the package cache")
 	}
+	// A removed package stays through the grace period, then goes.
+	if _, err := os.Stat(filepath.Join(out, "l3afd", "tc-stats")); err != nil {
+		t.Errorf("a removed package left the output before the grace period ended: %v", err)
+	}
+	now = now.Add(defaultGrace)
+	step("grace over", func() {})
 	if _, err := os.Stat(filepath.Join(out, "l3afd", "tc-stats")); !os.IsNotExist(err) {
-		t.Errorf("a removed package is still in the output: %v", err)
+		t.Errorf("a removed package is still in the output after the grace period: %v", err)
 	}
 	// A tree whose manifest is gone is not reused.
-	ms, _ := filepath.Glob(filepath.Join(r.Dir, ".public.tree-*.json"))
+	ms, _ := filepath.Glob(filepath.Join(outtree.StateDir(out), "*.json"))
 	if len(ms) != 2 {
 		t.Errorf("%d tree manifests, want 2 (output and spare)", len(ms))
 	}
@@ -538,4 +560,55 @@ func TestOneLatestAnswer(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(out, "l3afd", "xdp-root", "latest")); !os.IsNotExist(err) {
 		t.Errorf("l3afd/xdp-root/latest exists (%v): no version is stable", err)
 	}
+}
+
+// TestGracePeriod: every file a client holding the previous
+// timestamp.json may still ask for (earlier metadata versions, targets of
+// versions since removed) stays, byte for byte, until the grace period
+// is over, and goes after it.
+func TestGracePeriod(t *testing.T) {
+	r := newRepo(t)
+	out := filepath.Join(r.Dir, layout.PublicDir)
+	addGood(t, r, "ratelimiting-1.0.0", "tc-stats")
+	build(t, r, BuildOptions{Now: t0})
+	before := tree(t, out)
+	addGood(t, r, "ratelimiting-1.1.0")
+	os.RemoveAll(filepath.Join(r.Dir, layout.PackagesDir, "tc-stats"))
+	res := build(t, r, BuildOptions{Now: t0.Add(time.Hour)})
+	if res.Retained == 0 {
+		t.Fatal("nothing retained")
+	}
+	after := tree(t, out)
+	versioned := func(rel string) bool {
+		return (strings.HasPrefix(rel, "metadata/") && rel != layout.Timestamp) || strings.HasPrefix(rel, "targets/") || strings.HasPrefix(rel, "l3afd/tc-stats/")
+	}
+	for rel, sha := range before {
+		if versioned(rel) && after[rel] != sha {
+			t.Errorf("%s: gone or changed within the grace period", rel)
+		}
+	}
+	// A third build within the grace period keeps them still; one after
+	// it drops them.
+	build(t, r, BuildOptions{Now: t0.Add(2 * time.Hour)})
+	if _, err := os.Stat(filepath.Join(out, "l3afd", "tc-stats")); err != nil {
+		t.Errorf("second build within the grace period: %v", err)
+	}
+	build(t, r, BuildOptions{Now: t0.Add(time.Hour + defaultGrace)})
+	final := tree(t, out)
+	for rel := range before {
+		if _, ok := final[rel]; ok && versioned(rel) && strings.HasPrefix(rel, "l3afd/tc-stats/") {
+			t.Errorf("%s: still published after the grace period", rel)
+		}
+	}
+	if n := len(retiredFiles(out)); n != 0 {
+		t.Errorf("%d files still retained after the grace period", n)
+	}
+
+	t.Run("disabled", func(t *testing.T) {
+		r.Config.Grace = "0s"
+		addGood(t, r, "xdp-root")
+		if res := build(t, r, BuildOptions{Now: t0.Add(2 * defaultGrace)}); res.Retained != 0 {
+			t.Errorf("grace 0s: %d files retained", res.Retained)
+		}
+	})
 }

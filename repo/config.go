@@ -24,7 +24,12 @@ type Config struct {
 	Bins int `toml:"bins"`
 	// Verify makes build load every program into the running kernel's
 	// verifier (root and a BPF-capable kernel; "not run" otherwise).
-	Verify bool   `toml:"verify"`
+	Verify bool `toml:"verify"`
+	// Grace is how long files that left the current metadata (earlier
+	// metadata versions, targets of removed versions) stay in the output,
+	// for clients and caches that still hold an older timestamp.json:
+	// "3d" (days) or a Go duration; "" means 3 days, "0s" never keeps them.
+	Grace  string `toml:"grace,omitempty"`
 	Expiry Expiry `toml:"expiry"`
 	Keys   Keys   `toml:"keys"`
 	// Publishers lists the publisher grants, as ebpfrepo publisher add
@@ -65,6 +70,21 @@ var Roles = []string{tufrepo.RoleRoot, tufrepo.RoleTargets, tufrepo.RoleBins, tu
 // Default expiry periods.
 var defaultExpiry = Expiry{Root: "365d", Targets: "90d", Bins: "90d", Snapshot: "7d", Timestamp: "1d"}
 
+// defaultGrace is how long a build keeps what left the metadata: longer
+// than the timestamp's validity and any sane CDN cache lifetime.
+const defaultGrace = 3 * 24 * time.Hour
+
+// grace is the configured grace period.
+func (c *Config) grace() (time.Duration, error) {
+	switch c.Grace {
+	case "":
+		return defaultGrace, nil
+	case "0", "0s", "0d":
+		return 0, nil
+	}
+	return parsePeriod("grace", c.Grace)
+}
+
 func parsePeriod(field, s string) (time.Duration, error) {
 	if s == "" {
 		return 0, nil
@@ -72,13 +92,13 @@ func parsePeriod(field, s string) (time.Duration, error) {
 	if d, ok := strings.CutSuffix(s, "d"); ok {
 		n, err := strconv.Atoi(d)
 		if err != nil || n <= 0 || n > 100*365 {
-			return 0, fmt.Errorf("%s: expiry.%s: %q: write a number of days such as \"90d\" or a duration such as \"24h\"", layout.ConfigFile, field, s)
+			return 0, fmt.Errorf("%s: %s: %q: write a number of days such as \"90d\" or a duration such as \"24h\"", layout.ConfigFile, field, s)
 		}
 		return time.Duration(n) * 24 * time.Hour, nil
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil || d < time.Minute {
-		return 0, fmt.Errorf("%s: expiry.%s: %q: write a number of days such as \"90d\" or a duration such as \"24h\" (at least 1m)", layout.ConfigFile, field, s)
+		return 0, fmt.Errorf("%s: %s: %q: write a number of days such as \"90d\" or a duration such as \"24h\" (at least 1m)", layout.ConfigFile, field, s)
 	}
 	return d, nil
 }
@@ -93,11 +113,11 @@ func (c *Config) tufConfig(rootThreshold int) (tufrepo.Config, error) {
 		val  string
 		dst  *time.Duration
 	}{
-		{"root", c.Expiry.Root, &tc.RootExpiry},
-		{"targets", c.Expiry.Targets, &tc.TargetsExpiry},
-		{"bins", c.Expiry.Bins, &tc.BinsExpiry},
-		{"snapshot", c.Expiry.Snapshot, &tc.SnapshotExpiry},
-		{"timestamp", c.Expiry.Timestamp, &tc.TimestampExpiry},
+		{"expiry.root", c.Expiry.Root, &tc.RootExpiry},
+		{"expiry.targets", c.Expiry.Targets, &tc.TargetsExpiry},
+		{"expiry.bins", c.Expiry.Bins, &tc.BinsExpiry},
+		{"expiry.snapshot", c.Expiry.Snapshot, &tc.SnapshotExpiry},
+		{"expiry.timestamp", c.Expiry.Timestamp, &tc.TimestampExpiry},
 	} {
 		if *f.dst, err = parsePeriod(f.name, f.val); err != nil {
 			return tc, err
@@ -133,6 +153,9 @@ func loadConfig(dir string) (*Config, error) {
 	if _, err := c.tufConfig(0); err != nil {
 		return nil, err
 	}
+	if _, err := c.grace(); err != nil {
+		return nil, err
+	}
 	return &c, nil
 }
 
@@ -142,6 +165,7 @@ const configHeader = `# ebpfrepo repository configuration (docs/repository.md).
 # base_url           public URL the output is served from ("" = unknown)
 # bins               number of succinct hash bins, a power of two; 0 = sized from the repository
 # verify             run the kernel verifier on every package during build (needs root)
+# grace              how long files that left the metadata stay published ("3d" default, "0s" never)
 # [expiry]           validity of each role's metadata: "90d" (days) or a Go duration ("24h")
 # [keys] dir         directory of the private keys: <role>.pem, root-2.pem …; the environment
 #                    variable EBPFREPO_<ROLE>_KEY (PEM text) replaces the files of its role.

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ebpfrepo/ebpfrepo/index"
+	"github.com/ebpfrepo/ebpfrepo/internal/outtree"
 	"github.com/ebpfrepo/ebpfrepo/internal/testpkgs"
 	"github.com/ebpfrepo/ebpfrepo/layout"
 	"github.com/theupdateframework/go-tuf/v2/metadata/config"
@@ -220,4 +221,13 @@ func sortedKeys[M ~map[string]V, V any](m M) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// retiredFiles lists the files the live output under out keeps only for
+// the grace period.
+func retiredFiles(out string) map[string]string {
+	if l := outtree.LiveTree(out); l != nil {
+		return l.Manifest.Retired
+	}
+	return nil
 }

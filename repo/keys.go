@@ -35,6 +35,11 @@ func (r *Repo) keyring() (*tufrepo.Keyring, error) {
 	return tufrepo.LoadKeyring(r.keysDir())
 }
 
+// RotateOptions configures RotateKey. The zero value means defaults.
+type RotateOptions struct {
+	Now time.Time // the signing time; zero: the current time
+}
+
 // RotateKey replaces the key of role (root, targets, bins, snapshot or
 // timestamp) with a new ed25519 key. The root keys must be at hand:
 // rotating changes root, and the next N.root.json is signed by the old
@@ -42,11 +47,11 @@ func (r *Repo) keyring() (*tufrepo.Keyring, error) {
 // written to keys/<role>.pem; the old file is kept beside it as
 // <role>.pem.old-<keyid8> (which no command loads). The published output
 // changes at the next build.
-func (r *Repo) RotateKey(ctx context.Context, role string) error {
+func (r *Repo) RotateKey(ctx context.Context, role string, opts RotateOptions) error {
 	if !slices.Contains(Roles, role) {
 		return fmt.Errorf("keys rotate: unknown role %q (one of %s)", role, strings.Join(Roles, ", "))
 	}
-	s, err := r.open("keys rotate "+role, time.Time{})
+	s, err := r.open("keys rotate "+role, opts.Now)
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -26,7 +27,7 @@ func TestTimestampResign(t *testing.T) {
 	build(t, r, BuildOptions{})
 	out := filepath.Join(r.Dir, layout.PublicDir)
 	before := tree(t, out)
-	if err := r.Timestamp(context.Background(), TimestampOptions{Now: t0.Add(20 * time.Hour)}); err != nil {
+	if _, err := r.Timestamp(context.Background(), TimestampOptions{Now: t0.Add(20 * time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
 	after := tree(t, out)
@@ -120,7 +121,7 @@ func TestRootRotation(t *testing.T) {
 	}
 	oldKey, _ := os.ReadFile(filepath.Join(r.Dir, layout.KeysDir, "root.pem"))
 	for _, role := range []string{"root", "timestamp"} {
-		if err := r.RotateKey(context.Background(), role); err != nil {
+		if err := r.RotateKey(context.Background(), role, RotateOptions{Now: t0.Add(time.Minute)}); err != nil {
 			t.Fatalf("rotate %s: %v", role, err)
 		}
 	}
@@ -260,7 +261,7 @@ func TestRotateKeyUsesConfiguredExpiry(t *testing.T) {
 	r := newRepo(t)
 	r.Config.Expiry.Root = "30d"
 	t.Setenv("SOURCE_DATE_EPOCH", strconv.FormatInt(t0.Unix(), 10))
-	if err := r.RotateKey(context.Background(), "root"); err != nil {
+	if err := r.RotateKey(context.Background(), "root", RotateOptions{Now: t0}); err != nil {
 		t.Fatal(err)
 	}
 	var root struct {
@@ -274,27 +275,98 @@ func TestRotateKeyUsesConfiguredExpiry(t *testing.T) {
 	}
 }
 
-// TestTimestampWarnsOfExpiringSnapshot: the timestamp job cannot renew
-// snapshot (7 days by default); once less than half of its validity is
-// left, Timestamp says so, and says nothing before.
-func TestTimestampWarnsOfExpiringSnapshot(t *testing.T) {
+// TestTimestampRenewsOnlineRoles: timestamp re-signs timestamp.json
+// every time, snapshot and bins once they are in the second half of
+// their validity (and publishes the new files before timestamp.json);
+// an offline role it cannot renew is a warning until it would be
+// published expired, then an error that writes nothing.
+func TestTimestampRenewsOnlineRoles(t *testing.T) {
 	r := newRepo(t)
 	addGood(t, r, "tc-stats")
 	build(t, r, BuildOptions{})
+	out := filepath.Join(r.Dir, layout.PublicDir)
+	targetsKey := filepath.Join(r.Dir, layout.KeysDir, "targets.pem")
 	for _, tc := range []struct {
-		after time.Duration
-		want  []string
+		name     string
+		after    time.Duration
+		offline  bool     // the targets key is not at hand
+		resigned []string // roles re-signed
+		warn     []string // first word of each warning
+		err      string
 	}{
-		{20 * time.Hour, nil},
-		{5 * 24 * time.Hour, []string{"snapshot"}},
+		{"day", 20 * time.Hour, false, []string{"timestamp"}, nil, ""},
+		{"snapshot due", 5 * 24 * time.Hour, false, []string{"snapshot", "timestamp"}, nil, ""},
+		{"targets due, key offline", 50 * 24 * time.Hour, true, []string{"bins-0", "bins-1", "unclaimed", "snapshot", "timestamp"}, []string{"targets"}, ""},
+		{"targets expired, key offline", 91 * 24 * time.Hour, true, nil, nil, "targets expired"},
 	} {
-		var got []string
-		warn := func(msg string) { got = append(got, strings.Fields(msg)[0]) }
-		if err := r.Timestamp(context.Background(), TimestampOptions{Now: t0.Add(tc.after), Warn: warn}); err != nil {
-			t.Fatal(err)
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.offline {
+				os.Rename(targetsKey, targetsKey+".away")
+				defer os.Rename(targetsKey+".away", targetsKey)
+			}
+			var warned []string
+			warn := func(msg string) { warned = append(warned, strings.Fields(msg)[0]) }
+			before := tree(t, out)
+			res, err := r.Timestamp(context.Background(), TimestampOptions{Now: t0.Add(tc.after), Warn: warn})
+			if tc.err != "" {
+				var ee *tufrepo.ExpiredError
+				if !errors.As(err, &ee) || !strings.Contains(err.Error(), tc.err) || !strings.Contains(err.Error(), "targets key") {
+					t.Fatalf("err = %v, want an ExpiredError with %q and how to renew it", err, tc.err)
+				}
+				if diff := cmp.Diff(before, tree(t, out)); diff != "" {
+					t.Errorf("a refused timestamp changed the output:\n%s", diff)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := slices.Clone(res.Resigned)
+			slices.Sort(got)
+			want := slices.Clone(tc.resigned)
+			slices.Sort(want)
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("re-signed (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tc.warn, warned); diff != "" {
+				t.Errorf("warnings (-want +got):\n%s", diff)
+			}
+			if n := len(res.Published); n == 0 || res.Published[n-1] != layout.Timestamp || n != len(tc.resigned) {
+				t.Errorf("published %v: want one file per role re-signed, timestamp.json last", res.Published)
+			}
+			// What a client sees at that time verifies.
+			root1, _ := os.ReadFile(filepath.Join(out, "metadata", "1.root.json"))
+			if _, err := newTUFClient(t, serve(t, out).URL, root1, t0.Add(tc.after+time.Minute)).refresh(); err != nil {
+				t.Errorf("client after timestamp: %v", err)
+			}
+		})
+	}
+}
+
+// TestSourceDateEpochDoesNotPinExpiry: a build under an old
+// SOURCE_DATE_EPOCH takes its content dates from it, its signatures'
+// expiry from the clock: nothing it publishes is expired.
+func TestSourceDateEpochDoesNotPinExpiry(t *testing.T) {
+	r := newRepo(t)
+	addGood(t, r, "tc-stats")
+	old := time.Now().Add(-335 * 24 * time.Hour)
+	t.Setenv("SOURCE_DATE_EPOCH", strconv.FormatInt(old.Unix(), 10))
+	if _, err := r.Build(context.Background(), BuildOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(r.Dir, layout.PublicDir)
+	for _, name := range []string{"timestamp.json"} {
+		var md struct {
+			Signed struct {
+				Expires time.Time `json:"expires"`
+			} `json:"signed"`
 		}
-		if diff := cmp.Diff(tc.want, got); diff != "" {
-			t.Errorf("after %v: warnings (-want +got):\n%s", tc.after, diff)
+		readJSON(t, filepath.Join(out, "metadata", name), &md)
+		if !md.Signed.Expires.After(time.Now()) {
+			t.Errorf("%s expires %v: pinned to SOURCE_DATE_EPOCH", name, md.Signed.Expires)
 		}
+	}
+	if _, err := r.Timestamp(context.Background(), TimestampOptions{}); err != nil {
+		t.Errorf("timestamp under an old SOURCE_DATE_EPOCH: %v", err)
 	}
 }

@@ -16,24 +16,33 @@ import (
 type session struct {
 	r      *Repo
 	op     string // "build", "timestamp", … (error prefix)
-	now    time.Time
+	now    time.Time // the content clock: added dates, archive and catalogue times
+	// signNow is the signing clock, which expiry dates follow from: the
+	// time given, else the current time — never SOURCE_DATE_EPOCH, which
+	// pins what a build contains, not when its signatures stop being good.
+	signNow time.Time
 	unlock func()
 
 	kr *tufrepo.Keyring
 }
 
-// open takes the lock and resolves the clock (now, else SOURCE_DATE_EPOCH,
-// else the current time).
+// open takes the lock and resolves the clocks: the content clock (now,
+// else SOURCE_DATE_EPOCH, else the current time) and the signing clock
+// (now, else the current time).
 func (r *Repo) open(op string, now time.Time) (*session, error) {
 	t, err := resolveNow(now)
 	if err != nil {
 		return nil, err
 	}
+	sign := now.UTC().Truncate(time.Second)
+	if now.IsZero() {
+		sign = time.Now().UTC().Truncate(time.Second)
+	}
 	unlock, err := r.lock()
 	if err != nil {
 		return nil, err
 	}
-	return &session{r: r, op: op, now: t, unlock: unlock}, nil
+	return &session{r: r, op: op, now: t, signNow: sign, unlock: unlock}, nil
 }
 
 func (s *session) close() {
@@ -66,15 +75,20 @@ func (s *session) metadata(ctx context.Context) (*tufrepo.Repo, tufrepo.Config, 
 	if err != nil {
 		return nil, tc, err
 	}
-	tr, err := tufrepo.Load(ctx, s.r.paths().Metadata(), tufrepo.Options{Keys: kr, Config: tc, Now: s.now})
+	tr, err := tufrepo.Load(ctx, s.r.paths().Metadata(), tufrepo.Options{Keys: kr, Config: tc, Now: s.signNow})
 	if err != nil {
 		return nil, tc, fmt.Errorf("%s: %w", s.op, err)
 	}
 	return tr, tc, nil
 }
 
-// saveMetadata writes the TUF metadata of record.
+// saveMetadata writes the TUF metadata of record, after checking that no
+// role in it is expired or about to be by the signing clock: nothing a
+// client would reject is ever written.
 func (s *session) saveMetadata(ctx context.Context, tr *tufrepo.Repo) error {
+	if err := tr.CheckExpiry(s.signNow); err != nil {
+		return fmt.Errorf("%s: %w", s.op, err)
+	}
 	if err := tr.Save(ctx, s.r.paths().Metadata()); err != nil {
 		return fmt.Errorf("%s: %w", s.op, err)
 	}

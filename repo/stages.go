@@ -266,11 +266,11 @@ func (b *buildRun) checkPublisherRoles() error {
 			continue
 		}
 		exp := pr.Expires.UTC().Format(time.RFC3339)
-		if !pr.Expires.After(b.now) {
+		if !pr.Expires.After(b.signNow) {
 			return fmt.Errorf("build: publisher %s: role %s%s.json version %d expired on %s: its author signs a new version (ebpfrepo sign), then add it with --signed",
 				g.Publisher, tufrepo.PublisherPrefix, g.Publisher, pr.Version, exp)
 		}
-		if pr.Expires.Sub(b.now) < publisherRenewal {
+		if pr.Expires.Sub(b.signNow) < publisherRenewal {
 			b.res.Notes = append(b.res.Notes, fmt.Sprintf("publisher %s: role version %d expires %s: ask its author to sign a new version", g.Publisher, pr.Version, exp))
 		}
 	}
@@ -357,6 +357,13 @@ func (b *buildRun) writeMetadata() error {
 // writes the home page, search.json and the trust page, and records the
 // tree's manifest.
 func (b *buildRun) catalogue(ctx context.Context) error {
+	grace, err := b.r.Config.grace()
+	if err != nil {
+		return err
+	}
+	if b.res.Retained, err = b.w.Retain(outtree.LiveTree(b.out), b.signNow, grace); err != nil {
+		return fmt.Errorf("build: keeping the previous output's files through the grace period: %w", err)
+	}
 	b.w.Finish()
 	b.res.Kept = b.w.Kept()
 	files := b.w.Files()
@@ -370,7 +377,7 @@ func (b *buildRun) catalogue(ctx context.Context) error {
 		return fmt.Errorf("build: catalogue: %w", err)
 	}
 	b.res.PagesRendered, b.res.PagesKept = sr.Rendered, sr.Kept
-	b.manifest = &buildcache.TreeManifest{Files: files, Catalogue: sr.Fingerprints}
+	b.manifest = &buildcache.TreeManifest{Files: files, Catalogue: sr.Fingerprints, Retired: b.w.Retired()}
 	return nil
 }
 
@@ -383,8 +390,12 @@ func (b *buildRun) publish(ctx context.Context) error {
 	if err := b.saveMetadata(ctx, b.tr); err != nil {
 		return err
 	}
-	if err := outtree.Swap(b.tmp, b.out, b.manifest); err != nil {
+	atomic, err := outtree.Swap(b.tmp, b.out, b.manifest)
+	if err != nil {
 		return fmt.Errorf("build: %w", err)
+	}
+	if !atomic {
+		b.res.Notes = append(b.res.Notes, fmt.Sprintf("%s: this file system cannot exchange two directories in one step (renameat2 RENAME_EXCHANGE): for a moment there was no output; build on a local Linux file system (ext4, xfs, btrfs, tmpfs) for an atomic swap", b.out))
 	}
 	b.keep = true
 	b.pc.Entries = map[string]*buildcache.PackageEntry{}

@@ -45,7 +45,7 @@ publish.`,
 			if err != nil {
 				return err
 			}
-			if err := r.RotateKey(cmd.Context(), role); err != nil {
+			if err := r.RotateKey(cmd.Context(), role, repo.RotateOptions{}); err != nil {
 				return repoFail(err)
 			}
 			if g.JSON {

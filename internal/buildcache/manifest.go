@@ -16,6 +16,9 @@ type TreeManifest struct {
 	// pages in the tree (site.WriteResult.Fingerprints), so that the next
 	// build renders only the packages that changed.
 	Catalogue map[string]string `json:"catalogue,omitempty"`
+	// Retired maps each file the tree keeps only for the grace period
+	// (it left the current metadata) to when it left, in Unix seconds.
+	Retired map[string]string `json:"retired,omitempty"`
 }
 
 // WriteManifest writes m to path (atomically, without fsync), streaming
@@ -33,6 +36,12 @@ func writeManifest(w *bufio.Writer, m *TreeManifest) error {
 	if len(m.Catalogue) > 0 {
 		w.WriteString(`,"catalogue":`)
 		if err := writeJSONMap(w, m.Catalogue, jsonString); err != nil {
+			return err
+		}
+	}
+	if len(m.Retired) > 0 {
+		w.WriteString(`,"retired":`)
+		if err := writeJSONMap(w, m.Retired, jsonString); err != nil {
 			return err
 		}
 	}
@@ -56,6 +65,8 @@ func readManifest(path string) (*TreeManifest, error) {
 			m.Files, err = readJSONMap(dec, readJSONStringValue)
 		case "catalogue":
 			m.Catalogue, err = readJSONMap(dec, readJSONStringValue)
+		case "retired":
+			m.Retired, err = readJSONMap(dec, readJSONStringValue)
 		default:
 			err = skipJSON(dec)
 		}

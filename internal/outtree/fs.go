@@ -8,35 +8,6 @@ import (
 	"sync"
 )
 
-const (
-	BuildInfix = ".build-" // in the name of a temporary output: .<out>.build-*
-	oldInfix   = ".old-"
-)
-
-// Prepare makes the temporary output directory beside out, after removing
-// what interrupted builds left there.
-func Prepare(out string) (string, error) {
-	parent, base := filepath.Dir(out), filepath.Base(out)
-	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return "", err
-	}
-	for _, infix := range []string{BuildInfix, oldInfix} {
-		stale, _ := filepath.Glob(filepath.Join(parent, "."+base+infix+"*"))
-		for _, p := range stale {
-			RemoveAll(p)
-		}
-	}
-	tmp, err := os.MkdirTemp(parent, "."+base+BuildInfix)
-	if err != nil {
-		return "", err
-	}
-	if err := os.Chmod(tmp, 0o755); err != nil {
-		os.RemoveAll(tmp)
-		return "", err
-	}
-	return tmp, nil
-}
-
 // IOWorkers is the number of goroutines for file-system metadata work
 // (mkdir, link, unlink), which waits on the disk more than on the CPU.
 func IOWorkers() int { return 4 * runtime.NumCPU() }

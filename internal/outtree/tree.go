@@ -1,25 +1,112 @@
 package outtree
 
 import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
 	"os"
 	"path"
 	"path/filepath"
+	"sort"
 	"strings"
 
+	"github.com/ebpfrepo/ebpfrepo/internal/atomicfile"
 	"github.com/ebpfrepo/ebpfrepo/internal/buildcache"
 	"github.com/ebpfrepo/ebpfrepo/layout"
 )
 
-// The output is double-buffered. After a swap the previous output is kept
-// beside the new one as .<out>.spare, with a manifest of the files it
-// holds under targets/, l3afd/ and metadata/ (.<out>.tree-<dev>-<inode>.json,
-// keyed by the directory's identity so a stale manifest is never applied
-// to another tree). The next build renames the spare to its temporary
-// directory and only adds, replaces and removes what differs, instead of
-// creating every directory and link again; the live output is never
-// touched until the swap. Without a usable spare (first build, a crash,
-// a system without inodes) the build starts from an empty directory.
-const spareInfix = ".spare"
+// The output directory is swapped, never rewritten. Beside it, a state
+// directory .<out>.d/ holds what the swap needs:
+//
+//	public/                          the live tree, what readers see
+//	.public.d/t-9c1b…                the spare: the tree before it
+//	.public.d/<dev>-<inode>.json     each tree's manifest
+//	.public.d/build-…                a build in progress
+//
+// A build renames the spare to its build directory and only adds,
+// replaces and removes what differs; the live tree is never touched. The
+// swap exchanges the build directory and the output in one
+// renameat2(RENAME_EXCHANGE), so a reader sees the old tree or the new
+// one, never neither; the old tree, now at the build directory's name, is
+// renamed to be the spare. The manifest of a tree lists the files it
+// holds under targets/, l3afd/ and metadata/, keyed by the directory's
+// identity (which renames keep) so a stale manifest is never applied to
+// another tree. Without a usable spare (first build, a crash, a system
+// without inodes) the build starts from an empty directory.
+
+// StepHook, if set, is called at each step of Swap with the step's name
+// ("manifest", "swapped", "spared"; "moved" where there is no exchange): tests stop the process
+// there to check that every step leaves a whole output.
+var StepHook func(step string)
+
+func step(name string) {
+	if StepHook != nil {
+		StepHook(name)
+	}
+}
+
+// BuildInfix is in the name of a temporary output.
+const BuildInfix = "build-"
+
+const treePrefix = "t-"
+
+// StateDir is the directory beside out that holds its trees.
+func StateDir(out string) string {
+	return filepath.Join(filepath.Dir(out), "."+filepath.Base(out)+".d")
+}
+
+func manifestPath(out, id string) string { return filepath.Join(StateDir(out), id+".json") }
+
+// spares lists the trees of the state directory: the outputs before the
+// live one.
+func spares(out string) []string {
+	ts, _ := filepath.Glob(filepath.Join(StateDir(out), treePrefix+"*"))
+	return ts
+}
+
+// Prepare makes the temporary output directory in the state directory of
+// out, after removing what interrupted builds and earlier layouts left:
+// build directories, a half-made link, every tree but the live one and
+// one spare with a manifest, stale manifests.
+func Prepare(out string) (string, error) {
+	parent, base := filepath.Dir(out), filepath.Base(out)
+	if err := os.MkdirAll(StateDir(out), 0o755); err != nil {
+		return "", err
+	}
+	for _, pat := range []string{"." + base + ".build-*", "." + base + ".old-*", "." + base + ".tree-*.json", "." + base + ".spare"} {
+		stale, _ := filepath.Glob(filepath.Join(parent, pat))
+		for _, p := range stale {
+			RemoveAll(p)
+		}
+	}
+	stale, _ := filepath.Glob(filepath.Join(StateDir(out), BuildInfix+"*"))
+	if sp := Peek(out); sp != nil {
+		for _, t := range spares(out) {
+			if t != sp.dir {
+				stale = append(stale, t)
+			}
+		}
+	} else {
+		stale = append(stale, spares(out)...)
+	}
+	for _, p := range stale {
+		if _, err := os.Lstat(p); err == nil {
+			RemoveAll(p)
+		}
+	}
+	removeStaleManifests(out)
+	tmp, err := os.MkdirTemp(StateDir(out), BuildInfix)
+	if err != nil {
+		return "", err
+	}
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		os.RemoveAll(tmp)
+		return "", err
+	}
+	return tmp, nil
+}
 
 // Spare is the spare tree beside an output and the manifest it was
 // recorded with.
@@ -29,48 +116,61 @@ type Spare struct {
 	id       string // the tree's identity when Peek read it
 }
 
-func manifestPath(out, id string) string {
-	return filepath.Join(filepath.Dir(out), "."+filepath.Base(out)+".tree-"+id+".json")
-}
-
-func sparePath(out string) string {
-	return filepath.Join(filepath.Dir(out), "."+filepath.Base(out)+spareInfix)
-}
-
 // Peek reads the manifest of the spare tree of out without changing
 // anything; nil if there is no usable spare.
 func Peek(out string) *Spare {
-	spare := sparePath(out)
-	if _, err := os.Lstat(spare); err != nil {
+	for _, dir := range spares(out) {
+		id, ok := treeID(dir)
+		if !ok {
+			continue
+		}
+		if m := readManifest(out, id); m != nil {
+			return &Spare{Manifest: m, dir: dir, id: id}
+		}
+	}
+	return nil
+}
+
+func readManifest(out, id string) *buildcache.TreeManifest {
+	m, err := buildcache.ReadManifest(manifestPath(out, id))
+	if err != nil || m.Files == nil || !ValidManifest(m.Files) || !ValidManifest(m.Retired) {
 		return nil
 	}
-	id, ok := treeID(spare)
+	return m
+}
+
+// Live is the tree readers see now, and its manifest.
+type Live struct {
+	Dir      string
+	Manifest *buildcache.TreeManifest
+}
+
+// LiveTree returns the live tree of out and its manifest; nil if out does
+// not exist or has no usable manifest.
+func LiveTree(out string) *Live {
+	id, ok := treeID(out)
 	if !ok {
 		return nil
 	}
-	m, err := buildcache.ReadManifest(manifestPath(out, id))
-	if err != nil || m.Files == nil || !ValidManifest(m.Files) {
+	m := readManifest(out, id)
+	if m == nil {
 		return nil
 	}
-	return &Spare{Manifest: m, dir: spare, id: id}
+	return &Live{Dir: out, Manifest: m}
 }
 
 // Adopt makes the spare tree, whose manifest Peek read, the build
-// directory tmp; with sp nil (or if that fails) it removes the spare and
-// returns nil.
+// directory tmp; with sp nil (or if that fails) it returns nil.
 func Adopt(out, tmp string, sp *Spare) *buildcache.TreeManifest {
-	spare := sparePath(out)
-	if sp != nil {
-		if id, ok := treeID(spare); ok && id == sp.id {
-			os.Remove(manifestPath(out, id)) // the tree is about to change: the manifest no longer holds
-			if os.Remove(tmp) == nil && os.Rename(spare, tmp) == nil {
-				return sp.Manifest
-			}
-			os.MkdirAll(tmp, 0o755)
-		}
+	if sp == nil {
+		return nil
 	}
-	if _, err := os.Lstat(spare); err == nil {
-		RemoveAll(spare)
+	if id, ok := treeID(sp.dir); ok && id == sp.id {
+		os.Remove(manifestPath(out, id)) // the tree is about to change: the manifest no longer holds
+		if os.Remove(tmp) == nil && os.Rename(sp.dir, tmp) == nil {
+			return sp.Manifest
+		}
+		os.MkdirAll(tmp, 0o755)
 	}
 	return nil
 }
@@ -107,45 +207,73 @@ func CleanCatalogue(dir string, pages bool) {
 	}
 }
 
-// Swap puts tmp in the place of out and keeps the previous out as the
-// spare, then records tmp's manifest. If the second rename fails the old
-// tree is put back.
-func Swap(tmp, out string, manifest *buildcache.TreeManifest) error {
-	spare := sparePath(out)
-	if _, err := os.Lstat(spare); err == nil {
-		RemoveAll(spare)
+// Swap makes tmp the live tree of out, each step leaving a whole output
+// behind if the process dies there: tmp's manifest is recorded; tmp and
+// out are exchanged in one step; the previous tree, now at tmp's name, is
+// renamed to be the spare. Where the file system cannot exchange (not
+// Linux, or NFS), out is renamed away and tmp renamed in: the one moment
+// without an output, which Swap reports as Atomic false.
+func Swap(tmp, out string, manifest *buildcache.TreeManifest) (atomic bool, err error) {
+	if id, ok := treeID(tmp); ok {
+		if err := buildcache.WriteManifest(manifestPath(out, id), manifest); err != nil {
+			return false, err
+		}
 	}
-	hadOld := false
-	if _, err := os.Lstat(out); err == nil {
+	step("manifest")
+	spare := filepath.Join(StateDir(out), treePrefix+randomID())
+	if _, err := os.Lstat(out); errors.Is(err, os.ErrNotExist) {
+		if err := os.Rename(tmp, out); err != nil {
+			return false, err
+		}
+		step("swapped")
+		return true, nil
+	}
+	atomic = true
+	if err := exchange(tmp, out); err != nil {
+		atomic = false
 		if err := os.Rename(out, spare); err != nil {
-			return err
+			return false, err
 		}
-		hadOld = true
-	}
-	if err := os.Rename(tmp, out); err != nil {
-		if hadOld {
+		step("moved")
+		if err := os.Rename(tmp, out); err != nil {
 			os.Rename(spare, out)
+			return false, err
 		}
-		return err
+	} else {
+		step("swapped")
+		if err := os.Rename(tmp, spare); err != nil {
+			return true, nil // the new tree is live; the old one goes at the next Prepare
+		}
 	}
-	// Manifests: the new tree's, the spare's (written when it was built);
-	// any other is stale.
+	step("spared")
+	removeStaleManifests(out)
+	return atomic, nil
+}
+
+// removeStaleManifests keeps the manifests of the live tree and of the
+// spares only.
+func removeStaleManifests(out string) {
 	keep := map[string]bool{}
 	if id, ok := treeID(out); ok {
-		if buildcache.WriteManifest(manifestPath(out, id), manifest) == nil {
+		keep[manifestPath(out, id)] = true
+	}
+	for _, t := range spares(out) {
+		if id, ok := treeID(t); ok {
 			keep[manifestPath(out, id)] = true
 		}
 	}
-	if id, ok := treeID(spare); ok {
-		keep[manifestPath(out, id)] = true
-	}
-	old, _ := filepath.Glob(filepath.Join(filepath.Dir(out), "."+filepath.Base(out)+".tree-*.json"))
-	for _, p := range old {
+	ms, _ := filepath.Glob(filepath.Join(StateDir(out), "*.json"))
+	for _, p := range ms {
 		if !keep[p] {
 			os.Remove(p)
 		}
 	}
-	return nil
+}
+
+func randomID() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 // Has reports whether the spare tree holds rel (slash-separated) as a
@@ -153,4 +281,48 @@ func Swap(tmp, out string, manifest *buildcache.TreeManifest) error {
 func (s *Spare) Has(rel string) bool {
 	fi, err := os.Lstat(filepath.Join(s.dir, filepath.FromSlash(rel)))
 	return err == nil && fi.Mode().IsRegular()
+}
+
+// AddToLive writes files (slash-separated paths relative to out → bytes)
+// into the live tree in place, timestamp.json last so that it never
+// names a file not yet there, and records them in the live tree's
+// manifest. It is how ebpfrepo timestamp publishes what it re-signed
+// without a build. Each file is replaced atomically.
+func AddToLive(out string, files map[string][]byte) error {
+	var names []string
+	for rel := range files {
+		if !ValidManifest(map[string]string{rel: ""}) {
+			return fmt.Errorf("%s: not a path of the TUF tree", rel)
+		}
+		if rel != layout.Timestamp {
+			names = append(names, rel)
+		}
+	}
+	sort.Strings(names)
+	if _, ok := files[layout.Timestamp]; ok {
+		names = append(names, layout.Timestamp)
+	}
+	id, hasID := treeID(out)
+	var m *buildcache.TreeManifest
+	if hasID {
+		m = readManifest(out, id)
+	}
+	for _, rel := range names {
+		p := filepath.Join(out, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		if err := atomicfile.WriteFile(p, files[rel], 0o644); err != nil {
+			return err
+		}
+		if m != nil {
+			sum := sha256.Sum256(files[rel])
+			m.Files[rel] = hex.EncodeToString(sum[:])
+			delete(m.Retired, rel)
+		}
+	}
+	if m != nil {
+		return buildcache.WriteManifest(manifestPath(out, id), m)
+	}
+	return nil
 }

@@ -3,11 +3,14 @@ package outtree
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/ebpfrepo/ebpfrepo/layout"
 )
@@ -20,9 +23,10 @@ type Writer struct {
 	old  map[string]string // read-only
 	dirs dirMaker
 
-	mu    sync.Mutex
-	files map[string]string
-	kept  int
+	mu      sync.Mutex
+	files   map[string]string
+	retired map[string]string // path → Unix seconds it left the metadata
+	kept    int
 }
 
 func NewWriter(dir string, old map[string]string) *Writer {
@@ -87,6 +91,58 @@ func (w *Writer) ForgetDirs() {
 	w.dirs.made.Clear()
 	w.dirs.made.Store(w.dir, true)
 }
+
+// Retain keeps in the new tree, for grace after they left the current
+// metadata, the files of the live tree that the new tree does not have —
+// earlier metadata versions, targets of versions removed — so that a
+// client or cache holding the previous timestamp.json or snapshot still
+// finds every file they name. Call it once every current file is
+// written, before Finish; it returns how many files it retained.
+func (w *Writer) Retain(live *Live, now time.Time, grace time.Duration) (int, error) {
+	if live == nil || grace <= 0 {
+		return 0, nil
+	}
+	if w.retired == nil {
+		w.retired = map[string]string{}
+	}
+	n := 0
+	for rel, sha := range live.Manifest.Files {
+		if _, ok := w.files[rel]; ok {
+			continue
+		}
+		since := now
+		if s, ok := live.Manifest.Retired[rel]; ok {
+			if u, err := strconv.ParseInt(s, 10, 64); err == nil {
+				since = time.Unix(u, 0)
+			}
+		}
+		if now.Sub(since) >= grace {
+			continue // its grace period is over: Finish removes it
+		}
+		if !w.Claim(rel, sha) {
+			if err := w.dirs.mkdirAll(filepath.Dir(w.abs(rel))); err != nil {
+				return n, err
+			}
+			src := filepath.Join(live.Dir, filepath.FromSlash(rel))
+			if err := os.Link(src, w.abs(rel)); err != nil {
+				if err := copyFile(src, w.abs(rel)); err != nil {
+					if errors.Is(err, os.ErrNotExist) {
+						delete(w.files, rel) // gone from the live tree: nothing to keep
+						continue
+					}
+					return n, err
+				}
+			}
+		}
+		w.retired[rel] = strconv.FormatInt(since.Unix(), 10)
+		n++
+	}
+	return n, nil
+}
+
+// Retired hands over the files kept only for the grace period, and when
+// each left the metadata (Unix seconds).
+func (w *Writer) Retired() map[string]string { return w.retired }
 
 // Finish removes the files of the old tree that the new one does not
 // have, and the directories that become empty.
