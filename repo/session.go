@@ -14,14 +14,14 @@ import (
 // RotateKey and Add start with open instead of each repeating the
 // preamble.
 type session struct {
-	r      *Repo
-	op     string // "build", "timestamp", … (error prefix)
-	now    time.Time // the content clock: added dates, archive and catalogue times
+	r   *Repo
+	op  string    // "build", "timestamp", … (error prefix)
+	now time.Time // the content clock: added dates, archive and catalogue times
 	// signNow is the signing clock, which expiry dates follow from: the
 	// time given, else the current time — never SOURCE_DATE_EPOCH, which
 	// pins what a build contains, not when its signatures stop being good.
 	signNow time.Time
-	unlock func()
+	unlock  func()
 
 	kr *tufrepo.Keyring
 }
