@@ -46,6 +46,9 @@ type Options struct {
 	// HTTPClient performs requests; nil means a client with connect and
 	// response-header timeouts (contexts bound whole transfers).
 	HTTPClient *http.Client
+	// IdleTimeout and RequestTimeout bound every request (see
+	// FetcherOptions); zero means 30 s without data and 5 minutes whole.
+	IdleTimeout, RequestTimeout time.Duration
 	// Header is added to every request, e.g. Authorization for a private
 	// repository.
 	Header http.Header
@@ -154,6 +157,7 @@ func New(opts Options) (*Client, error) {
 		maxAge:     opts.MaxAge,
 		fetcher: NewFetcher(FetcherOptions{
 			HTTPClient: opts.HTTPClient, Header: opts.Header, UserAgent: opts.UserAgent, Retries: opts.Retries,
+			IdleTimeout: opts.IdleTimeout, RequestTimeout: opts.RequestTimeout, Origin: OriginOf(opts.RepoURL),
 		}),
 		cacheDir: opts.CacheDir,
 	}
@@ -239,18 +243,41 @@ func (c *Client) refreshLocked(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("repository %s: %w", c.base, err)
 	}
-	if err := up.Refresh(); err != nil {
-		if bytes.Equal(cfg.TrustedRoot, c.root) && errors.Is(err, &metadata.ErrUnsignedMetadata{}) && strings.Contains(err.Error(), "got 0") {
-			return fmt.Errorf("repository %s: the pinned root signs none of this repository's metadata: is it the root of another repository (or was the repository re-initialised)? Get the repository's own root.json and check its sha256 (--root-sha256): %w", c.base, err)
+	if err := up.Refresh(); err != nil && raced(err) {
+		// A build swapped the output between two of this refresh's
+		// requests (the root probe, then a timestamp signed by a key
+		// rotated since; or a file the older timestamp named, past the
+		// grace period): once more from the start.
+		if up, err = NewUpdater(ctx, cfg); err != nil {
+			return fmt.Errorf("repository %s: %w", c.base, err)
 		}
-		var he *metadata.ErrDownloadHTTP
-		if errors.As(err, &he) && he.StatusCode == http.StatusNotFound && strings.HasSuffix(he.URL, "/timestamp.json") {
-			return fmt.Errorf("repository %s: no metadata/timestamp.json there: --repo is the repository's base URL, the directory that holds metadata/ and targets/ (not its l3afd/ tree): %w", c.base, err)
+		err = up.Refresh()
+		if err != nil {
+			return c.refreshError(cfg, err)
 		}
-		return fmt.Errorf("repository %s: refresh metadata: %w", c.base, err)
+	} else if err != nil {
+		return c.refreshError(cfg, err)
 	}
 	c.up, c.refreshed = up, c.now()
 	return nil
+}
+
+// raced reports whether a refresh failure may be a build swapping the
+// output mid-refresh: worth one more try, never more.
+func raced(err error) bool {
+	return gone(err) || errors.Is(err, &metadata.ErrUnsignedMetadata{}) || errors.Is(err, &metadata.ErrBadVersionNumber{})
+}
+
+// refreshError says what a failed refresh means.
+func (c *Client) refreshError(cfg UpdaterConfig, err error) error {
+	if bytes.Equal(cfg.TrustedRoot, c.root) && errors.Is(err, &metadata.ErrUnsignedMetadata{}) && strings.Contains(err.Error(), "got 0") {
+		return fmt.Errorf("repository %s: the pinned root signs none of this repository's metadata: is it the root of another repository (or was the repository re-initialised)? Get the repository's own root.json and check its sha256 (--root-sha256): %w", c.base, err)
+	}
+	var he *metadata.ErrDownloadHTTP
+	if errors.As(err, &he) && he.StatusCode == http.StatusNotFound && strings.HasSuffix(he.URL, "/timestamp.json") {
+		return fmt.Errorf("repository %s: no metadata/timestamp.json there: --repo is the repository's base URL, the directory that holds metadata/ and targets/ (not its l3afd/ tree): %w", c.base, err)
+	}
+	return fmt.Errorf("repository %s: refresh metadata: %w", c.base, err)
 }
 
 // session returns a refreshed updater bound to ctx; c.mu must be held.
@@ -271,19 +298,48 @@ func (c *Client) session(ctx context.Context) (*Updater, error) {
 func (c *Client) target(ctx context.Context, targetPath string) ([]byte, *metadata.TargetFiles, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	up, err := c.session(ctx)
-	if err != nil {
-		return nil, nil, err
+	for retried := false; ; retried = true {
+		up, tf, err := c.targetInfo(ctx, targetPath)
+		if err != nil {
+			return nil, nil, err
+		}
+		data, _, err := up.Download(tf)
+		if err != nil && !retried && gone(err) {
+			c.up = nil // refresh once: a newer build replaced it
+			continue
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("target %s: %w", targetPath, err)
+		}
+		return data, tf, nil
 	}
-	tf, err := up.TargetInfo(targetPath)
-	if err != nil {
-		return nil, nil, err
+}
+
+// targetInfo returns a refreshed updater and the signed info of
+// targetPath; c.mu must be held. A file the metadata in hand names that
+// the host no longer has (an older snapshot's bins, a target removed by a
+// build since, past the repository's grace period) makes it refresh from
+// timestamp.json once and look again.
+func (c *Client) targetInfo(ctx context.Context, targetPath string) (*Updater, *metadata.TargetFiles, error) {
+	for retried := false; ; retried = true {
+		up, err := c.session(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		tf, err := up.TargetInfo(targetPath)
+		if err != nil && !retried && gone(err) {
+			c.up = nil
+			continue
+		}
+		return up, tf, err
 	}
-	data, _, err := up.Download(tf)
-	if err != nil {
-		return nil, nil, fmt.Errorf("target %s: %w", targetPath, err)
-	}
-	return data, tf, nil
+}
+
+// gone reports whether err is the host answering that a file is not
+// there (404, or 403 as S3 answers for a missing key).
+func gone(err error) bool {
+	var he *metadata.ErrDownloadHTTP
+	return errors.As(err, &he) && (he.StatusCode == http.StatusNotFound || he.StatusCode == http.StatusForbidden)
 }
 
 // Roles describes the trusted TUF roles, including the hashed bins that

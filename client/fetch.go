@@ -83,6 +83,25 @@ func (c *Client) Fetch(ctx context.Context, rel Release, dir string) (string, er
 	return dst, nil
 }
 
+// Get resolves name and constraint for platform and returns the release
+// with its verified artifact bytes, as one step: when a build removed the
+// resolved version between the two (the client refreshed its metadata in
+// between), it resolves once more against the newer index.
+func (c *Client) Get(ctx context.Context, name, constraint, platform string) (Release, []byte, error) {
+	for retried := false; ; retried = true {
+		rel, err := c.Resolve(ctx, name, constraint, platform)
+		if err != nil {
+			return Release{}, nil, err
+		}
+		data, err := c.artifact(ctx, rel)
+		var me *MismatchError
+		if err != nil && !retried && errors.As(err, &me) && me.Field == "presence" {
+			continue
+		}
+		return rel, data, err
+	}
+}
+
 // Bytes returns the verified bytes of rel's artifact without writing them
 // anywhere but the cache.
 func (c *Client) Bytes(ctx context.Context, rel Release) ([]byte, error) {
@@ -102,12 +121,9 @@ func (c *Client) artifact(ctx context.Context, rel Release) ([]byte, error) {
 		return nil, fmt.Errorf("release: target path %q, want %q", rel.TargetPath, want)
 	}
 	c.mu.Lock()
-	up, err := c.session(ctx)
-	if err != nil {
-		c.mu.Unlock()
-		return nil, err
-	}
-	tf, err := up.TargetInfo(rel.TargetPath)
+	retried := false
+again:
+	up, tf, err := c.targetInfo(ctx, rel.TargetPath)
 	if err != nil {
 		c.mu.Unlock()
 		var nf *NotFoundError
@@ -134,6 +150,10 @@ func (c *Client) artifact(ctx context.Context, rel Release) ([]byte, error) {
 		return nil, err
 	}
 	data, _, err := up.Download(tf)
+	if err != nil && !retried && gone(err) {
+		c.up, retried = nil, true // refresh once: a newer build replaced it
+		goto again
+	}
 	c.mu.Unlock()
 	if err != nil {
 		return nil, fmt.Errorf("package %s@%s: artifact %s: %w", rel.Name, rel.Version, rel.TargetPath, err)

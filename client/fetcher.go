@@ -1,7 +1,9 @@
 package client
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +15,7 @@ import (
 	"path"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/theupdateframework/go-tuf/v2/metadata"
@@ -38,6 +41,16 @@ type FetcherOptions struct {
 	// Backoff is the wait before the first retry, doubled on each
 	// further one (capped at 5 s); 0 means 250 ms.
 	Backoff time.Duration
+	// IdleTimeout ends a request when no byte of the answer arrives for
+	// that long (a host that stalls after the headers); 0 means 30 s.
+	IdleTimeout time.Duration
+	// RequestTimeout bounds each request whole, retries aside; 0 means
+	// 5 minutes.
+	RequestTimeout time.Duration
+	// Origin, if set ("https://host:port"), is the only origin Header is
+	// sent to: a request to, or a redirect to, another scheme, host or
+	// port goes without it. The client sets it to the repository's.
+	Origin string
 }
 
 // Fetcher downloads files over http, https or from file:// URLs, bounded
@@ -49,6 +62,9 @@ type Fetcher struct {
 	ua      string
 	retries int
 	backoff time.Duration
+	idle    time.Duration
+	timeout time.Duration
+	origin  string
 }
 
 // FetchError reports a download that failed without an HTTP answer
@@ -67,9 +83,37 @@ func (e *FetchError) Unwrap() error { return e.Err }
 
 // NewFetcher returns a Fetcher configured by opts.
 func NewFetcher(opts FetcherOptions) *Fetcher {
-	f := &Fetcher{hc: opts.HTTPClient, header: opts.Header.Clone(), ua: opts.UserAgent, retries: opts.Retries, backoff: opts.Backoff}
+	f := &Fetcher{hc: opts.HTTPClient, header: opts.Header.Clone(), ua: opts.UserAgent, retries: opts.Retries, backoff: opts.Backoff,
+		idle: opts.IdleTimeout, timeout: opts.RequestTimeout, origin: opts.Origin}
 	if f.hc == nil {
 		f.hc = defaultHTTPClient()
+	}
+	// Headers (Authorization) never follow a redirect to another origin:
+	// net/http keeps them for the same host on another port.
+	hc := *f.hc
+	next := hc.CheckRedirect
+	hc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		if originOf(req.URL) != originOf(via[0].URL) {
+			for k := range f.header {
+				req.Header.Del(k)
+			}
+			req.Header.Del("Authorization")
+			req.Header.Del("Cookie")
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		return nil
+	}
+	f.hc = &hc
+	if f.idle <= 0 {
+		f.idle = 30 * time.Second
+	}
+	if f.timeout <= 0 {
+		f.timeout = 5 * time.Minute
 	}
 	if f.ua == "" {
 		f.ua = "ebpfrepo-client"
@@ -172,20 +216,71 @@ func (f *Fetcher) Download(ctx context.Context, rawURL string, maxLength int64) 
 	}
 }
 
+// originOf is scheme://host:port of u, the port made explicit.
+func originOf(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+	}
+	return u.Scheme + "://" + u.Hostname() + ":" + port
+}
+
+// OriginOf returns the origin (scheme://host:port) of rawURL, for
+// FetcherOptions.Origin; "" if it does not parse.
+func OriginOf(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return ""
+	}
+	return originOf(u)
+}
+
+// errStalled ends a request whose answer stopped arriving.
+type stallError struct{ idle time.Duration }
+
+func (e *stallError) Error() string {
+	return fmt.Sprintf("no data for %v: the host stalled", e.idle)
+}
+
+// idleReader cancels its request when a Read waits longer than the idle
+// timeout.
+type idleReader struct {
+	r     io.Reader
+	timer *time.Timer
+	idle  time.Duration
+}
+
+func (r *idleReader) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	r.timer.Reset(r.idle)
+	return n, err
+}
+
 // try makes one request; retry reports whether the failure is transient.
 func (f *Fetcher) try(ctx context.Context, rawURL string, maxLength int64) (data []byte, err error, retry bool) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+	rctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	rctx, cancelT := context.WithTimeoutCause(rctx, f.timeout, fmt.Errorf("no answer within %v", f.timeout))
+	defer cancelT()
+	stall := time.AfterFunc(f.timeout+time.Minute, func() { cancel(&stallError{f.idle}) })
+	defer stall.Stop()
+	req, err := http.NewRequestWithContext(rctx, http.MethodGet, rawURL, nil)
 	if err != nil {
 		return nil, err, false
 	}
-	for k, vs := range f.header {
-		for _, v := range vs {
-			req.Header.Add(k, v)
+	if f.origin == "" || originOf(req.URL) == f.origin {
+		for k, vs := range f.header {
+			for _, v := range vs {
+				req.Header.Add(k, v)
+			}
 		}
 	}
 	req.Header.Set("User-Agent", f.ua)
 	res, err := f.hc.Do(req)
 	if err != nil {
+		if cause := context.Cause(rctx); cause != nil && ctx.Err() == nil {
+			err = cause
+		}
 		return nil, err, ctx.Err() == nil
 	}
 	defer res.Body.Close()
@@ -203,14 +298,43 @@ func (f *Fetcher) try(ctx context.Context, rawURL string, maxLength int64) (data
 			return nil, lengthError(rawURL, n, maxLength), false
 		}
 	}
-	data, err = io.ReadAll(io.LimitReader(res.Body, maxLength+1))
+	stall.Reset(f.idle)
+	data, err = io.ReadAll(io.LimitReader(&idleReader{r: res.Body, timer: stall, idle: f.idle}, maxLength+1))
 	if err != nil {
+		if cause := context.Cause(rctx); cause != nil && ctx.Err() == nil {
+			err = cause
+		}
 		return nil, err, ctx.Err() == nil
 	}
 	if int64(len(data)) > maxLength {
 		return nil, lengthError(rawURL, int64(len(data)), maxLength), false
 	}
+	if err := checkMetadataBody(rawURL, res.Header.Get("Content-Type"), data); err != nil {
+		return nil, err, false
+	}
 	return data, nil, false
+}
+
+// MetadataError is a file of TUF metadata that is not JSON at all: the
+// host answered something else (an HTML page, a damaged file).
+type MetadataError struct {
+	URL    string
+	Reason string
+}
+
+func (e *MetadataError) Error() string { return fmt.Sprintf("%s: %s", e.URL, e.Reason) }
+
+// checkMetadataBody names what a host answered for a metadata file when
+// it is not JSON, before go-tuf's parser reports a bare syntax error.
+func checkMetadataBody(rawURL, contentType string, data []byte) error {
+	if path.Ext(rawURL) != ".json" || !strings.Contains(rawURL, "/metadata/") || json.Valid(data) {
+		return nil
+	}
+	trimmed := bytes.TrimLeft(data, " \t\r\n\ufeff")
+	if strings.HasPrefix(contentType, "text/html") || bytes.HasPrefix(trimmed, []byte("<")) {
+		return &MetadataError{URL: rawURL, Reason: "the host answered HTML, not TUF metadata: is --repo the repository's base URL (the directory holding metadata/ and targets/), and does the host serve every file as it is?"}
+	}
+	return &MetadataError{URL: rawURL, Reason: fmt.Sprintf("not valid JSON (%d bytes): the file is damaged on the host; rebuild or re-upload the repository", len(data))}
 }
 
 func lengthError(rawURL string, n, max int64) error {
@@ -243,6 +367,9 @@ func readFileURL(ctx context.Context, u *url.URL, rawURL string, maxLength int64
 	}
 	if int64(len(data)) > maxLength {
 		return nil, lengthError(rawURL, int64(len(data)), maxLength)
+	}
+	if err := checkMetadataBody(rawURL, "", data); err != nil {
+		return nil, err
 	}
 	return data, nil
 }

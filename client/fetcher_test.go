@@ -210,3 +210,107 @@ func TestCallerHTTPClient(t *testing.T) {
 		t.Errorf("caller's transport made %d requests, server saw %d", tr.n.Load(), hits.Load())
 	}
 }
+
+// TestFetcherHostileServers: a host that stalls after the headers, one
+// that redirects elsewhere, one that answers HTML or damaged JSON for
+// metadata: each fails fast with the URL and the cause, and credentials
+// never leave the repository's origin.
+func TestFetcherHostileServers(t *testing.T) {
+	ctx := context.Background()
+	t.Run("stall after headers", func(t *testing.T) {
+		release := make(chan struct{})
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Length", "100")
+			w.WriteHeader(200)
+			w.Write([]byte("{"))
+			w.(http.Flusher).Flush()
+			<-release
+		}))
+		defer srv.Close()
+		defer close(release)
+		f := NewFetcher(FetcherOptions{IdleTimeout: 200 * time.Millisecond, Retries: -1})
+		start := time.Now()
+		_, err := f.Download(ctx, srv.URL+"/metadata/timestamp.json", 1000)
+		var fe *FetchError
+		var se *stallError
+		if !errors.As(err, &fe) || !errors.As(err, &se) || !strings.Contains(err.Error(), srv.URL+"/metadata/timestamp.json") {
+			t.Fatalf("err = %v, want a FetchError naming the URL, caused by the stall", err)
+		}
+		if d := time.Since(start); d > 10*time.Second {
+			t.Errorf("took %v to give up on a stalled host", d)
+		}
+	})
+	t.Run("request timeout", func(t *testing.T) {
+		release := make(chan struct{})
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(200)
+			for {
+				select {
+				case <-release:
+					return
+				case <-time.After(20 * time.Millisecond):
+					w.Write([]byte(" ")) // a trickle: never idle
+					w.(http.Flusher).Flush()
+				}
+			}
+		}))
+		defer srv.Close()
+		defer close(release)
+		f := NewFetcher(FetcherOptions{IdleTimeout: time.Second, RequestTimeout: 300 * time.Millisecond, Retries: -1})
+		_, err := f.Download(ctx, srv.URL+"/targets/x.tar.gz", 1<<20)
+		if err == nil || !strings.Contains(err.Error(), "no answer within") {
+			t.Fatalf("err = %v, want the overall deadline", err)
+		}
+	})
+	t.Run("credentials stay with the origin", func(t *testing.T) {
+		var leaked atomic.Int32
+		other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Header.Get("Authorization") != "" || r.Header.Get("X-Token") != "" {
+				leaked.Add(1)
+			}
+			w.Write([]byte("{}"))
+		}))
+		defer other.Close()
+		repo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Header.Get("Authorization") != "Bearer s3cret" {
+				t.Errorf("the repository's own origin got no credentials")
+			}
+			http.Redirect(w, r, other.URL+r.URL.Path, http.StatusFound) // same host, another port
+		}))
+		defer repo.Close()
+		h := http.Header{"Authorization": {"Bearer s3cret"}, "X-Token": {"t"}}
+		f := NewFetcher(FetcherOptions{Header: h, Origin: OriginOf(repo.URL), Retries: -1})
+		for range 8 {
+			if _, err := f.Download(ctx, repo.URL+"/metadata/timestamp.json", 100); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.Download(ctx, other.URL+"/metadata/timestamp.json", 100); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := leaked.Load(); n != 0 {
+			t.Errorf("credentials reached another origin %d of 16 times", n)
+		}
+	})
+	for _, tc := range []struct {
+		name, ctype, body, want string
+	}{
+		{"html", "text/html", "<!doctype html><title>Home</title>", "the host answered HTML, not TUF metadata"},
+		{"html without type", "application/octet-stream", "\n  <html>", "the host answered HTML, not TUF metadata"},
+		{"damaged", "application/json", `{"signed": {"_type": "targets", `, "not valid JSON"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", tc.ctype)
+				w.Write([]byte(tc.body))
+			}))
+			defer srv.Close()
+			u := srv.URL + "/metadata/3.bins-0a.json"
+			_, err := NewFetcher(FetcherOptions{Retries: -1}).Download(ctx, u, 1000)
+			var me *MetadataError
+			if !errors.As(err, &me) || me.URL != u || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want a MetadataError for %s saying %q", err, u, tc.want)
+			}
+		})
+	}
+}

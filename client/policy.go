@@ -79,11 +79,8 @@ func (c *Client) checkPolicy(rel Release, sig index.PackageSignature) error {
 func (c *Client) SignerOf(ctx context.Context, rel Release) (index.PackageSignature, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	up, err := c.session(ctx)
+	up, _, err := c.targetInfo(ctx, rel.TargetPath)
 	if err != nil {
-		return index.PackageSignature{}, err
-	}
-	if _, err := up.TargetInfo(rel.TargetPath); err != nil {
 		return index.PackageSignature{}, err
 	}
 	return signerOf(up.SignerChain(rel.TargetPath)), nil

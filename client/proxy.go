@@ -61,16 +61,12 @@ func (p *proxy) serve(w http.ResponseWriter, r *http.Request) (int, error) {
 	if err != nil {
 		return http.StatusNotFound, err
 	}
-	rel, err := p.c.Resolve(r.Context(), name, version, platform)
+	rel, data, err := p.c.Get(r.Context(), name, version, platform)
 	if err != nil {
 		return statusOf(err), err
 	}
 	if rel.Artifact != artifact {
 		return http.StatusNotFound, errors.New("package " + name + "@" + rel.Version + ": artifact is " + rel.Artifact + ", not " + artifact)
-	}
-	data, err := p.c.Bytes(r.Context(), rel)
-	if err != nil {
-		return statusOf(err), err
 	}
 	h := w.Header()
 	h.Set("Content-Type", "application/octet-stream")

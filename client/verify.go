@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/theupdateframework/go-tuf/v2/metadata"
+
 	"github.com/ebpfrepo/ebpfrepo/index"
 	"github.com/ebpfrepo/ebpfrepo/layout"
 )
@@ -34,13 +36,12 @@ func (c *Client) VerifyArtifact(ctx context.Context, name, version, artifact str
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	up, err := c.session(ctx)
-	if err != nil {
-		return nil, err
-	}
+	var up *Updater
 	for _, p := range platforms {
 		tp := layout.ArtifactTarget(name, version, p, artifact)
-		tf, err := up.TargetInfo(tp)
+		var tf *metadata.TargetFiles
+		var err error
+		up, tf, err = c.targetInfo(ctx, tp)
 		if err != nil {
 			return nil, err
 		}

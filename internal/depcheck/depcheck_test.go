@@ -36,7 +36,7 @@ var allowed = map[string][]string{
 	"client":                     {"index", "internal/atomicfile", "internal/suggest", "layout", "pkgfmt"},
 	"client/clienttest":          {"index", "layout", "pkgfmt"},
 	"internal/buildcache":        {"index", "internal/buildx", "pkgfmt"},
-	"internal/outtree":           {"internal/buildcache", "layout"},
+	"internal/outtree":           {"internal/atomicfile", "internal/buildcache", "layout"},
 	"internal/testpkgs":          {"pkgfmt"},
 	"repo":                       {"bpfobj", "index", "internal/atomicfile", "internal/buildcache", "internal/buildx", "internal/outtree", "layout", "pkgfmt", "site", "tufrepo"},
 	"author":                     {"client", "layout", "pkgfmt", "tufrepo"},
