@@ -73,6 +73,7 @@ func (r *Repo) Add(ctx context.Context, paths []string, opts AddOptions) ([]AddR
 		return nil, err
 	}
 	defer s.close()
+	r.cleanStaging()
 	todo, err := r.validateAdds(ctx, paths, opts.Verify || r.Config.Verify)
 	if err != nil {
 		return nil, err
@@ -261,14 +262,7 @@ func (r *Repo) writeAdds(todo []*pending, verify bool, now time.Time) ([]AddResu
 	var out []AddResult
 	for _, p := range todo {
 		if !p.res.Unchanged {
-			dir := filepath.Dir(p.res.Path)
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				return out, err
-			}
-			if err := atomicfile.WriteFile(filepath.Join(dir, layout.AddedFile), []byte(now.Format(time.RFC3339)+"\n"), 0o644); err != nil {
-				return out, err
-			}
-			if err := atomicfile.WriteFile(p.res.Path, p.data, 0o644); err != nil {
+			if err := r.placeVersion(p, now); err != nil {
 				return out, err
 			}
 			if fi, err := os.Stat(p.res.Path); err == nil {
@@ -281,6 +275,74 @@ func (r *Repo) writeAdds(todo []*pending, verify bool, now time.Time) ([]AddResu
 	}
 	_ = stats.Save()
 	return out, nil
+}
+
+// testHookAdd, if set, is called at each step of placeVersion ("staged",
+// "placed"): tests stop the process there.
+var testHookAdd func(step string)
+
+// stagingInfix is in the name of a version directory being written:
+// packages/<name>/.<version>.add-*.
+const stagingInfix = ".add-"
+
+// placeVersion writes one version whole or not at all: its added file and
+// artifact go into a staging directory beside the version's, synced,
+// which is then renamed into place. A version directory with no artifact
+// (left by an add interrupted before this was atomic) is replaced.
+func (r *Repo) placeVersion(p *pending, now time.Time) error {
+	dir := filepath.Dir(p.res.Path)
+	parent := filepath.Dir(dir)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return err
+	}
+	stage, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+stagingInfix)
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(stage) // gone once renamed; a leftover otherwise
+	if err := os.Chmod(stage, 0o755); err != nil {
+		return err
+	}
+	if err := atomicfile.WriteFile(filepath.Join(stage, layout.AddedFile), []byte(now.Format(time.RFC3339)+"\n"), 0o644); err != nil {
+		return err
+	}
+	if err := atomicfile.WriteFile(filepath.Join(stage, p.art), p.data, 0o644); err != nil {
+		return err
+	}
+	if testHookAdd != nil {
+		testHookAdd("staged")
+	}
+	if ents, err := os.ReadDir(dir); err == nil {
+		for _, e := range ents {
+			if e.Name() != layout.AddedFile && !strings.HasPrefix(e.Name(), ".") {
+				return fmt.Errorf("add %s@%s: %s appeared while adding: add again", p.res.Name, p.res.Version, filepath.Join(dir, e.Name()))
+			}
+		}
+		if err := os.RemoveAll(dir); err != nil { // holds no artifact: an interrupted add
+			return err
+		}
+	}
+	if err := os.Rename(stage, dir); err != nil {
+		return err
+	}
+	if d, err := os.Open(parent); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	if testHookAdd != nil {
+		testHookAdd("placed")
+	}
+	return nil
+}
+
+// cleanStaging removes what interrupted adds left under packages/: staging
+// directories, and the temporary files of an atomic write.
+func (r *Repo) cleanStaging() {
+	leftovers, _ := filepath.Glob(filepath.Join(r.paths().Packages(), "*", "."+"*"+stagingInfix+"*"))
+	tmps, _ := filepath.Glob(filepath.Join(r.paths().Packages(), "*", "*", ".*.tmp-*"))
+	for _, p := range append(leftovers, tmps...) {
+		os.RemoveAll(p)
+	}
 }
 
 // checkExisting compares p with what packages/<name>/<version>/ holds.

@@ -216,6 +216,7 @@ func (b *buildRun) close() {
 // scan lists packages/ and the yanks.
 func (b *buildRun) scan(ctx context.Context) error {
 	var err error
+	b.r.cleanStaging()
 	if b.items, err = b.r.scan(); err != nil {
 		return fmt.Errorf("build: %w", err)
 	}

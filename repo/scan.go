@@ -68,13 +68,16 @@ func (r *Repo) scan() ([]*item, error) {
 				return nil, err
 			}
 			var arts []string
+			var addedBad string
 			regular := map[string]bool{}
 			for _, f := range files {
 				switch {
 				case strings.HasPrefix(f.Name(), "."):
 				case f.Name() == layout.AddedFile:
 					if data, err := os.ReadFile(filepath.Join(dir, layout.AddedFile)); err == nil {
-						it.added, _ = time.Parse(time.RFC3339, strings.TrimSpace(string(data)))
+						if it.added, err = time.Parse(time.RFC3339, strings.TrimSpace(string(data))); err != nil {
+							addedBad = fmt.Sprintf("%.40q", strings.TrimSpace(string(data)))
+						}
 					}
 				default:
 					arts = append(arts, f.Name())
@@ -95,6 +98,10 @@ func (r *Repo) scan() ([]*item, error) {
 				sort.Strings(arts)
 				it.problem = &pkgfmt.Problem{Severity: pkgfmt.SeverityError, File: filepath.Join(layout.PackagesDir, n.Name(), v.Name()),
 					Code: "repo.several-artifacts", Message: fmt.Sprintf("the version directory holds %d files (%s): keep only the artifact", len(arts), strings.Join(arts, ", "))}
+			}
+			if addedBad != "" && it.problem == nil {
+				it.problem = &pkgfmt.Problem{Severity: pkgfmt.SeverityError, File: filepath.Join(layout.PackagesDir, n.Name(), v.Name(), layout.AddedFile),
+					Code: "repo.bad-added", Message: fmt.Sprintf("%s is not a date and time as RFC 3339 writes it (2026-01-02T15:04:05Z): correct it, or delete the file and the build records the current time", addedBad)}
 			}
 			items = append(items, it)
 		}
