@@ -43,6 +43,9 @@ type BuildResult struct {
 	// Retained counts the files of the previous output kept only for the
 	// grace period: they left the current metadata (Config.Grace).
 	Retained int `json:"retained_files"`
+	// Checked counts the targets the build read back and verified in its
+	// new output, as ebpfrepo check does, before publishing it.
+	Checked int `json:"checked_targets"`
 	// PagesRendered and PagesKept count the packages whose catalogue
 	// pages were rendered, and kept unchanged from the previous tree.
 	PagesRendered int `json:"pages_rendered"`
@@ -111,6 +114,7 @@ func (r *Repo) Build(ctx context.Context, opts BuildOptions) (*BuildResult, erro
 		{"output", b.artifacts},  // artifacts as TUF targets and in the l3afd tree
 		{"sign", b.sign},         // TUF metadata
 		{"site", b.catalogue},    // home page, search, trust page
+		{"check", b.check},       // read the new tree back as a client would: nothing unverified is published
 		{"swap", b.publish},      // metadata of record, then the swap; caches
 	} {
 		if err := ctx.Err(); err != nil {

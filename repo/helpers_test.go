@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ebpfrepo/ebpfrepo/client"
 	"github.com/ebpfrepo/ebpfrepo/index"
 	"github.com/ebpfrepo/ebpfrepo/internal/outtree"
 	"github.com/ebpfrepo/ebpfrepo/internal/testpkgs"
@@ -230,4 +231,16 @@ func retiredFiles(out string) map[string]string {
 		return l.Manifest.Retired
 	}
 	return nil
+}
+
+// newCheckClient is a client of the repository at url, with the clock of
+// the tests.
+func newCheckClient(t *testing.T, url string, root []byte) *client.Client {
+	t.Helper()
+	c, err := client.New(client.Options{RepoURL: url, TrustedRoot: root, CacheDir: t.TempDir(), Retries: -1,
+		Now: func() time.Time { return t0.Add(time.Hour) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

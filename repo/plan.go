@@ -87,7 +87,7 @@ func (b *buildRun) unchangedPackages() map[string]*buildcache.PackageEntry {
 		}
 		rel := layout.Target(layout.PackageIndexTarget(name), e.IndexSHA)
 		if sp.Manifest.Files[rel] != e.IndexSHA || e.Key != pkgKey(name, its, b.r.Config.Verify, b.yanks, b.signatures(name)) ||
-			!sp.Has(rel) || !sp.Has(layout.PackagePage(name)) {
+			!sp.Intact(rel, e.IndexSHA) || !sp.Has(layout.PackagePage(name)) {
 			continue
 		}
 		cands[name] = cand{its, e}

@@ -364,6 +364,9 @@ func (b *buildRun) catalogue(ctx context.Context) error {
 	if b.res.Retained, err = b.w.Retain(outtree.LiveTree(b.out), b.signNow, grace); err != nil {
 		return fmt.Errorf("build: keeping the previous output's files through the grace period: %w", err)
 	}
+	for _, rel := range b.w.Damaged() {
+		b.res.Notes = append(b.res.Notes, fmt.Sprintf("%s: damaged in the published output (its bytes differ from what was published): not kept through the grace period", rel))
+	}
 	b.w.Finish()
 	b.res.Kept = b.w.Kept()
 	files := b.w.Files()

@@ -38,7 +38,7 @@ var allowed = map[string][]string{
 	"internal/buildcache":        {"index", "internal/buildx", "pkgfmt"},
 	"internal/outtree":           {"internal/atomicfile", "internal/buildcache", "layout"},
 	"internal/testpkgs":          {"pkgfmt"},
-	"repo":                       {"bpfobj", "index", "internal/atomicfile", "internal/buildcache", "internal/buildx", "internal/outtree", "layout", "pkgfmt", "site", "tufrepo"},
+	"repo":                       {"bpfobj", "client", "index", "internal/atomicfile", "internal/buildcache", "internal/buildx", "internal/outtree", "layout", "pkgfmt", "site", "tufrepo"},
 	"author":                     {"client", "layout", "pkgfmt", "tufrepo"},
 	"cmd/ebpfrepo":               {"author", "bpfobj", "client", "index", "internal/atomicfile", "layout", "pkgfmt", "repo", "tufrepo"},
 	"cmd/tuf-conformance-client": {"client"},

@@ -82,6 +82,8 @@ func Prepare(out string) (string, error) {
 		}
 	}
 	stale, _ := filepath.Glob(filepath.Join(StateDir(out), BuildInfix+"*"))
+	checks, _ := filepath.Glob(filepath.Join(StateDir(out), "check-*"))
+	stale = append(stale, checks...)
 	if sp := Peek(out); sp != nil {
 		for _, t := range spares(out) {
 			if t != sp.dir {
@@ -274,6 +276,18 @@ func randomID() string {
 	var b [8]byte
 	rand.Read(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+// Intact reports whether the spare tree holds rel as a regular file with
+// content sha (read and hashed: for the small files a build reuses
+// without writing them again).
+func (s *Spare) Intact(rel, sha string) bool {
+	p := filepath.Join(s.dir, filepath.FromSlash(rel))
+	if fi, err := os.Lstat(p); err != nil || !fi.Mode().IsRegular() {
+		return false
+	}
+	got, err := hashFile(p)
+	return err == nil && got == sha
 }
 
 // Has reports whether the spare tree holds rel (slash-separated) as a

@@ -1,9 +1,11 @@
 package outtree
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -26,6 +28,7 @@ type Writer struct {
 	mu      sync.Mutex
 	files   map[string]string
 	retired map[string]string // path → Unix seconds it left the metadata
+	damaged []string          // files of the live tree Retain found damaged and left out
 	kept    int
 }
 
@@ -66,10 +69,18 @@ func (w *Writer) abs(rel string) string { return filepath.Join(w.dir, filepath.F
 func (w *Writer) Write(rel string, data []byte) (string, error) {
 	sum := sha256.Sum256(data)
 	sha := hex.EncodeToString(sum[:])
-	if w.Claim(rel, sha) {
-		return sha, nil
-	}
 	p := w.abs(rel)
+	if w.Claim(rel, sha) {
+		// The record says the file is there with these bytes; a file
+		// damaged behind the record's back is written again.
+		if old, err := os.ReadFile(p); err == nil && bytes.Equal(old, data) {
+			return sha, nil
+		}
+		w.mu.Lock()
+		w.kept--
+		w.mu.Unlock()
+		os.Remove(p)
+	}
 	if err := w.dirs.mkdirAll(filepath.Dir(p)); err != nil {
 		return sha, err
 	}
@@ -124,6 +135,11 @@ func (w *Writer) Retain(live *Live, now time.Time, grace time.Duration) (int, er
 				return n, err
 			}
 			src := filepath.Join(live.Dir, filepath.FromSlash(rel))
+			if got, err := hashFile(src); err != nil || got != sha {
+				delete(w.files, rel) // gone or damaged in the live tree: not kept
+				w.damaged = append(w.damaged, rel)
+				continue
+			}
 			if err := os.Link(src, w.abs(rel)); err != nil {
 				if err := copyFile(src, w.abs(rel)); err != nil {
 					if errors.Is(err, os.ErrNotExist) {
@@ -138,6 +154,23 @@ func (w *Writer) Retain(live *Live, now time.Time, grace time.Duration) (int, er
 		n++
 	}
 	return n, nil
+}
+
+// Damaged lists the files of the live tree that Retain left out because
+// their bytes no longer match what was published.
+func (w *Writer) Damaged() []string { return w.damaged }
+
+func hashFile(p string) (string, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // Retired hands over the files kept only for the grace period, and when

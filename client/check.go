@@ -1,0 +1,175 @@
+package client
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"path"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/ebpfrepo/ebpfrepo/layout"
+	"github.com/theupdateframework/go-tuf/v2/metadata"
+)
+
+// CheckReport is what Check verified of a published repository.
+type CheckReport struct {
+	Packages    int      `json:"packages"`
+	Versions    int      `json:"versions"`
+	Targets     int      `json:"targets"`      // artifacts verified against the signed targets
+	L3afd       int      `json:"l3afd"`        // files of the plain l3afd tree found equal to their targets
+	Bytes       int64    `json:"bytes"`        // artifact bytes read and hashed
+	Problems    []string `json:"problems"`     // each names the file and what is wrong with it
+	RootVersion int64    `json:"root_version"` // the newest root the chain reached
+}
+
+// CheckError lists everything Check found wrong.
+type CheckError struct {
+	Repo     string
+	Problems []string
+}
+
+func (e *CheckError) Error() string {
+	const show = 10
+	p := e.Problems
+	more := ""
+	if len(p) > show {
+		more = fmt.Sprintf("; and %d more", len(p)-show)
+		p = p[:show]
+	}
+	return fmt.Sprintf("repository %s: %d problem(s): %s%s", e.Repo, len(e.Problems), strings.Join(p, "; "), more)
+}
+
+// Check verifies a published repository completely, as a client would
+// and further: the chain of metadata from the pinned root (signatures,
+// versions, expiry), the signed index and every package index, every
+// artifact each index lists — its signed target information (through
+// publisher delegations where a publisher holds the package), and its
+// bytes at the consistent-snapshot name, length and sha256 — and the
+// plain l3afd tree: each version's file, and each package's latest/,
+// byte for byte the target. Problems are collected, not stopped at: the
+// error is a *CheckError listing each with the file it concerns.
+// Nothing is written outside the client's cache.
+func (c *Client) Check(ctx context.Context) (*CheckReport, error) {
+	c.mu.Lock()
+	if err := c.refreshLocked(ctx); err != nil {
+		c.mu.Unlock()
+		return nil, err
+	}
+	c.mu.Unlock()
+	rep := &CheckReport{}
+	sum, err := c.Summary(ctx)
+	if err != nil {
+		return nil, err
+	}
+	type job struct {
+		tf   *metadata.TargetFiles
+		urls []string // the consistent-snapshot target first, then its l3afd copies
+	}
+	var jobs []job
+	problem := func(format string, args ...any) { rep.Problems = append(rep.Problems, fmt.Sprintf(format, args...)) }
+	for _, sp := range sum.Packages {
+		p, err := c.Info(ctx, sp.Name)
+		if err != nil {
+			problem("%s: %v", layout.PackageIndexTarget(sp.Name), err)
+			continue
+		}
+		rep.Packages++
+		latest := p.Latest()
+		for i := range p.Versions {
+			v := &p.Versions[i]
+			rep.Versions++
+			for _, a := range v.Artifacts {
+				c.mu.Lock()
+				_, tf, err := c.targetInfo(ctx, a.Path)
+				c.mu.Unlock()
+				if err != nil {
+					problem("target %s (%s@%s): %v", a.Path, p.Name, v.Version, err)
+					continue
+				}
+				if h := hex.EncodeToString(tf.Hashes["sha256"]); tf.Length != a.Length || h != a.SHA256 {
+					problem("target %s: the index says %d bytes sha256 %s, the signed targets %d bytes sha256 %s", a.Path, a.Length, a.SHA256, tf.Length, h)
+					continue
+				}
+				j := job{tf: tf, urls: []string{c.base + "/" + layout.Target(a.Path, a.SHA256), c.base + "/" + layout.L3afd(a.Path)}}
+				if v == latest {
+					j.urls = append(j.urls, c.base+"/"+layout.L3afdLatest(p.Name, a.Platform, path.Base(a.Path)))
+				}
+				jobs = append(jobs, j)
+			}
+		}
+	}
+	// The bytes: one worker per CPU and a few more, for the network.
+	var mu sync.Mutex
+	work := make(chan job)
+	var wg sync.WaitGroup
+	for range 2 * runtime.NumCPU() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range work {
+				var ps []string
+				l3, n := 0, int64(0)
+				for i, u := range j.urls {
+					data, err := c.fetcher.Download(ctx, u, j.tf.Length)
+					if err == nil {
+						err = j.tf.VerifyLengthHashes(data)
+					}
+					var le *metadata.ErrDownloadLengthMismatch
+					if errors.As(err, &le) {
+						err = fmt.Errorf("longer than the %d bytes signed", j.tf.Length)
+					}
+					if err != nil {
+						what := "target"
+						if i > 0 {
+							what = "l3afd copy of"
+						}
+						ps = append(ps, fmt.Sprintf("%s: %s %s: %v", strings.TrimPrefix(u, c.base+"/"), what, j.tf.Path, err))
+						continue
+					}
+					if i == 0 {
+						n += int64(len(data))
+					} else {
+						l3++
+					}
+				}
+				mu.Lock()
+				rep.Problems = append(rep.Problems, ps...)
+				rep.L3afd += l3
+				rep.Bytes += n
+				if n > 0 {
+					rep.Targets++
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+feed:
+	for _, j := range jobs {
+		select {
+		case work <- j:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(work)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.up != nil {
+		if r := c.up.up.GetTrustedMetadataSet().Root; r != nil {
+			rep.RootVersion = r.Signed.Version
+		}
+	}
+	c.mu.Unlock()
+	if len(rep.Problems) > 0 {
+		slices.Sort(rep.Problems)
+		return rep, &CheckError{Repo: c.base, Problems: rep.Problems}
+	}
+	return rep, nil
+}

@@ -1,0 +1,104 @@
+package repo
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ebpfrepo/ebpfrepo/client"
+)
+
+// SelfCheckError is a build output that failed the check the build runs
+// over it before publishing it: nothing was published.
+type SelfCheckError struct {
+	Out      string
+	Problems []string
+}
+
+func (e *SelfCheckError) Error() string {
+	const show = 5
+	p := e.Problems
+	more := ""
+	if len(p) > show {
+		more = fmt.Sprintf("; and %d more", len(p)-show)
+		p = p[:show]
+	}
+	return fmt.Sprintf("build: the new output failed its own check, so nothing was published (%s is as it was): %s%s. "+
+		"An artifact's bytes are those of its file under packages/ (hard links): if that file changed since it was added (bit rot, an edit), restore it or remove the version; "+
+		"a damaged spare tree goes with: rm -r %s",
+		e.Out, strings.Join(p, "; "), more, filepath.Join(filepath.Dir(e.Out), "."+filepath.Base(e.Out)+".d"))
+}
+
+// check verifies the tree the build wrote, before the swap, as a client
+// would (ebpfrepo check): the metadata chain from the repository's first
+// root, every target's length and sha256, the l3afd tree equal to the
+// targets; and every file the grace period keeps against the sha256 it
+// was published with. A build never publishes a file it has not read
+// back.
+func (b *buildRun) check(ctx context.Context) error {
+	var problems []string
+	for rel := range b.manifest.Retired {
+		want := b.manifest.Files[rel]
+		got, err := fileSHA256(filepath.Join(b.tmp, filepath.FromSlash(rel)))
+		switch {
+		case err != nil:
+			problems = append(problems, fmt.Sprintf("%s: %v", rel, err))
+		case got != want:
+			problems = append(problems, fmt.Sprintf("%s: sha256 %s, published as %s", rel, got, want))
+		}
+	}
+	root, err := os.ReadFile(filepath.Join(b.r.paths().Metadata(), "1.root.json"))
+	if err != nil {
+		return fmt.Errorf("build: check: %w", err)
+	}
+	cache, err := os.MkdirTemp(filepath.Dir(b.tmp), "check-")
+	if err != nil {
+		return fmt.Errorf("build: check: %w", err)
+	}
+	defer os.RemoveAll(cache)
+	abs, err := filepath.Abs(b.tmp)
+	if err != nil {
+		return err
+	}
+	signNow := b.signNow
+	c, err := client.New(client.Options{RepoURL: "file://" + filepath.ToSlash(abs), TrustedRoot: root, CacheDir: cache, Retries: -1,
+		Now: func() time.Time { return signNow }})
+	if err != nil {
+		return fmt.Errorf("build: check: %w", err)
+	}
+	rep, err := c.Check(ctx)
+	var ce *client.CheckError
+	switch {
+	case errors.As(err, &ce):
+		problems = append(problems, ce.Problems...)
+	case err != nil:
+		problems = append(problems, err.Error())
+	}
+	if len(problems) > 0 {
+		slices.Sort(problems)
+		return &SelfCheckError{Out: b.out, Problems: problems}
+	}
+	b.res.Checked = rep.Targets
+	return nil
+}
+
+func fileSHA256(p string) (string, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}

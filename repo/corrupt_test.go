@@ -1,0 +1,117 @@
+package repo
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ebpfrepo/ebpfrepo/internal/outtree"
+	"github.com/ebpfrepo/ebpfrepo/layout"
+	"github.com/google/go-cmp/cmp"
+)
+
+// flipByte changes one byte in the middle of p and puts its modification
+// time back: damage that size and mtime do not show.
+func flipByte(t *testing.T, p string) {
+	t.Helper()
+	fi, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data[len(data)/2] ^= 0x20
+	f, err := os.OpenFile(p, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteAt(data[len(data)/2:len(data)/2+1], int64(len(data)/2))
+	f.Close()
+	os.Chtimes(p, fi.ModTime(), fi.ModTime())
+}
+
+// TestCorruptedState: damage to what a build reuses — the spare tree, the
+// published tree, the artifacts under packages/ — is either repaired or
+// refused with the file named, and never published silently.
+func TestCorruptedState(t *testing.T) {
+	spareFile := func(t *testing.T, r *Repo, glob string) string {
+		t.Helper()
+		spares, _ := filepath.Glob(filepath.Join(outtree.StateDir(filepath.Join(r.Dir, layout.PublicDir)), "t-*"))
+		if len(spares) != 1 {
+			t.Fatalf("spare trees: %v", spares)
+		}
+		m, _ := filepath.Glob(filepath.Join(spares[0], glob))
+		if len(m) == 0 {
+			t.Fatalf("spare has no %s", glob)
+		}
+		return m[0]
+	}
+	for _, tc := range []struct {
+		name   string
+		damage func(t *testing.T, r *Repo) string // returns the file damaged
+		refuse bool                               // the build must refuse (else repair)
+	}{
+		{"spare index file", func(t *testing.T, r *Repo) string {
+			p := spareFile(t, r, "targets/index/*.tc-stats.json")
+			flipByte(t, p)
+			return p
+		}, false},
+		{"spare metadata file", func(t *testing.T, r *Repo) string {
+			p := spareFile(t, r, "metadata/1.targets.json")
+			flipByte(t, p)
+			return p
+		}, false},
+		{"published artifact edited (and so its package file)", func(t *testing.T, r *Repo) string {
+			m, _ := filepath.Glob(filepath.Join(r.Dir, layout.PublicDir, "l3afd", "tc-stats", "*", "jammy", "*"))
+			flipByte(t, m[0])
+			return "tc-stats"
+		}, true},
+		{"bit rot under packages/", func(t *testing.T, r *Repo) string {
+			m, _ := filepath.Glob(filepath.Join(r.Dir, layout.PackagesDir, "tc-stats", "*", "*.tar.gz"))
+			flipByte(t, m[0])
+			return "tc-stats"
+		}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRepo(t)
+			addGood(t, r, "tc-stats")
+			build(t, r, BuildOptions{Now: t0})
+			addGood(t, r, "xdp-root")
+			build(t, r, BuildOptions{Now: t0.Add(time.Minute)})
+			what := tc.damage(t, r)
+			out := filepath.Join(r.Dir, layout.PublicDir)
+			before := tree(t, out)
+			addGood(t, r, "ratelimiting-1.0.0")
+			_, err := r.Build(context.Background(), BuildOptions{Now: t0.Add(2 * time.Minute)})
+			if tc.refuse {
+				var se *SelfCheckError
+				if err == nil || !strings.Contains(err.Error(), what) {
+					t.Fatalf("build: %v, want a refusal naming %s", err, what)
+				}
+				if errors.As(err, &se) && len(se.Problems) == 0 {
+					t.Error("a SelfCheckError with no problem listed")
+				}
+				if diff := cmp.Diff(before, tree(t, out)); diff != "" {
+					t.Errorf("a refused build changed the output:\n%s", diff)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("build: %v, want the damage repaired", err)
+			}
+			// What was published reads back as a client reads it.
+			root, _ := os.ReadFile(filepath.Join(out, "metadata", "1.root.json"))
+			abs, _ := filepath.Abs(out)
+			c := newCheckClient(t, "file://"+abs, root)
+			if _, err := c.Check(context.Background()); err != nil {
+				t.Errorf("the repaired output does not check: %v", err)
+			}
+		})
+	}
+}
