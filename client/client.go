@@ -23,6 +23,7 @@ import (
 	"github.com/ebpfrepo/ebpfrepo/internal/suggest"
 	"github.com/ebpfrepo/ebpfrepo/layout"
 	"github.com/theupdateframework/go-tuf/v2/metadata"
+	"golang.org/x/sync/singleflight"
 )
 
 // Options configure a Client. Only RepoURL and TrustedRoot are required;
@@ -49,6 +50,12 @@ type Options struct {
 	// IdleTimeout and RequestTimeout bound every request (see
 	// FetcherOptions); zero means 30 s without data and 5 minutes whole.
 	IdleTimeout, RequestTimeout time.Duration
+	// CacheWhenUnreachable lets the client answer from the metadata it
+	// verified before while the repository cannot be reached (a network
+	// error or a 5xx answer): that metadata is verified again, signatures
+	// and expiry, so nothing expired is ever trusted. For long-running
+	// services (the proxy); a plain get fails instead.
+	CacheWhenUnreachable bool
 	// Header is added to every request, e.g. Authorization for a private
 	// repository.
 	Header http.Header
@@ -77,6 +84,8 @@ type Options struct {
 // It is safe for concurrent use; calls that touch the repository are
 // serialised.
 type Client struct {
+	cacheOK     bool               // Options.CacheWhenUnreachable
+	flights     singleflight.Group // artifact transfers in progress, by target and sha256
 	require     []string
 	publishers  map[string]string
 	base        string // RepoURL without trailing slash
@@ -160,6 +169,7 @@ func New(opts Options) (*Client, error) {
 			IdleTimeout: opts.IdleTimeout, RequestTimeout: opts.RequestTimeout, Origin: OriginOf(opts.RepoURL),
 		}),
 		cacheDir: opts.CacheDir,
+		cacheOK:  opts.CacheWhenUnreachable,
 	}
 	if c.now == nil {
 		c.now = time.Now
@@ -256,10 +266,38 @@ func (c *Client) refreshLocked(ctx context.Context) error {
 			return c.refreshError(cfg, err)
 		}
 	} else if err != nil {
+		if c.cacheOK && unreachable(err) {
+			if lup, lerr := c.localUpdater(ctx, cfg); lerr == nil {
+				c.up = lup // c.refreshed stays: the next call tries the repository again
+				return nil
+			}
+		}
 		return c.refreshError(cfg, err)
 	}
 	c.up, c.refreshed = up, c.now()
 	return nil
+}
+
+// unreachable reports whether err is the repository not answering (a
+// transport error after retries, or a 5xx), not a verification failure.
+func unreachable(err error) bool {
+	var fe *FetchError
+	var he *metadata.ErrDownloadHTTP
+	return errors.As(err, &fe) || errors.As(err, &he) && he.StatusCode >= 500
+}
+
+// localUpdater is an updater over the metadata verified earlier only.
+func (c *Client) localUpdater(ctx context.Context, cfg UpdaterConfig) (*Updater, error) {
+	cfg.LocalOnly = true
+	cfg.TrustedRoot = nil // MetadataDir/root.json
+	up, err := NewUpdater(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := up.Refresh(); err != nil {
+		return nil, err
+	}
+	return up, nil
 }
 
 // raced reports whether a refresh failure may be a build swapping the

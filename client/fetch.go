@@ -149,12 +149,19 @@ again:
 		c.mu.Unlock()
 		return nil, err
 	}
-	data, _, err := up.Download(tf)
+	c.mu.Unlock()
+	// The transfer runs without the lock, bound to the caller's context;
+	// concurrent requests for one artifact share one transfer.
+	v, err, _ := c.flights.Do(tf.Path+"@"+rel.SHA256, func() (any, error) { return up.DownloadContext(ctx, tf) })
+	data, _ := v.([]byte)
 	if err != nil && !retried && gone(err) {
-		c.up, retried = nil, true // refresh once: a newer build replaced it
+		c.mu.Lock()
+		if c.up == up {
+			c.up = nil // refresh once: a newer build replaced it
+		}
+		retried = true
 		goto again
 	}
-	c.mu.Unlock()
 	if err != nil {
 		return nil, fmt.Errorf("package %s@%s: artifact %s: %w", rel.Name, rel.Version, rel.TargetPath, err)
 	}

@@ -12,9 +12,13 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // l3afdExtract extracts an artifact the way l3afd does: by suffix
@@ -157,5 +161,68 @@ func TestProxy(t *testing.T) {
 	}
 	if len(logged) != 10 {
 		t.Errorf("logged %d requests, want 10", len(logged))
+	}
+}
+
+// TestProxyConcurrent: a stalled upstream transfer holds neither other
+// requests nor itself forever: a request for another artifact is answered
+// while it stalls, concurrent requests for one artifact share one
+// transfer, and the stalled one ends with 504 and the reason.
+func TestProxyConcurrent(t *testing.T) {
+	f := demo(t)
+	art := "l3af_ratelimiting.tar.gz"
+	stalled := f.TargetFile("ratelimiting/1.0.0/jammy/" + art)
+	release := make(chan struct{})
+	defer close(release)
+	var transfers atomic.Int32
+	repo := f.Serve(func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasSuffix(r.URL.Path, path.Base(stalled)) && strings.Contains(r.URL.Path, "/1.0.0/jammy/") {
+				transfers.Add(1)
+				select {
+				case <-release:
+				case <-r.Context().Done():
+				}
+				return
+			}
+			h.ServeHTTP(w, r)
+		})
+	})
+	c := newTestClient(t, repo.URL, f.RootBytes())
+	px := httptest.NewServer(NewProxy(c, ProxyOptions{RequestTimeout: 2 * time.Second}))
+	defer px.Close()
+	get := func(version, platform string) (int, string) {
+		res, err := http.Get(px.URL + "/ratelimiting/" + version + "/" + platform + "/" + art)
+		if err != nil {
+			t.Error(err)
+			return 0, ""
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	var wg sync.WaitGroup
+	codes := make([]int, 3)
+	bodies := make([]string, 3)
+	for i := range 3 {
+		wg.Add(1)
+		go func() { defer wg.Done(); codes[i], bodies[i] = get("1.0.0", "jammy") }()
+	}
+	time.Sleep(300 * time.Millisecond) // the three are waiting on the stalled transfer
+	start := time.Now()
+	if code, _ := get("1.1.0", "noble"); code != 200 {
+		t.Errorf("another artifact while one stalls: %d", code)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("another artifact took %v while one stalled", d)
+	}
+	wg.Wait()
+	for i := range 3 {
+		if codes[i] != http.StatusGatewayTimeout || !strings.Contains(bodies[i], "did not answer within") {
+			t.Errorf("stalled request %d: %d %q, want 504 with the reason", i, codes[i], bodies[i])
+		}
+	}
+	if n := transfers.Load(); n != 1 {
+		t.Errorf("%d upstream transfers for three concurrent requests of one artifact, want 1", n)
 	}
 }

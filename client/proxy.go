@@ -1,10 +1,13 @@
 package client
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/Masterminds/semver/v3"
 	"github.com/ebpfrepo/ebpfrepo/index"
@@ -16,6 +19,9 @@ type ProxyOptions struct {
 	// Log, when set, is called once per request with the status sent and
 	// the error behind a 4xx/5xx answer (nil otherwise).
 	Log func(r *http.Request, status int, err error)
+	// RequestTimeout bounds each request (metadata refresh and artifact
+	// transfer): past it the answer is 504 with the reason. 0 means 60 s.
+	RequestTimeout time.Duration
 }
 
 // NewProxy returns an HTTP handler answering l3afd's own downloads,
@@ -27,16 +33,25 @@ type ProxyOptions struct {
 // that did not verify. Point l3afd's [ebpf-repo] url (or a program's
 // ebpf_package_repo_url) at it.
 func NewProxy(c *Client, opts ProxyOptions) http.Handler {
-	return &proxy{c: c, log: opts.Log}
+	if opts.RequestTimeout <= 0 {
+		opts.RequestTimeout = time.Minute
+	}
+	return &proxy{c: c, log: opts.Log, timeout: opts.RequestTimeout}
 }
 
 type proxy struct {
-	c   *Client
-	log func(*http.Request, int, error)
+	c       *Client
+	log     func(*http.Request, int, error)
+	timeout time.Duration
 }
 
 func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	status, err := p.serve(w, r)
+	ctx, cancel := context.WithTimeout(r.Context(), p.timeout)
+	defer cancel()
+	status, err := p.serve(w, r.WithContext(ctx))
+	if err != nil && ctx.Err() == context.DeadlineExceeded {
+		status, err = http.StatusGatewayTimeout, fmt.Errorf("the repository did not answer within %v: %w", p.timeout, err)
+	}
 	if err != nil {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Header().Set("X-Content-Type-Options", "nosniff")

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -31,6 +32,10 @@ type UpdaterConfig struct {
 	// MetadataDir/root.json, the newest root a previous session trusted.
 	TrustedRoot []byte
 	Fetcher     *Fetcher         // nil means NewFetcher(FetcherOptions{})
+	// LocalOnly makes Refresh load only the trusted metadata already in
+	// MetadataDir, verified (signatures, expiry) but not updated: for
+	// answering from the cache while the repository cannot be reached.
+	LocalOnly bool
 	Now         func() time.Time // reference time for expiry; nil means time.Now
 }
 
@@ -68,6 +73,7 @@ func NewUpdater(ctx context.Context, cfg UpdaterConfig) (*Updater, error) {
 	tc.LocalMetadataDir = cfg.MetadataDir
 	tc.LocalTargetsDir = cfg.TargetsDir
 	tc.PrefixTargetsWithHash = true
+	tc.UnsafeLocalMode = cfg.LocalOnly
 	up, err := updater.New(tc)
 	if err != nil {
 		return nil, fmt.Errorf("updater: trusted root: %w", verification(err))
@@ -142,6 +148,42 @@ func (u *Updater) Download(tf *metadata.TargetFiles) ([]byte, string, error) {
 		return nil, "", fmt.Errorf("cache %s: %w", tf.Path, err)
 	}
 	return data, local, nil
+}
+
+// DownloadContext is Download bound to ctx rather than to the updater's
+// context, and safe to call concurrently (with each other, not with a
+// refresh or a target lookup): it touches only the trusted root, read
+// only, and the cache file of tf, replaced atomically.
+func (u *Updater) DownloadContext(ctx context.Context, tf *metadata.TargetFiles) ([]byte, error) {
+	local := u.CachePath(tf.Path)
+	if data, err := os.ReadFile(local); err == nil && tf.VerifyLengthHashes(data) == nil {
+		return data, nil
+	}
+	sha := hex.EncodeToString(tf.Hashes["sha256"])
+	if sha == "" {
+		return nil, &VerificationError{Err: fmt.Errorf("target %s: no sha256 signed", tf.Path)}
+	}
+	name := tf.Path
+	if u.up.GetTrustedMetadataSet().Root.Signed.ConsistentSnapshot {
+		dir, base := path.Split(tf.Path)
+		name = dir + sha + "." + base
+	}
+	data, err := u.cfg.Fetcher.Download(ctx, strings.TrimRight(u.cfg.TargetsURL, "/")+"/"+name, tf.Length)
+	if err != nil {
+		return nil, verification(err)
+	}
+	if err := tf.VerifyLengthHashes(data); err != nil {
+		return nil, verification(err)
+	}
+	var rnd [8]byte
+	rand.Read(rnd[:])
+	tmp := local + ".tmp-" + hex.EncodeToString(rnd[:])
+	if err := os.WriteFile(tmp, data, 0o644); err == nil {
+		if os.Rename(tmp, local) != nil {
+			os.Remove(tmp)
+		}
+	}
+	return data, nil
 }
 
 // Roles lists the trusted top-level roles and, for each target path

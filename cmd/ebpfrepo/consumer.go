@@ -27,6 +27,8 @@ type consumerFlags struct {
 	timeout    time.Duration
 	require    []string
 	publishers []string
+
+	cacheWhenUnreachable bool // set by the proxy: client.Options.CacheWhenUnreachable
 }
 
 func (f *consumerFlags) register(cmd *cobra.Command) {
@@ -79,7 +81,7 @@ func (f *consumerFlags) newClient(names ...string) (*client.Client, error) {
 		}
 	}
 	c, err := client.New(client.Options{RepoURL: f.repo, TrustedRoot: root, RootSHA256: f.rootSHA256, CacheDir: f.cache, Header: h, UserAgent: "ebpfrepo",
-		Require: f.require, Publishers: pins})
+		Require: f.require, Publishers: pins, CacheWhenUnreachable: f.cacheWhenUnreachable})
 	var pin *client.RootPinError
 	if errors.As(err, &pin) {
 		return nil, consumerFail(fmt.Errorf("--root %s: %w", f.root, err))

@@ -371,3 +371,57 @@ func TestConsumerRepoAndRootHints(t *testing.T) {
 		t.Errorf("--json error: exit %d, %q (%v)", code, out, err)
 	}
 }
+
+// TestProxyUpstreamDown: a proxy started while the repository cannot be
+// reached still listens, answers what it verified before from its cache,
+// and 502 with the reason for the rest.
+func TestProxyUpstreamDown(t *testing.T) {
+	r, root := consumerRepo(t)
+	srv := r.Serve(nil)
+	cache := t.TempDir()
+	startProxy := func() (string, func()) {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := l.Addr().String()
+		l.Close()
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		var out, errb bytes.Buffer
+		go func() {
+			done <- run(ctx, []string{"proxy", "--repo", srv.URL, "--root", root, "--cache", cache, "--listen", addr}, &out, &errb)
+		}()
+		for i := 0; i < 200; i++ {
+			if c, err := net.Dial("tcp", addr); err == nil {
+				c.Close()
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		return "http://" + addr, func() { cancel(); <-done }
+	}
+	get := func(base, platform string) (int, string) {
+		res, err := http.Get(base + "/ratelimiting/latest/" + platform + "/l3af_ratelimiting.tar.gz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	base, stop := startProxy()
+	if code, _ := get(base, "jammy"); code != 200 {
+		t.Fatalf("with the repository up: %d", code)
+	}
+	stop()
+	srv.Close() // the repository goes away
+	base, stop = startProxy()
+	defer stop()
+	if code, body := get(base, "jammy"); code != 200 || body != string(r.Files["ratelimiting/1.1.0/jammy/l3af_ratelimiting.tar.gz"]) {
+		t.Errorf("verified before, repository down: %d, want 200 with the bytes", code)
+	}
+	if code, body := get(base, "noble"); code != http.StatusBadGateway || !strings.Contains(body, "fetch") {
+		t.Errorf("never fetched, repository down: %d %q, want 502 with the reason", code, body)
+	}
+}

@@ -18,8 +18,9 @@ func init() { registerCommand(newProxyCmd) }
 
 func newProxyCmd(g *globals) *cobra.Command {
 	var (
-		cf     consumerFlags
-		listen string
+		cf         consumerFlags
+		listen     string
+		reqTimeout time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "proxy --repo URL --root ROOT.json [--listen 127.0.0.1:8181]",
@@ -27,7 +28,12 @@ func newProxyCmd(g *globals) *cobra.Command {
 		Long: `Answer l3afd's own requests, GET /<name>/<version|latest>/<platform>/<artifact>,
 by resolving and fetching through the verifying client: 200 with verified
 bytes, 404 for an unknown package, version, platform or artifact, 502 with the
-reason when verification fails. Configure l3afd with
+reason when verification fails or the repository cannot be reached, 504 when
+it does not answer within --request-timeout. Concurrent requests are served
+concurrently; concurrent requests for one artifact share one transfer. If
+the repository cannot be reached at start-up (or later), the proxy still
+listens and answers from the packages it verified before, while their
+metadata has not expired. Configure l3afd with
 
   [ebpf-repo]
   url: http://127.0.0.1:8181
@@ -36,6 +42,7 @@ reason when verification fails. Configure l3afd with
 logged to stderr; with --json, one JSON object per request on stdout.`,
 		Args: argsBetween(0, 0),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			cf.cacheWhenUnreachable = true
 			c, err := cf.newClient()
 			if err != nil {
 				return err
@@ -45,18 +52,23 @@ logged to stderr; with --json, one JSON object per request on stdout.`,
 			rctx, cancel := context.WithTimeout(ctx, time.Minute)
 			err = c.Refresh(rctx)
 			cancel()
-			if err != nil {
+			var fe *client.FetchError
+			switch {
+			case errors.As(err, &fe):
+				fmt.Fprintf(g.Stderr, "proxy: warning: the repository cannot be reached (%v): serving what was verified before; other requests get 502 until it answers\n", err)
+			case err != nil:
 				return consumerFail(err)
 			}
 			l, err := net.Listen("tcp", listen)
 			if err != nil {
 				return usagef("--listen %s: %v", listen, err)
 			}
-			return serveProxy(ctx, g, c, l)
+			return serveProxy(ctx, g, c, l, reqTimeout)
 		},
 	}
 	cf.register(cmd)
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8181", "address to listen on")
+	cmd.Flags().DurationVar(&reqTimeout, "request-timeout", time.Minute, "time limit of each request (metadata and transfer): past it, 504")
 	return cmd
 }
 
@@ -71,10 +83,10 @@ type proxyLog struct {
 }
 
 // serveProxy serves the verifying proxy on l until ctx is done.
-func serveProxy(ctx context.Context, g *globals, c *client.Client, l net.Listener) error {
+func serveProxy(ctx context.Context, g *globals, c *client.Client, l net.Listener, timeout time.Duration) error {
 	var mu sync.Mutex
 	enc := json.NewEncoder(g.Stdout)
-	h := client.NewProxy(c, client.ProxyOptions{Log: func(r *http.Request, status int, err error) {
+	h := client.NewProxy(c, client.ProxyOptions{RequestTimeout: timeout, Log: func(r *http.Request, status int, err error) {
 		mu.Lock()
 		defer mu.Unlock()
 		if g.JSON {
