@@ -152,8 +152,20 @@ again:
 	c.mu.Unlock()
 	// The transfer runs without the lock, bound to the caller's context;
 	// concurrent requests for one artifact share one transfer.
-	v, err, _ := c.flights.Do(tf.Path+"@"+rel.SHA256, func() (any, error) { return up.DownloadContext(ctx, tf) })
-	data, _ := v.([]byte)
+	// The shared transfer does not end with the first caller's context
+	// (the fetcher's idle and request timeouts end it); each caller
+	// stops waiting at its own.
+	ch := c.flights.DoChan(tf.Path+"@"+rel.SHA256, func() (any, error) {
+		return up.DownloadContext(context.WithoutCancel(ctx), tf)
+	})
+	var data []byte
+	select {
+	case res := <-ch:
+		data, _ = res.Val.([]byte)
+		err = res.Err
+	case <-ctx.Done():
+		return nil, fmt.Errorf("package %s@%s: artifact %s: %w", rel.Name, rel.Version, rel.TargetPath, ctx.Err())
+	}
 	if err != nil && !retried && gone(err) {
 		c.mu.Lock()
 		if c.up == up {

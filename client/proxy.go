@@ -49,7 +49,7 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), p.timeout)
 	defer cancel()
 	status, err := p.serve(w, r.WithContext(ctx))
-	if err != nil && ctx.Err() == context.DeadlineExceeded {
+	if err != nil && (ctx.Err() == context.DeadlineExceeded || errors.Is(err, context.DeadlineExceeded)) {
 		status, err = http.StatusGatewayTimeout, fmt.Errorf("the repository did not answer within %v: %w", p.timeout, err)
 	}
 	if err != nil {
