@@ -5,7 +5,7 @@ GO       ?= go
 BIN      := bin/ebpfrepo
 FUZZTIME ?= 60s
 
-.PHONY: all build demo test test-short vet testdata fuzz bench clean
+.PHONY: all build demo test test-short vet testdata fuzz bench clean s3-server
 
 all: build
 
@@ -19,9 +19,18 @@ demo: build
 	./scripts/demo.sh
 
 # The whole test suite. Browser tests need Debian's chromium; verifier tests
-# need root and a BPF-capable kernel (they skip with the reason otherwise).
-test: vet
+# need root and a BPF-capable kernel; publish tests a real S3-compatible
+# server, versitygw, which s3-server installs (they skip with the reason
+# otherwise).
+test: vet s3-server
 	$(GO) test -count=1 -timeout 15m ./...
+
+# versitygw (Apache-2.0), the S3-compatible server the publish tests start on
+# 127.0.0.1, built from its Go module into $(go env GOPATH)/bin once.
+VERSITYGW_VERSION := v1.8.0
+s3-server:
+	@test -x "$$($(GO) env GOPATH)/bin/versitygw" || command -v versitygw >/dev/null || \
+		{ echo "installing versitygw $(VERSITYGW_VERSION) for the publish tests"; $(GO) install github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW_VERSION); }
 
 test-short:
 	$(GO) test -short ./...

@@ -74,8 +74,9 @@ var defaultExpiry = Expiry{Root: "365d", Targets: "90d", Bins: "90d", Snapshot: 
 // than the timestamp's validity and any sane CDN cache lifetime.
 const defaultGrace = 3 * 24 * time.Hour
 
-// grace is the configured grace period.
-func (c *Config) grace() (time.Duration, error) {
+// GracePeriod is how long files that left the metadata stay published
+// (Grace, default 3 days; 0 when Grace is "0s").
+func (c *Config) GracePeriod() (time.Duration, error) {
 	switch c.Grace {
 	case "":
 		return defaultGrace, nil
@@ -153,7 +154,7 @@ func loadConfig(dir string) (*Config, error) {
 	if _, err := c.tufConfig(0); err != nil {
 		return nil, err
 	}
-	if _, err := c.grace(); err != nil {
+	if _, err := c.GracePeriod(); err != nil {
 		return nil, err
 	}
 	return &c, nil

@@ -357,7 +357,7 @@ func (b *buildRun) writeMetadata() error {
 // writes the home page, search.json and the trust page, and records the
 // tree's manifest.
 func (b *buildRun) catalogue(ctx context.Context) error {
-	grace, err := b.r.Config.grace()
+	grace, err := b.r.Config.GracePeriod()
 	if err != nil {
 		return err
 	}

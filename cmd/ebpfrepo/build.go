@@ -26,8 +26,13 @@ OUT_DIR (default REPO_DIR/public): the index and the artifacts as TUF
 targets, the TUF metadata, the plain l3afd tree and the catalogue. The
 output is built beside OUT_DIR and swapped in at the end: a failed build
 leaves the previous output untouched. Invalid packages fail the build
-with every problem listed, unless --skip-invalid. SOURCE_DATE_EPOCH fixes
-the build time (and so the expiry dates). Needs the targets, bins,
+with every problem listed, unless --skip-invalid. Before the swap the
+build reads its new output back as ebpfrepo check does, and publishes
+nothing that does not verify. Files that left the metadata (earlier
+metadata versions, removed versions) stay for the grace period of
+ebpfrepo.toml (default 3 days). SOURCE_DATE_EPOCH fixes the content dates
+(added dates, archive and catalogue times); signatures always expire from
+the current time, and no role is ever written expired. Needs the targets, bins,
 snapshot and timestamp keys (files in keys/ or EBPFREPO_<ROLE>_KEY).`,
 		Args: argsBetween(0, 0),
 		RunE: func(cmd *cobra.Command, args []string) error {
