@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -458,7 +459,7 @@ func TestReusedTreeMatchesFresh(t *testing.T) {
 		t.Errorf("a removed package is still in the output after the grace period: %v", err)
 	}
 	// A tree whose manifest is gone is not reused.
-	ms, _ := filepath.Glob(filepath.Join(outtree.StateDir(out), "*.json"))
+	ms, _ := filepath.Glob(filepath.Join(outtree.StateDir(out), "*-*.json"))
 	if len(ms) != 2 {
 		t.Errorf("%d tree manifests, want 2 (output and spare)", len(ms))
 	}
@@ -603,6 +604,27 @@ func TestGracePeriod(t *testing.T) {
 	if n := len(retiredFiles(out)); n != 0 {
 		t.Errorf("%d files still retained after the grace period", n)
 	}
+
+	// Restored from a CI cache (new inodes): the grace period still holds.
+	t.Run("restored from a cache", func(t *testing.T) {
+		addGood(t, r, "tc-stats")
+		build(t, r, BuildOptions{Now: t0.Add(2 * defaultGrace)})
+		dst := filepath.Join(t.TempDir(), "copy")
+		if out, err := exec.Command("cp", "-a", r.Dir, dst).CombinedOutput(); err != nil {
+			t.Fatalf("cp -a: %v %s", err, out)
+		}
+		r2, err := Open(context.Background(), dst)
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.RemoveAll(filepath.Join(dst, layout.PackagesDir, "tc-stats"))
+		if res := build(t, r2, BuildOptions{Now: t0.Add(2*defaultGrace + time.Hour)}); res.Retained == 0 {
+			t.Error("nothing retained after a restore from a cache")
+		}
+		if _, err := os.Stat(filepath.Join(dst, layout.PublicDir, "l3afd", "tc-stats")); err != nil {
+			t.Errorf("removed package gone at once after a restore: %v", err)
+		}
+	})
 
 	t.Run("disabled", func(t *testing.T) {
 		r.Config.Grace = "0s"

@@ -149,12 +149,23 @@ type Live struct {
 
 // LiveTree returns the live tree of out and its manifest; nil if out does
 // not exist or has no usable manifest.
+//
+// When the manifest keyed by the tree's identity is gone — the output and
+// its state directory were restored from a CI cache, which gives new
+// inodes — the copy Swap keeps in live.json stands in: Retain hashes every
+// file it keeps, so a stale record can only leave files out, never
+// publish wrong bytes.
 func LiveTree(out string) *Live {
-	id, ok := treeID(out)
-	if !ok {
+	if _, err := os.Lstat(out); err != nil {
 		return nil
 	}
-	m := readManifest(out, id)
+	var m *buildcache.TreeManifest
+	if id, ok := treeID(out); ok {
+		m = readManifest(out, id)
+	}
+	if m == nil {
+		m = readManifest(out, "live")
+	}
 	if m == nil {
 		return nil
 	}
@@ -221,6 +232,9 @@ func Swap(tmp, out string, manifest *buildcache.TreeManifest) (atomic bool, err 
 			return false, err
 		}
 	}
+	if err := buildcache.WriteManifest(manifestPath(out, "live"), manifest); err != nil {
+		return false, err
+	}
 	step("manifest")
 	spare := filepath.Join(StateDir(out), treePrefix+randomID())
 	if _, err := os.Lstat(out); errors.Is(err, os.ErrNotExist) {
@@ -255,7 +269,7 @@ func Swap(tmp, out string, manifest *buildcache.TreeManifest) (atomic bool, err 
 // removeStaleManifests keeps the manifests of the live tree and of the
 // spares only.
 func removeStaleManifests(out string) {
-	keep := map[string]bool{}
+	keep := map[string]bool{manifestPath(out, "live"): true}
 	if id, ok := treeID(out); ok {
 		keep[manifestPath(out, id)] = true
 	}
