@@ -115,3 +115,39 @@ func TestCorruptedState(t *testing.T) {
 		})
 	}
 }
+
+// TestForgedDescriptionCache: a description cache entry altered behind
+// the build's back (here: another package name) is not blamed on the
+// package: the build describes the artifact again and says why.
+func TestForgedDescriptionCache(t *testing.T) {
+	r := newRepo(t)
+	addGood(t, r, "tc-stats")
+	build(t, r, BuildOptions{Now: t0})
+	shards, _ := filepath.Glob(filepath.Join(r.Dir, layout.CacheDir, "desc", "*.jsonl"))
+	forged := 0
+	for _, p := range shards {
+		data, _ := os.ReadFile(p)
+		if strings.Contains(string(data), `"name":"tc-stats"`) {
+			os.WriteFile(p, []byte(strings.ReplaceAll(string(data), `"name":"tc-stats"`, `"name":"tc-evil"`)), 0o644)
+			forged++
+		}
+	}
+	if forged == 0 {
+		t.Fatal("no cache entry to forge")
+	}
+	// Only the description cache survives: the build must describe.
+	ents, _ := os.ReadDir(filepath.Join(r.Dir, layout.CacheDir))
+	for _, e := range ents {
+		if e.Name() != "desc" {
+			os.RemoveAll(filepath.Join(r.Dir, layout.CacheDir, e.Name()))
+		}
+	}
+	os.RemoveAll(outtree.StateDir(filepath.Join(r.Dir, layout.PublicDir)))
+	res, err := r.Build(context.Background(), BuildOptions{Now: t0.Add(time.Minute)})
+	if err != nil {
+		t.Fatalf("build with a forged cache entry: %v", err)
+	}
+	if !strings.Contains(strings.Join(res.Notes, "\n"), "build cache") {
+		t.Errorf("notes %q: want the cache named", res.Notes)
+	}
+}

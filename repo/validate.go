@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"sync"
 
 	"github.com/ebpfrepo/ebpfrepo/bpfobj"
 	"github.com/ebpfrepo/ebpfrepo/internal/buildcache"
+	"github.com/ebpfrepo/ebpfrepo/layout"
 	"github.com/ebpfrepo/ebpfrepo/pkgfmt"
 )
 
@@ -62,9 +64,40 @@ func (b *buildRun) describe(ctx context.Context) error {
 	if err := b.each(ctx, rest, false); err != nil {
 		return err
 	}
+	b.recheckCached(ctx)
 	b.v.finish(b.items)
 	b.v = nil // its caches are not needed past validation: hold less
 	return b.sortValid()
+}
+
+// recheckCached describes again, from the artifact's bytes, every version
+// whose cached description has an error or disagrees with where the
+// artifact sits: a damaged or forged cache entry must not be blamed on
+// the package. The fresh description replaces the entry.
+func (b *buildRun) recheckCached(ctx context.Context) {
+	for _, it := range b.items {
+		if !it.cached || it.reused || it.problem != nil || !it.descErrors() && len(it.checkLayout()) == 0 {
+			continue
+		}
+		data, sha, err := readArtifact(it.path, b.v.lint.Limits)
+		if err != nil {
+			continue // the later stages report it
+		}
+		d := describeBytes(ctx, it.path, data, b.v.lint)
+		raw, err := json.Marshal(d)
+		if err != nil {
+			continue
+		}
+		if sha != it.sha {
+			it.sha = sha
+		}
+		_ = b.v.descs.PutRaw(sha, b.v.lint.Verify, raw)
+		it.cached = false
+		it.setDesc(d, raw)
+		if !it.descErrors() && len(it.checkLayout()) == 0 {
+			b.res.Notes = append(b.res.Notes, fmt.Sprintf("%s: the build cache's description of %s disagreed with the artifact (a damaged or altered .cache/): described again from its bytes", it.label(), filepath.ToSlash(filepath.Join(layout.PackagesDir, it.rel))))
+		}
+	}
 }
 
 // each runs validateOne over list on every CPU, counting into the result.
@@ -287,6 +320,19 @@ func (b *buildRun) group() {
 
 // errors returns the error problems of it, named by its label, and
 // counts its warnings.
+// descErrors reports whether its description holds an error.
+func (it *item) descErrors() bool {
+	if it.desc == nil {
+		return false
+	}
+	for _, p := range it.desc.Problems {
+		if p.Severity == pkgfmt.SeverityError {
+			return true
+		}
+	}
+	return false
+}
+
 func (it *item) errors() pkgfmt.Problems {
 	var errs pkgfmt.Problems
 	if it.desc != nil {
