@@ -31,12 +31,12 @@ type UpdaterConfig struct {
 	// TrustedRoot is the root to start the chain of trust from; nil means
 	// MetadataDir/root.json, the newest root a previous session trusted.
 	TrustedRoot []byte
-	Fetcher     *Fetcher         // nil means NewFetcher(FetcherOptions{})
+	Fetcher     *Fetcher // nil means NewFetcher(FetcherOptions{})
 	// LocalOnly makes Refresh load only the trusted metadata already in
 	// MetadataDir, verified (signatures, expiry) but not updated: for
 	// answering from the cache while the repository cannot be reached.
 	LocalOnly bool
-	Now         func() time.Time // reference time for expiry; nil means time.Now
+	Now       func() time.Time // reference time for expiry; nil means time.Now
 }
 
 // Updater is a go-tuf updater wired to a Fetcher and the cache layout.
