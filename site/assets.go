@@ -24,9 +24,10 @@ type assetNames struct {
 type templateName string
 
 const (
-	tmplHome    templateName = "home"
-	tmplPackage templateName = "package"
-	tmplTrust   templateName = "trust"
+	tmplHome     templateName = "home"
+	tmplPackage  templateName = "package"
+	tmplTrust    templateName = "trust"
+	tmplNotFound templateName = "notfound"
 )
 
 var (

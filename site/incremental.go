@@ -212,6 +212,9 @@ func (c *Catalogue) Finish(ctx context.Context, d *Data) (*WriteResult, error) {
 	if err := w.render("trust.html", tmplTrust, w.trust()); err != nil {
 		return nil, err
 	}
+	if err := w.render(NotFoundPage, tmplNotFound, w.notFound()); err != nil {
+		return nil, err
+	}
 	res := c.res
 	return &res, nil
 }

@@ -312,8 +312,8 @@ func (pv *packageView) addObjects(d *pkgfmt.Description, m *pkgfmt.Manifest) {
 // addKernel fills the kernel and verifier facts.
 func (pv *packageView) addKernel(d *pkgfmt.Description, m *pkgfmt.Manifest) {
 	pv.Helpers, pv.Kfuncs = helpersAndKfuncs(d)
+	_, pv.MinKernel = minKernel(m.MinKernel, d.Kernel)
 	if d.Kernel != nil {
-		pv.MinKernel = minKernelText(d.Kernel)
 		pv.MinKernelBy = minKernelAll(d.Kernel)
 		pv.KernelFeatures = d.Kernel.Features
 		pv.KernelUnknown = d.Kernel.Unknown

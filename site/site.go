@@ -138,6 +138,21 @@ func isRelativeFile(p string) bool {
 	return c == p && c != "." && c != ".." && !strings.HasPrefix(c, "../")
 }
 
+// NotFoundPage is the page a static host serves for a missing path
+// (GitHub Pages takes 404.html as it is; S3 website hosting names it as
+// its error document).
+const NotFoundPage = "404.html"
+
+// notFound is the 404 page's view: served at any depth, so its links are
+// absolute when the base URL is known.
+func (w *writer) notFound() pageBase {
+	root := ""
+	if w.d.BaseURL != "" {
+		root = strings.TrimRight(w.d.BaseURL, "/") + "/"
+	}
+	return w.base(root, "", "Not found · "+w.d.Repository)
+}
+
 func (w *writer) base(root, nav, title string) pageBase {
 	b := pageBase{
 		Title:       title,

@@ -445,3 +445,28 @@ func TestSigningBadge(t *testing.T) {
 		t.Error("the trust page does not explain publisher signing")
 	}
 }
+
+func TestNaturalCompare(t *testing.T) {
+	names := []string{"tc-stats-10", "tc-stats-2", "tc-stats-1", "a", "tc-stats-02x", "b1", "b01", "xdp-root"}
+	slices.SortStableFunc(names, naturalCompare)
+	want := []string{"a", "b1", "b01", "tc-stats-1", "tc-stats-2", "tc-stats-02x", "tc-stats-10", "xdp-root"}
+	if diff := cmp.Diff(want, names); diff != "" {
+		t.Errorf("natural order (-want +got):\n%s", diff)
+	}
+}
+
+func TestMinKernelStricter(t *testing.T) {
+	k := &bpfobj.KernelReport{MinVersion: "5.1", SetBy: []bpfobj.KernelFeature{{Kind: bpfobj.FeatureCapability, Name: "jmp32", Version: "5.1"}}}
+	for _, tc := range []struct{ declared, want string }{
+		{"5.15", "5.15 (declared by the author)"},
+		{"4.18", "5.1 (jmp32"},
+		{"", "5.1 (jmp32"},
+	} {
+		if _, got := minKernel(tc.declared, k); !strings.HasPrefix(got, tc.want) {
+			t.Errorf("declared %q: %q, want %q…", tc.declared, got, tc.want)
+		}
+	}
+	if v, _ := minKernel("5.4", nil); v != "5.4" {
+		t.Errorf("declared only: %q", v)
+	}
+}

@@ -68,7 +68,8 @@ type homeItem struct {
 	Keywords      []string
 	License       string
 	MinKernel     string // "5.8"
-	MinKernelText string // "5.8 (RingBuf map)"
+	MinKernelText string // "5.8 (RingBuf map)", "5.15 (declared by the author)"
+	Updated       string // the newest version's added date, "2026-03-01" ("" if unknown)
 	Verified      string
 	Prerelease    bool
 	Yanked        bool
@@ -192,6 +193,28 @@ func minKernelText(k *bpfobj.KernelReport) string {
 	return text + ")"
 }
 
+// minKernel is the kernel a version needs: the stricter of what its
+// author declared (min_kernel) and what the objects were inferred to
+// need. version is "5.15"; text says what set it: "5.15 (declared by the
+// author)" or "5.8 (RingBuf map)". The one rule the card and the page
+// both show.
+func minKernel(declared string, k *bpfobj.KernelReport) (version, text string) {
+	inferred := ""
+	if k != nil {
+		inferred = k.MinVersion
+	}
+	dv, derr := bpfobj.ParseKernelVersion(declared)
+	iv, ierr := bpfobj.ParseKernelVersion(inferred)
+	switch {
+	case derr != nil && ierr != nil:
+		return "", ""
+	case ierr != nil || derr == nil && dv.Compare(iv) >= 0:
+		return declared, declared + " (declared by the author)"
+	default:
+		return inferred, minKernelText(k)
+	}
+}
+
 // minKernelAll names every feature that sets the minimum kernel.
 func minKernelAll(k *bpfobj.KernelReport) string {
 	if k == nil {
@@ -301,23 +324,21 @@ func (w *writer) home() (*homeView, *searchIndex) {
 		v := p.Featured()
 		m := &v.Description.Manifest
 		item := homeItem{
-			Name:          p.Name,
-			Href:          layout.PackagePage(p.Name),
-			Latest:        v.Version,
-			Description:   m.Description,
-			Types:         programTypes(m),
-			Platforms:     platformsOf(v),
-			Keywords:      sortedUnique(m.Keywords),
-			License:       m.License,
-			MinKernelText: minKernelText(v.Description.Kernel),
-			Verified:      verifiedText(v.Description.Verifier),
-			Prerelease:    v.Prerelease,
-			Yanked:        v.Yanked != nil,
-			Versions:      len(p.Versions),
+			Name:        p.Name,
+			Href:        layout.PackagePage(p.Name),
+			Latest:      v.Version,
+			Description: m.Description,
+			Types:       programTypes(m),
+			Platforms:   platformsOf(v),
+			Keywords:    sortedUnique(m.Keywords),
+			License:     m.License,
+			Verified:    verifiedText(v.Description.Verifier),
+			Prerelease:  v.Prerelease,
+			Yanked:      v.Yanked != nil,
+			Versions:    len(p.Versions),
 		}
-		if k := v.Description.Kernel; k != nil {
-			item.MinKernel = k.MinVersion
-		}
+		item.MinKernel, item.MinKernelText = minKernel(m.MinKernel, v.Description.Kernel)
+		item.Updated = updatedOf(p)
 		hv.Items = append(hv.Items, item)
 		helpers, kfuncs := helpersAndKfuncs(&v.Description)
 		si.Packages = append(si.Packages, searchDoc{
@@ -326,6 +347,7 @@ func (w *writer) home() (*homeView, *searchIndex) {
 			Helpers: nonNil(helpers), Kfuncs: nonNil(kfuncs), URL: item.Href,
 		})
 	}
+	slices.SortStableFunc(hv.Items, func(a, b homeItem) int { return naturalCompare(a.Name, b.Name) })
 	hv.Types = facets(hv.Items, func(i *homeItem) []string { return i.Types })
 	hv.Platforms = facets(hv.Items, func(i *homeItem) []string { return i.Platforms })
 	return hv, si
@@ -414,4 +436,60 @@ func (w *writer) snippet(format string, args ...any) snippet {
 		return snippet{Before: before, URL: strings.TrimRight(w.d.BaseURL, "/"), After: after}
 	}
 	return snippet{Before: before, URL: repoURLPlaceholder, After: after, Placeholder: true}
+}
+
+// updatedOf is the date the package last changed: its newest added date.
+func updatedOf(p *index.Package) string {
+	var t time.Time
+	for i := range p.Versions {
+		if a := p.Versions[i].Added; a.After(t) {
+			t = a
+		}
+	}
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02")
+}
+
+// naturalCompare orders names as people count: runs of digits by their
+// value, so tc-stats-2 comes before tc-stats-10.
+func naturalCompare(a, b string) int {
+	for a != "" && b != "" {
+		da, db := digitRun(a), digitRun(b)
+		if da > 0 && db > 0 {
+			na, nb := strings.TrimLeft(a[:da], "0"), strings.TrimLeft(b[:db], "0")
+			if c := cmpInt(len(na), len(nb)); c != 0 {
+				return c
+			}
+			if c := strings.Compare(na, nb); c != 0 {
+				return c
+			}
+			a, b = a[da:], b[db:]
+			continue
+		}
+		if a[0] != b[0] {
+			return cmpInt(int(a[0]), int(b[0]))
+		}
+		a, b = a[1:], b[1:]
+	}
+	return cmpInt(len(a), len(b))
+}
+
+func digitRun(s string) int {
+	n := 0
+	for n < len(s) && s[n] >= '0' && s[n] <= '9' {
+		n++
+	}
+	return n
+}
+
+func cmpInt(a, b int) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }

@@ -60,6 +60,31 @@
     });
   }
 
+  // The theme follows the system until the visitor picks one: system →
+  // dark → light → system, remembered in localStorage.
+  function themeToggle() {
+    var b = document.getElementById('theme-toggle');
+    if (!b) return;
+    var html = document.documentElement;
+    var order = ['', 'dark', 'light'];
+    var labels = { '': 'follows the system', dark: 'dark', light: 'light' };
+    var glyphs = { '': '◐', dark: '☾', light: '☀' };
+    function get() { try { return localStorage.getItem('ebpfrepo-theme') || ''; } catch (e) { return ''; } }
+    function apply(t) {
+      if (t) html.setAttribute('data-theme', t); else html.removeAttribute('data-theme');
+      b.textContent = glyphs[t];
+      b.setAttribute('aria-label', 'Colour theme: ' + labels[t]);
+      b.title = 'Colour theme: ' + labels[t];
+    }
+    apply(get());
+    b.hidden = false;
+    b.addEventListener('click', function () {
+      var next = order[(order.indexOf(get()) + 1) % order.length];
+      try { if (next) localStorage.setItem('ebpfrepo-theme', next); else localStorage.removeItem('ebpfrepo-theme'); } catch (e) { /* private mode */ }
+      apply(next);
+    });
+  }
+
   // --- search -------------------------------------------------------
 
   function lower(s) { return (s || '').toLowerCase(); }
@@ -112,6 +137,7 @@
     var q = document.getElementById('q');
     var ft = document.getElementById('filter-type');
     var fp = document.getElementById('filter-platform');
+    var so = document.getElementById('sort');
     var count = document.getElementById('result-count');
     var none = document.getElementById('no-results');
     var cards = Array.prototype.slice.call(list.children);
@@ -123,6 +149,7 @@
     q.value = params.get('q') || '';
     setSelect(ft, params.get('type'));
     setSelect(fp, params.get('platform'));
+    if (so) setSelect(so, params.get('sort'));
 
     function setSelect(sel, v) {
       if (!v) return;
@@ -142,7 +169,16 @@
         li.hidden = !s;
         if (s) shown.push({ li: li, s: s, i: i });
       });
-      shown.sort(function (a, b) { return b.s - a.s || a.i - b.i; });
+      var by = so ? so.value : '';
+      shown.sort(function (a, b) {
+        if (by === 'updated') {
+          var ua = a.li.getAttribute('data-updated') || '', ub = b.li.getAttribute('data-updated') || '';
+          if (ua !== ub) return ua < ub ? 1 : -1;
+          return a.i - b.i;
+        }
+        if (by === 'name') return a.i - b.i; // the page lists names in natural order
+        return b.s - a.s || a.i - b.i;
+      });
       shown.forEach(function (x) { list.appendChild(x.li); });
       cards.forEach(function (li) { if (li.hidden) list.appendChild(li); });
       none.hidden = shown.length !== 0 || cards.length === 0;
@@ -154,6 +190,7 @@
       if (q.value.trim()) p.set('q', q.value.trim());
       if (type) p.set('type', type);
       if (platform) p.set('platform', platform);
+      if (so && so.value) p.set('sort', so.value);
       var s = p.toString();
       try { history.replaceState(null, '', s ? '?' + s : location.pathname); } catch (e) { /* file:// */ }
     }
@@ -161,6 +198,7 @@
     q.addEventListener('input', update);
     ft.addEventListener('change', update);
     fp.addEventListener('change', update);
+    if (so) so.addEventListener('change', update);
     q.addEventListener('keydown', function (e) {
       if (e.key === 'Escape') { q.value = ''; update(); }
       if (e.key === 'Enter') {
@@ -197,6 +235,7 @@
       .catch(function () { document.documentElement.setAttribute('data-search', 'dom'); });
   }
 
+  themeToggle();
   fillRepoURL();
   copyButtons();
   versionMenu();
