@@ -468,3 +468,27 @@ func TestSearchRanking(t *testing.T) {
 		t.Errorf("ranking for \"tc\" (-want +got):\n%s", diff)
 	}
 }
+
+// TestMirrorSaysWhatItSkips: a package whose every version is yanked is
+// not mirrored, and the report says so instead of leaving it out silently.
+func TestMirrorSaysWhatItSkips(t *testing.T) {
+	f := newFixture(t)
+	f.AddPackage("gone", "1.0.0", "jammy")
+	f.Yank("gone", "1.0.0")
+	f.AddPackage("kept", "1.0.0", "jammy")
+	f.Publish()
+	repo := f.Serve(nil)
+	c := newTestClient(t, repo.URL, f.RootBytes())
+	rep, err := c.Mirror(context.Background(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Skipped) != 1 || rep.Skipped[0].Name != "gone" || !strings.Contains(rep.Skipped[0].Reason, "yanked") {
+		t.Errorf("skipped %+v, want gone (every version yanked)", rep.Skipped)
+	}
+	for _, e := range rep.Entries {
+		if e.Name == "gone" {
+			t.Errorf("a wholly yanked package was mirrored: %+v", e)
+		}
+	}
+}

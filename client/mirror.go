@@ -19,6 +19,13 @@ import (
 type MirrorReport struct {
 	Dir     string        `json:"dir"`
 	Entries []MirrorEntry `json:"entries"`
+	Skipped []MirrorSkip  `json:"skipped"` // packages a selector named that gave nothing to mirror
+}
+
+// MirrorSkip is a package Mirror wrote nothing for, and why.
+type MirrorSkip struct {
+	Name   string `json:"name"`
+	Reason string `json:"reason"`
 }
 
 // MirrorEntry is one file of the mirrored tree.
@@ -68,7 +75,7 @@ func (r *MirrorReport) Counts() (written, unchanged int) {
 // Mirror continues past a package that fails and returns every error
 // joined, with the report of what it did write.
 func (c *Client) Mirror(ctx context.Context, dir string, selectors ...string) (*MirrorReport, error) {
-	rep := &MirrorReport{Dir: dir, Entries: []MirrorEntry{}}
+	rep := &MirrorReport{Dir: dir, Entries: []MirrorEntry{}, Skipped: []MirrorSkip{}}
 	if len(selectors) == 0 {
 		s, err := c.Summary(ctx)
 		if err != nil {
@@ -126,6 +133,9 @@ func (c *Client) mirrorPackage(ctx context.Context, dir, name string, sels []str
 		for _, rel := range sr {
 			add(rel)
 		}
+	}
+	if len(rels) == 0 && len(errs) == 0 {
+		rep.Skipped = append(rep.Skipped, MirrorSkip{Name: name, Reason: "every version is yanked: name one (" + name + "@VERSION) to mirror it anyway"})
 	}
 	for _, rel := range rels {
 		if err := c.mirrorFile(ctx, dir, rel, false, rep); err != nil {

@@ -23,6 +23,9 @@ type BuildOptions struct {
 	// Progress, if set, is called as artifacts are validated (from one
 	// goroutine at a time).
 	Progress func(done, total int)
+	// Phase, if set, is told as each stage of the build starts, with the
+	// stage's name and what it does ("sign", "TUF metadata").
+	Phase func(name, what string)
 }
 
 // BuildResult summarises a build (ebpfrepo build --json).
@@ -104,21 +107,25 @@ func (r *Repo) Build(ctx context.Context, opts BuildOptions) (*BuildResult, erro
 	for _, st := range []struct {
 		name string
 		run  func(context.Context) error
+		what string
 	}{
-		{"scan", b.scan},         // list packages/ and the yanks; load the TUF metadata of record
-		{"digest", b.digest},     // the sha256 of every artifact (stat cache, else read and validated)
-		{"plan", b.plan},         // which unchanged packages the previous tree serves as they are
-		{"validate", b.describe}, // descriptions of the rest; refuse (or skip) invalid versions
-		{"prepare", b.prepare},   // the temporary output, from the spare tree when there is one
-		{"index", b.index},       // index files and catalogue pages, package by package
-		{"output", b.artifacts},  // artifacts as TUF targets and in the l3afd tree
-		{"sign", b.sign},         // TUF metadata
-		{"site", b.catalogue},    // home page, search, trust page
-		{"check", b.check},       // read the new tree back as a client would: nothing unverified is published
-		{"swap", b.publish},      // metadata of record, then the swap; caches
+		{"scan", b.scan, "list packages/ and the yanks; load the TUF metadata of record"},
+		{"digest", b.digest, "the sha256 of every artifact (stat cache, else read and validated)"},
+		{"plan", b.plan, "which unchanged packages the previous tree serves as they are"},
+		{"validate", b.describe, "descriptions of the rest; refuse (or skip) invalid versions"},
+		{"prepare", b.prepare, "the temporary output, from the spare tree when there is one"},
+		{"index", b.index, "index files and catalogue pages, package by package"},
+		{"output", b.artifacts, "artifacts as TUF targets and in the l3afd tree"},
+		{"sign", b.sign, "TUF metadata"},
+		{"site", b.catalogue, "home page, search, trust page"},
+		{"check", b.check, "read the new tree back as a client would: nothing unverified is published"},
+		{"swap", b.publish, "metadata of record, then the swap; caches"},
 	} {
 		if err := ctx.Err(); err != nil {
 			return nil, err
+		}
+		if opts.Phase != nil {
+			opts.Phase(st.name, st.what)
 		}
 		if err := st.run(ctx); err != nil {
 			return nil, err

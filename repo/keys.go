@@ -62,6 +62,11 @@ func (r *Repo) RotateKey(ctx context.Context, role string, opts RotateOptions) e
 	if err != nil {
 		return err
 	}
+	// Rotating any key writes a new root.json, which the current root
+	// keys must sign: say so before a new key is even made.
+	if err := tr.CanSign(tufrepo.RoleRoot); err != nil {
+		return fmt.Errorf("keys rotate %s: rotating a key writes a new root.json, signed by the current root keys: %w", role, err)
+	}
 	nk, err := tufrepo.GenerateKey()
 	if err != nil {
 		return fmt.Errorf("keys rotate %s: %w", role, err)

@@ -370,3 +370,28 @@ func TestSourceDateEpochDoesNotPinExpiry(t *testing.T) {
 		t.Errorf("timestamp under an old SOURCE_DATE_EPOCH: %v", err)
 	}
 }
+
+// TestRotateWithoutRootKey: rotating with the root key offline says so,
+// the same way every time, and changes nothing.
+func TestRotateWithoutRootKey(t *testing.T) {
+	r := newRepo(t)
+	kd := filepath.Join(r.Dir, layout.KeysDir)
+	os.Rename(filepath.Join(kd, "root.pem"), filepath.Join(t.TempDir(), "root.pem"))
+	before := tree(t, r.Dir)
+	var msgs []string
+	for range 2 {
+		err := r.RotateKey(context.Background(), "root", RotateOptions{Now: t0})
+		if err == nil || !strings.Contains(err.Error(), "no private key for it is at hand") || strings.Count(err.Error(), "tufrepo:") > 1 {
+			t.Fatalf("err = %v", err)
+		}
+		msgs = append(msgs, err.Error())
+	}
+	if msgs[0] != msgs[1] {
+		t.Errorf("the message changes between runs:\n%s\n%s", msgs[0], msgs[1])
+	}
+	after := tree(t, r.Dir)
+	delete(after, ".lock") // the lock file every command takes
+	if diff := cmp.Diff(before, after); diff != "" {
+		t.Errorf("a refused rotation changed the repository:\n%s", diff)
+	}
+}

@@ -432,3 +432,17 @@ func signAll(mds []*metadata.Metadata[metadata.TargetsType], keys []*Key) ([][]b
 	}
 	return raws, nil
 }
+
+// CanSign reports, before any signing starts, whether the keys at hand
+// meet role's threshold in the current root; the error names the role,
+// its trusted key ids and where to put the key.
+func (r *Repo) CanSign(role string) error {
+	if !r.ready() {
+		return errNotReady
+	}
+	if r.root().Signed.Roles[role] == nil {
+		return fmt.Errorf("tufrepo: no role %q in root.json", role)
+	}
+	_, err := r.roleSigners(r.opts.keys(), role)
+	return err
+}

@@ -41,7 +41,22 @@ snapshot and timestamp keys (files in keys/ or EBPFREPO_<ROLE>_KEY).`,
 				return err
 			}
 			var bar *progressbar.ProgressBar
+			clearLine := func() {}
 			if f, ok := g.Stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) && !g.JSON {
+				n := 0
+				opts.Phase = func(name, what string) {
+					n++
+					if bar != nil {
+						bar.Finish()
+						bar = nil
+					}
+					line := fmt.Sprintf("build [%d] %s: %s", n, name, what)
+					if w, _, err := term.GetSize(int(f.Fd())); err == nil && w > 4 && len(line) > w-1 {
+						line = line[:w-2] + "…"
+					}
+					fmt.Fprint(f, "\r\033[K"+line)
+				}
+				clearLine = func() { fmt.Fprint(f, "\r\033[K") }
 				opts.Progress = func(done, total int) {
 					if bar == nil {
 						bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(f), progressbar.OptionSetDescription("validating"),
@@ -54,6 +69,7 @@ snapshot and timestamp keys (files in keys/ or EBPFREPO_<ROLE>_KEY).`,
 			if bar != nil {
 				bar.Finish()
 			}
+			clearLine()
 			if err != nil {
 				return repoFail(err)
 			}
@@ -69,8 +85,15 @@ snapshot and timestamp keys (files in keys/ or EBPFREPO_<ROLE>_KEY).`,
 			if len(res.RolesSigned) > 0 || res.BinsSigned > 0 {
 				signed = fmt.Sprintf("signed %s and %d of %d bins", strings.Join(res.RolesSigned, ", "), res.BinsSigned, res.Bins)
 			}
-			fmt.Fprintf(g.Stdout, "built %s: %d packages, %d versions, %d targets, %d bytes of artifacts (%d validated, %d cached); %s; %.2fs\n",
-				res.OutDir, res.Packages, res.Versions, res.Targets, res.Bytes, res.Validated, res.Cached, signed, res.Seconds)
+			for _, n := range res.Notes {
+				fmt.Fprintln(g.Stderr, "note: "+n)
+			}
+			fmt.Fprintf(g.Stdout, "built %s: %d packages, %d versions, %d targets, %d bytes of artifacts (%d validated now, %d validated before by add or a build); %s; %d artifacts read back and verified",
+				res.OutDir, res.Packages, res.Versions, res.Targets, res.Bytes, res.Validated, res.Cached, signed, res.Checked)
+			if res.Retained > 0 {
+				fmt.Fprintf(g.Stdout, "; %d earlier files kept through the grace period", res.Retained)
+			}
+			fmt.Fprintf(g.Stdout, "; %.2fs\n", res.Seconds)
 			if len(res.Skipped) > 0 {
 				fmt.Fprintf(g.Stdout, "skipped %d invalid version(s)\n", len(res.Skipped))
 			}

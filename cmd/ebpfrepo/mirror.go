@@ -58,6 +58,9 @@ versions were all yanked). Only bytes verified through TUF are written.`,
 						fmt.Fprintf(g.Stdout, "%-8s %s\n", e.Action, e.Path)
 					}
 				}
+				for _, sk := range rep.Skipped {
+					fmt.Fprintf(g.Stderr, "skipped %s: %s\n", sk.Name, sk.Reason)
+				}
 				n := map[string]int{}
 				for _, e := range rep.Entries {
 					n[e.Action]++
