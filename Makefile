@@ -5,7 +5,7 @@ GO       ?= go
 BIN      := bin/ebpfrepo
 FUZZTIME ?= 60s
 
-.PHONY: all build demo test test-short vet testdata fuzz bench clean s3-server
+.PHONY: all build demo test test-short vet testdata testdata-windows fuzz bench clean s3-server
 
 all: build
 
@@ -31,6 +31,11 @@ VERSITYGW_VERSION := v1.8.0
 s3-server:
 	@test -x "$$($(GO) env GOPATH)/bin/versitygw" || command -v versitygw >/dev/null || \
 		{ echo "installing versitygw $(VERSITYGW_VERSION) for the publish tests"; $(GO) install github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW_VERSION); }
+
+# The Authenticode fixtures of testdata/windows (openssl, osslsigncode);
+# committed, so not part of make test.
+testdata-windows:
+	./scripts/make-windows-fixtures.sh
 
 test-short:
 	$(GO) test -short ./...

@@ -26,6 +26,7 @@ const module = "github.com/ebpfrepo/ebpfrepo/"
 var allowed = map[string][]string{
 	"layout":                     nil,
 	"bpfobj":                     nil,
+	"authenticode":               nil,
 	"internal/atomicfile":        nil,
 	"internal/buildx":            nil,
 	"internal/suggest":           nil,
