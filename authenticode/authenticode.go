@@ -327,3 +327,30 @@ func ekus(c *x509.Certificate) []string {
 type nopLogger struct{}
 
 func (nopLogger) Log(peLog.Level, ...any) error { return nil }
+
+// Sections lists the names of a PE file's sections (a native eBPF for
+// Windows driver keeps each program's code in a section named after it,
+// and its maps in one of their own); nil for data that is not a PE file.
+func Sections(data []byte) (names []string) {
+	if len(data) > MaxSize {
+		return nil
+	}
+	defer func() {
+		if recover() != nil {
+			names = nil
+		}
+	}()
+	f, err := pe.NewBytes(data, &pe.Options{Fast: true, Logger: nopLogger{}})
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	if f.Parse() != nil {
+		return nil
+	}
+	names = []string{}
+	for _, s := range f.Sections {
+		names = append(names, strings.TrimRight(string(s.Header.Name[:]), "\x00"))
+	}
+	return names
+}

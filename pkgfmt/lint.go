@@ -13,6 +13,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/ebpfrepo/ebpfrepo/authenticode"
 	"github.com/ebpfrepo/ebpfrepo/bpfobj"
 )
 
@@ -25,6 +26,10 @@ type LintOptions struct {
 	// Objects, if set, memoises object inspection by content digest
 	// across Describe calls (see ObjectCache).
 	Objects *bpfobj.ObjectCache
+	// Windows is what the Authenticode signatures of Windows native
+	// drivers are checked against: the zero value trusts Microsoft's
+	// production root (by thumbprint) and no test root.
+	Windows authenticode.Trust
 }
 
 // MaxReadmeSize bounds the README text carried in a Description.
@@ -46,6 +51,11 @@ const (
 	CodeChainingNoTailCall    = "chaining.no-tail-call"
 	CodeKernelBTFUnreadable   = "kernel.btf-unreadable"
 	CodeArchiveUnsafe         = "archive.unsafe"
+	CodeDriverMissing         = "driver.missing"
+	CodeDriverUndeclared      = "driver.undeclared"
+	// A driver that fails verification gets the code of the step it
+	// failed: authenticode.CodeParse, CodeAuthentihash, CodePKCS7,
+	// CodeChain, CodeValidity, CodeProfile ("hvci.…").
 )
 
 const codeContentsMissingFile = "package.missing-file" // CheckContents
@@ -64,6 +74,7 @@ func Describe(ctx context.Context, c *Contents, opts LintOptions) *Description {
 	dc.manifest()
 	dc.files()
 	dc.objects()
+	dc.drivers()
 	dc.programs()
 	dc.kernel(ctx)
 	dc.verifier(ctx)
@@ -172,6 +183,63 @@ func (dc *describer) objects() {
 		}
 		dc.d.Objects = append(dc.d.Objects, r)
 	}
+}
+
+// drivers verifies, offline, the Authenticode signatures of every Windows
+// native driver the programs name, and of any other .sys in the package
+// (reported as undeclared, and verified all the same: it ships).
+func (dc *describer) drivers() {
+	progs := map[string][]string{}
+	var order []string
+	if dc.m != nil {
+		for i, p := range dc.m.Programs {
+			if p.Driver == "" || checkRelPath(p.Driver) != nil {
+				continue
+			}
+			if _, ok := dc.c.File(p.Driver); !ok {
+				dc.add(SeverityError, CodeDriverMissing, ManifestFile, fmt.Sprintf("programs[%d].driver", i), p.Name,
+					"driver %q is not in the package: add the .sys bpf2c and MSVC made, or fix the path", p.Driver)
+				continue
+			}
+			if _, seen := progs[p.Driver]; !seen {
+				order = append(order, p.Driver)
+			}
+			progs[p.Driver] = append(progs[p.Driver], p.Name)
+		}
+	}
+	for _, f := range dc.c.Files {
+		if _, ok := progs[f.Path]; !ok && strings.HasSuffix(strings.ToLower(f.Path), ".sys") {
+			dc.add(SeverityWarning, CodeDriverUndeclared, f.Path, "", "", "a driver no program names: name it in a [[programs]] entry's driver, or leave it out")
+			progs[f.Path] = []string{}
+			order = append(order, f.Path)
+		}
+	}
+	for _, path := range order {
+		f, _ := dc.c.File(path)
+		rep, err := authenticode.Verify(f.Data, dc.opts.Windows)
+		if err != nil {
+			code := authenticode.CodeParse
+			var ae *authenticode.Error
+			if errors.As(err, &ae) {
+				code = ae.Code
+			}
+			dc.add(SeverityError, code, path, "", "", "%v", err)
+			continue
+		}
+		sum := dc.sums[path]
+		dc.d.Drivers = append(dc.d.Drivers, DriverReport{Path: path, SHA256: hex.EncodeToString(sum[:]), Authentihash: rep.Authentihash,
+			Class: rep.Class, Signatures: rep.Signatures, Programs: nonNilStrings(progs[path]), Sections: peSections(f.Data)})
+		for _, i := range rep.Untrusted {
+			dc.add(SeverityWarning, "hvci.untrusted-signature", path, "", "", "signature %d (%s) verifies but chains to no root this repository trusts: it does not count", i, rep.Signatures[i].Subject)
+		}
+	}
+}
+
+func nonNilStrings(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }
 
 // objectParseMessage says why an object does not parse and what to do.
@@ -533,3 +601,10 @@ func (d *Description) HasErrors() bool { return d.Problems.HasErrors() }
 
 // Errors returns the problems that are errors.
 func (d *Description) Errors() Problems { return d.Problems.Errors() }
+
+func peSections(data []byte) []string {
+	if s := authenticode.Sections(data); s != nil {
+		return s
+	}
+	return []string{}
+}

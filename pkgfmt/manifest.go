@@ -409,8 +409,21 @@ func (c *manifestChecker) checkPrograms() {
 				seen[p.Name] = i
 			}
 		}
-		if p.Object == "" {
-			c.errorf("manifest.program-object", f("object"), "missing: give the path of the ELF object inside the package")
+		windows := containsFold(c.m.Platforms, "Windows")
+		if p.Driver != "" {
+			switch err := checkRelPath(p.Driver); {
+			case err != nil:
+				c.errorf("manifest.program-driver", f("driver"), "%q: %v", p.Driver, err)
+			case !strings.HasSuffix(strings.ToLower(p.Driver), ".sys"):
+				c.errorf("manifest.program-driver", f("driver"), "%q: a native eBPF for Windows driver ends in .sys (bpf2c and MSVC make it)", p.Driver)
+			case !windows:
+				c.errorf("manifest.program-driver", f("driver"), "%q: drivers are for Windows; add \"Windows\" to platforms, or remove driver", p.Driver)
+			}
+		}
+		if p.Object == "" && p.Driver == "" {
+			c.errorf("manifest.program-object", f("object"), "missing: give the path of the ELF object inside the package (or, for Windows, driver: the .sys)")
+		} else if p.Object == "" {
+			// a Windows program shipped as a driver only
 		} else if err := checkRelPath(p.Object); err != nil {
 			c.errorf("manifest.program-object", f("object"), "%q: %v", p.Object, err)
 		} else if !strings.HasSuffix(p.Object, ".o") {

@@ -1,6 +1,9 @@
 package pkgfmt
 
-import "github.com/ebpfrepo/ebpfrepo/bpfobj"
+import (
+	"github.com/ebpfrepo/ebpfrepo/authenticode"
+	"github.com/ebpfrepo/ebpfrepo/bpfobj"
+)
 
 // ManifestFile is the name of the manifest at the root of every package.
 const ManifestFile = "ebpf-package.toml"
@@ -33,7 +36,11 @@ type Maintainer struct {
 // Program is one [[programs]] entry: an entry function in an object.
 type Program struct {
 	Name     string `toml:"name" json:"name"`         // entry function (ELF symbol)
-	Object   string `toml:"object" json:"object"`     // path of the ELF object inside the package
+	Object   string `toml:"object" json:"object"`     // path of the ELF object inside the package ("" for a Windows program shipped only as a driver)
+	// Driver is the path of the native eBPF for Windows driver (.sys,
+	// made by bpf2c and MSVC, Authenticode-signed) that holds the
+	// program; only for platforms = ["Windows"].
+	Driver string `toml:"driver,omitempty" json:"driver,omitempty"`
 	Type     string `toml:"type" json:"type"`         // program type as l3afd names it: xdp, tc, kprobe, tracepoint, ...
 	Chaining string `toml:"chaining" json:"chaining"` // "l3af" or "none"
 	MapName  string `toml:"map_name,omitempty" json:"map_name,omitempty"`
@@ -79,6 +86,7 @@ type Description struct {
 	Readme   string                 `json:"readme,omitempty"`   // the README text (Markdown, untrusted; at most MaxReadmeSize bytes)
 	Kernel   *bpfobj.KernelReport   `json:"kernel,omitempty"`   // minimum kernel inference (issue 7)
 	Verifier *bpfobj.VerifierReport `json:"verifier,omitempty"` // verifier results, when run
+	Drivers  []DriverReport         `json:"drivers,omitempty"`  // Windows native drivers, verified offline
 	Problems Problems               `json:"problems,omitempty"` // warnings that did not block publishing
 }
 
@@ -88,4 +96,16 @@ type FileEntry struct {
 	Size       int64  `json:"size"`
 	Executable bool   `json:"executable,omitempty"`
 	SHA256     string `json:"sha256"`
+}
+
+// DriverReport is what ebpfrepo verified, offline, of one Windows native
+// driver of a package: its Authenticode signatures and their class.
+type DriverReport struct {
+	Path         string                   `json:"path"`
+	SHA256       string                   `json:"sha256"`
+	Authentihash string                   `json:"authentihash"`
+	Class        authenticode.Class       `json:"class"` // production-ebpf, test-signed or unsigned
+	Signatures   []authenticode.Signature `json:"signatures"`
+	Programs     []string                 `json:"programs"` // the manifest's programs it holds
+	Sections     []string                 `json:"sections"` // its PE sections
 }

@@ -157,7 +157,11 @@ func (r *Repo) acceptClaims(ctx context.Context, s *session, todo []*pending, si
 // checks each against what packages/ already holds. Any error of any
 // package is returned as one *InvalidError, before anything is written.
 func (r *Repo) validateAdds(ctx context.Context, paths []string, verify bool) ([]*pending, error) {
-	lint := pkgfmt.LintOptions{Verify: verify, Objects: bpfobj.NewObjectCache()}
+	trust, _, err := r.windowsTrust()
+	if err != nil {
+		return nil, fmt.Errorf("add: %w", err)
+	}
+	lint := pkgfmt.LintOptions{Verify: verify, Objects: bpfobj.NewObjectCache(), Windows: trust}
 	tmpDir, err := os.MkdirTemp("", "ebpfrepo-add-")
 	if err != nil {
 		return nil, err
@@ -235,6 +239,9 @@ func (r *Repo) validateAdd(ctx context.Context, src, tmp string, lint pkgfmt.Lin
 		d.Problems = append(d.Problems, pkgfmt.Problem{Severity: pkgfmt.SeverityError, File: filepath.Base(art), Field: "artifact",
 			Code: "repo.artifact-name", Message: fmt.Sprintf("the file is named %q but the manifest's artifact is %q: rename the file or fix the manifest", filepath.Base(art), m.Artifact)})
 	}
+	if m.Name != "" {
+		d.Problems = append(d.Problems, r.hvciProblems(label, m.Name, d)...)
+	}
 	var warns, errs pkgfmt.Problems
 	for _, p := range d.Problems {
 		p.Package = label
@@ -256,7 +263,11 @@ func (r *Repo) validateAdd(ctx context.Context, src, tmp string, lint pkgfmt.Lin
 // writeAdds copies the validated packages into packages/ with their added
 // date, and records them in the caches so the next build reads nothing.
 func (r *Repo) writeAdds(todo []*pending, verify bool, now time.Time) ([]AddResult, error) {
-	cache := buildcache.NewDescriptions(r.paths().Cache("desc"))
+	_, salt, err := r.windowsTrust()
+	if err != nil {
+		return nil, err
+	}
+	cache := buildcache.NewDescriptions(r.paths().Cache("desc")).WithSalt(salt)
 	defer cache.Flush() // a cache: a failure only costs time
 	stats := buildcache.LoadStats(r.paths().Cache("files.json"))
 	var out []AddResult

@@ -151,6 +151,8 @@ type buildRun struct {
 	v     *validator
 	ticks int // items validated, for Progress
 
+	hvciSalt string // the Windows trust's digest (windowsTrust), in package keys
+
 	// plan
 	spare  *outtree.Spare
 	pc     *buildcache.Packages

@@ -1,6 +1,7 @@
 package repo
 
 import (
+	"github.com/ebpfrepo/ebpfrepo/authenticode"
 	"bytes"
 	"fmt"
 	"math/bits"
@@ -32,6 +33,9 @@ type Config struct {
 	Grace  string `toml:"grace,omitempty"`
 	Expiry Expiry `toml:"expiry"`
 	Keys   Keys   `toml:"keys"`
+	// Windows says which Authenticode signatures of Windows native drivers
+	// the repository trusts and requires (docs/windows.md).
+	Windows Windows `toml:"windows,omitempty"`
 	// Publishers lists the publisher grants, as ebpfrepo publisher add
 	// recorded them, for people to read: the signed targets metadata is
 	// what clients and builds trust.
@@ -62,6 +66,45 @@ type Expiry struct {
 // EBPFREPO_<ROLE>_KEY holding the PEM text replaces the files of its role.
 type Keys struct {
 	Dir string `toml:"dir"`
+}
+
+// Windows is the [windows] table of ebpfrepo.toml.
+type Windows struct {
+	// TestRoots are PEM certificate files (relative to REPO_DIR or
+	// absolute) of the test roots whose drivers are classified
+	// test-signed. Production drivers need none: eBPF for Windows' root,
+	// Microsoft Root Certificate Authority 2011, is pinned by thumbprint.
+	TestRoots []string `toml:"test_roots,omitempty"`
+	// RequireHVCI is the least class every driver of every package must
+	// have: "" (any, unsigned included), "test-signed" or "production".
+	RequireHVCI string `toml:"require_hvci,omitempty"`
+	// Require is RequireHVCI per package (name → class), overriding it.
+	Require map[string]string `toml:"require,omitempty"`
+}
+
+// hvciClasses maps the values of require_hvci to the class they need.
+var hvciClasses = map[string]authenticode.Class{"": authenticode.ClassUnsigned, "test-signed": authenticode.ClassTestSigned, "production": authenticode.ClassProduction}
+
+// requiredHVCI is the least class package name's drivers must have.
+func (w *Windows) requiredHVCI(name string) authenticode.Class {
+	if c, ok := w.Require[name]; ok {
+		return hvciClasses[c]
+	}
+	return hvciClasses[w.RequireHVCI]
+}
+
+func (w *Windows) check() error {
+	for k, v := range map[string]string{"windows.require_hvci": w.RequireHVCI} {
+		if _, ok := hvciClasses[v]; !ok {
+			return fmt.Errorf("%s: %s = %q: want \"\", \"test-signed\" or \"production\"", layout.ConfigFile, k, v)
+		}
+	}
+	for name, v := range w.Require {
+		if _, ok := hvciClasses[v]; !ok || v == "" {
+			return fmt.Errorf("%s: windows.require.%s = %q: want \"test-signed\" or \"production\"", layout.ConfigFile, name, v)
+		}
+	}
+	return nil
 }
 
 // Roles lists the TUF roles in the order ebpfrepo handles them.
@@ -155,6 +198,9 @@ func loadConfig(dir string) (*Config, error) {
 		return nil, err
 	}
 	if _, err := c.GracePeriod(); err != nil {
+		return nil, err
+	}
+	if err := c.Windows.check(); err != nil {
 		return nil, err
 	}
 	return &c, nil

@@ -19,9 +19,9 @@ import (
 // schema, whether the verifier ran, and for each version its place under
 // packages/, its artifact's sha256 and length, its added date and its
 // yank, and who signs it. The same key means the same index file.
-func pkgKey(name string, its []*item, verify bool, yanks *yankFile, sig *index.Signatures) string {
+func pkgKey(name string, its []*item, verify bool, salt string, yanks *yankFile, sig *index.Signatures) string {
 	h := sha256.New()
-	fmt.Fprintf(h, "schema %d verify %t name %q\n", index.Schema, verify, name)
+	fmt.Fprintf(h, "schema %d verify %t salt %q name %q\n", index.Schema, verify, salt, name)
 	if sig != nil {
 		fmt.Fprintf(h, "signed %q %q %q %q\n", sig.Package.Signer, sig.Package.Publisher, sig.Package.Role, sig.Package.KeyIDs)
 	}
@@ -86,7 +86,7 @@ func (b *buildRun) unchangedPackages() map[string]*buildcache.PackageEntry {
 			continue
 		}
 		rel := layout.Target(layout.PackageIndexTarget(name), e.IndexSHA)
-		if sp.Manifest.Files[rel] != e.IndexSHA || e.Key != pkgKey(name, its, b.r.Config.Verify, b.yanks, b.signatures(name)) ||
+		if sp.Manifest.Files[rel] != e.IndexSHA || e.Key != pkgKey(name, its, b.r.Config.Verify, b.v.descs.Salt(), b.yanks, b.signatures(name)) ||
 			!sp.Intact(rel, e.IndexSHA) || !sp.Has(layout.PackagePage(name)) {
 			continue
 		}

@@ -91,7 +91,11 @@ func (b *buildRun) unreuse(ctx context.Context) error {
 	}
 	b.reused = nil
 	b.res.Cached -= len(its)
-	b.v = b.r.newValidator()
+	v, err := b.r.newValidator()
+	if err != nil {
+		return fmt.Errorf("build: %w", err)
+	}
+	b.v = v
 	defer func() { b.v.finish(b.items); b.v = nil }()
 	if err := b.each(ctx, its, false); err != nil {
 		return err
@@ -166,8 +170,14 @@ func (b *buildRun) buildPackage(pb *pkgBuild) (tufrepo.Target, index.SummaryPack
 		if err != nil {
 			return tufrepo.Target{}, index.SummaryPackage{}, fmt.Errorf("package %s: description of %s: %w", pb.name, it.version, err)
 		}
+		vsig := sig
+		if st := hvciStatus(d); sig != nil && st != sig.HVCI.Status {
+			c := *sig
+			c.HVCI.Status = st
+			vsig = &c
+		}
 		ins = append(ins, index.VersionInput{Description: *d, Length: it.length, SHA256: it.sha, Added: added,
-			Yanked: b.yanks.lookup(it.name, it.version), Signatures: sig})
+			Yanked: b.yanks.lookup(it.name, it.version), Signatures: vsig})
 	}
 	p := index.BuildPackage(pb.name, ins)
 	ins = nil
@@ -194,7 +204,7 @@ func (b *buildRun) buildPackage(pb *pkgBuild) (tufrepo.Target, index.SummaryPack
 		}
 	}
 	if !b.invalid[p.Name] && cacheable(pb.items) {
-		e := &buildcache.PackageEntry{Key: pkgKey(p.Name, pb.items, b.r.Config.Verify, b.yanks, sig), IndexSHA: t.SHA256, IndexLen: t.Length,
+		e := &buildcache.PackageEntry{Key: pkgKey(p.Name, pb.items, b.r.Config.Verify, b.hvciSalt, b.yanks, sig), IndexSHA: t.SHA256, IndexLen: t.Length,
 			Summary: sum, Package: p}
 		for _, it := range pb.items {
 			e.Warnings += it.warnings

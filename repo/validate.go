@@ -27,13 +27,17 @@ type validator struct {
 	fresh map[string]buildcache.StatEntry // artifacts read in this build
 }
 
-func (r *Repo) newValidator() *validator {
+func (r *Repo) newValidator() (*validator, error) {
+	trust, salt, err := r.windowsTrust()
+	if err != nil {
+		return nil, err
+	}
 	return &validator{
-		lint:  pkgfmt.LintOptions{Verify: r.Config.Verify, Objects: bpfobj.NewObjectCache()},
-		descs: buildcache.NewDescriptions(r.paths().Cache("desc")),
+		lint:  pkgfmt.LintOptions{Verify: r.Config.Verify, Objects: bpfobj.NewObjectCache(), Windows: trust},
+		descs: buildcache.NewDescriptions(r.paths().Cache("desc")).WithSalt(salt),
 		stats: buildcache.LoadStats(r.paths().Cache("files.json")),
 		fresh: map[string]buildcache.StatEntry{},
-	}
+	}, nil
 }
 
 // digest learns the sha256 of every artifact: from the stat cache when
@@ -41,7 +45,11 @@ func (r *Repo) newValidator() *validator {
 // later, and only if plan does not reuse its package), else by reading
 // it, which validates it on the way.
 func (b *buildRun) digest(ctx context.Context) error {
-	b.v = b.r.newValidator()
+	var err error
+	if b.v, err = b.r.newValidator(); err != nil {
+		return fmt.Errorf("build: %w", err)
+	}
+	b.hvciSalt = b.v.descs.Salt()
 	return b.each(ctx, b.items, true)
 }
 
@@ -269,6 +277,9 @@ func (b *buildRun) sortValid() error {
 		errs := it.errors()
 		if len(errs) == 0 {
 			errs = it.checkLayout()
+		}
+		if len(errs) == 0 && it.desc != nil {
+			errs = b.r.hvciProblems(it.label(), it.name, it.desc)
 		}
 		b.res.Warnings += it.warnings
 		if len(errs) > 0 {

@@ -23,6 +23,7 @@ type Descriptions struct {
 	shards  map[string]*descShard
 	pending map[string]*bytes.Buffer // shard → lines to append on flush
 	size    int                      // bytes pending
+	salt    string                   // see WithSalt
 }
 
 type descShard struct {
@@ -43,11 +44,26 @@ func NewDescriptions(dir string) *Descriptions {
 	return &Descriptions{dir: dir, shards: map[string]*descShard{}, pending: map[string]*bytes.Buffer{}}
 }
 
-func descKey(sha string, verify bool) string {
+// WithSalt makes every key of c also depend on salt: descriptions made
+// under other settings that shape them (the Windows trust roots) are then
+// misses, not wrong answers. "" is no salt.
+func (c *Descriptions) WithSalt(salt string) *Descriptions {
+	c.salt = salt
+	return c
+}
+
+// Salt is what WithSalt set.
+func (c *Descriptions) Salt() string { return c.salt }
+
+func (c *Descriptions) key(sha string, verify bool) string {
+	k := sha
 	if verify {
-		return sha + "-verify"
+		k += "-verify"
 	}
-	return sha
+	if c.salt != "" {
+		k += "-" + c.salt
+	}
+	return k
 }
 
 func shardOf(sha string) string {
@@ -99,7 +115,7 @@ func (c *Descriptions) Get(sha string, verify bool) (*pkgfmt.Description, bool) 
 // GetRaw is Get also returning the description's JSON.
 func (c *Descriptions) GetRaw(sha string, verify bool) (*pkgfmt.Description, []byte, bool) {
 	sh := c.shard(shardOf(sha))
-	k := descKey(sha, verify)
+	k := c.key(sha, verify)
 	sh.mu.Lock()
 	sp, ok := sh.entries[k]
 	delete(sh.entries, k)
@@ -153,7 +169,7 @@ func (c *Descriptions) PutRaw(sha string, verify bool, data []byte) error {
 		b = &bytes.Buffer{}
 		c.pending[name] = b
 	}
-	b.WriteString(descKey(sha, verify))
+	b.WriteString(c.key(sha, verify))
 	b.WriteByte(' ')
 	b.Write(data)
 	b.WriteByte('\n')
@@ -204,7 +220,7 @@ func (c *Descriptions) flushLocked() error {
 func (c *Descriptions) Has(sha string, verify bool) bool {
 	sh := c.shard(shardOf(sha))
 	sh.mu.Lock()
-	_, ok := sh.entries[descKey(sha, verify)]
+	_, ok := sh.entries[c.key(sha, verify)]
 	sh.mu.Unlock()
 	return ok
 }
