@@ -18,6 +18,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ebpfrepo/ebpfrepo/authenticode"
+
 	"github.com/ebpfrepo/ebpfrepo/index"
 	"github.com/ebpfrepo/ebpfrepo/internal/atomicfile"
 	"github.com/ebpfrepo/ebpfrepo/internal/suggest"
@@ -71,6 +73,10 @@ type Options struct {
 	// LevelPublisher — signed by its publisher's own keys, not only by
 	// the repository.
 	Require []string
+	// HVCITrust is what Require "hvci" checks drivers against; the zero
+	// value is eBPF for Windows' production root (Microsoft Root
+	// Certificate Authority 2011, by thumbprint). For tests.
+	HVCITrust authenticode.Trust
 	// Publishers pins, per package name, the publisher that must sign it
 	// (implies LevelPublisher for those packages).
 	Publishers map[string]string
@@ -84,6 +90,7 @@ type Options struct {
 // It is safe for concurrent use; calls that touch the repository are
 // serialised.
 type Client struct {
+	hvciTrust   authenticode.Trust // Options.HVCITrust
 	cacheOK     bool               // Options.CacheWhenUnreachable
 	flights     singleflight.Group // artifact transfers in progress, by target and sha256
 	require     []string
@@ -153,12 +160,13 @@ func New(opts Options) (*Client, error) {
 		return nil, fmt.Errorf("trusted root: %w", err)
 	}
 	for _, l := range opts.Require {
-		if l != LevelPublisher {
-			return nil, fmt.Errorf("require %q: unknown signing level (this client checks %q)", l, LevelPublisher)
+		if l != LevelPublisher && l != LevelHVCI {
+			return nil, fmt.Errorf("require %q: unknown signing level (this client checks %q and %q)", l, LevelPublisher, LevelHVCI)
 		}
 	}
 	c := &Client{
 		require:    slices.Clone(opts.Require),
+		hvciTrust:  opts.HVCITrust,
 		publishers: maps.Clone(opts.Publishers),
 		base:       strings.TrimRight(opts.RepoURL, "/"),
 		root:       bytes.Clone(opts.TrustedRoot),

@@ -1,11 +1,15 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/ebpfrepo/ebpfrepo/authenticode"
+	"github.com/ebpfrepo/ebpfrepo/pkgfmt"
 
 	"github.com/ebpfrepo/ebpfrepo/index"
 )
@@ -15,6 +19,11 @@ const (
 	// LevelPublisher: the artifact is vouched for by its publisher's own
 	// TUF role (pub-<publisher>), which the repository's CI cannot sign.
 	LevelPublisher = "publisher"
+	// LevelHVCI: every Windows native driver (.sys) in the artifact is
+	// production-ebpf — signed for eBPF for Windows' production profile —
+	// as the client verifies offline from the artifact's own bytes, not
+	// only as the index says; an artifact without a driver fails it.
+	LevelHVCI = "hvci"
 )
 
 // ErrPolicy is matched, with errors.Is, by every refusal of the client's
@@ -84,4 +93,58 @@ func (c *Client) SignerOf(ctx context.Context, rel Release) (index.PackageSignat
 		return index.PackageSignature{}, err
 	}
 	return signerOf(up.SignerChain(rel.TargetPath)), nil
+}
+
+// HVCIError is an artifact that verified through TUF but whose drivers
+// are not production-ebpf, as Require "hvci" demands.
+type HVCIError struct {
+	Package string // name@version
+	Driver  string // the .sys inside the artifact ("" when it has none)
+	Class   authenticode.Class
+	Err     error // the verification failure, when there was one
+}
+
+func (e *HVCIError) Error() string {
+	switch {
+	case e.Driver == "":
+		return fmt.Sprintf("package %s: no Windows driver (.sys) in the artifact; --require hvci needs production-signed drivers", e.Package)
+	case e.Err != nil:
+		return fmt.Sprintf("package %s: driver %s: %v; --require hvci refuses it", e.Package, e.Driver, e.Err)
+	}
+	return fmt.Sprintf("package %s: driver %s is %s, not production-ebpf (signed for eBPF for Windows' production profile); --require hvci refuses it: HVCI would not load it", e.Package, e.Driver, e.Class)
+}
+
+func (e *HVCIError) Is(target error) bool { return target == ErrPolicy }
+
+func (e *HVCIError) Unwrap() error { return e.Err }
+
+// checkHVCI re-verifies, offline, every driver inside the artifact's
+// bytes: the index says what CI saw, the bytes are the evidence.
+func (c *Client) checkHVCI(ctx context.Context, rel Release, data []byte) error {
+	if !slices.Contains(c.require, LevelHVCI) {
+		return nil
+	}
+	label := rel.Name + "@" + rel.Version
+	cont, err := pkgfmt.ReadArtifact(ctx, rel.Artifact, bytes.NewReader(data), int64(len(data)), pkgfmt.Limits{})
+	if err != nil {
+		return &HVCIError{Package: label, Err: fmt.Errorf("the artifact does not read: %w", err)}
+	}
+	n := 0
+	for _, f := range cont.Files {
+		if !strings.HasSuffix(strings.ToLower(f.Path), ".sys") {
+			continue
+		}
+		n++
+		rep, err := authenticode.Verify(f.Data, c.hvciTrust)
+		if err != nil {
+			return &HVCIError{Package: label, Driver: f.Path, Err: err}
+		}
+		if rep.Class != authenticode.ClassProduction {
+			return &HVCIError{Package: label, Driver: f.Path, Class: rep.Class}
+		}
+	}
+	if n == 0 {
+		return &HVCIError{Package: label}
+	}
+	return nil
 }

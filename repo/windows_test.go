@@ -9,7 +9,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/ebpfrepo/ebpfrepo/authenticode"
+	"github.com/ebpfrepo/ebpfrepo/client"
 	"github.com/ebpfrepo/ebpfrepo/index"
 	"github.com/ebpfrepo/ebpfrepo/layout"
 	"github.com/ebpfrepo/ebpfrepo/pkgfmt"
@@ -112,4 +115,48 @@ func hasCode(ps pkgfmt.Problems, code string) bool {
 		}
 	}
 	return false
+}
+
+// TestClientRequireHVCI: a client that requires hvci takes a package
+// whose driver it verifies, from the artifact's own bytes, as
+// production-ebpf, and refuses a test-signed driver and a package with
+// no driver at all.
+func TestClientRequireHVCI(t *testing.T) {
+	abs, _ := filepath.Abs(filepath.Join(windowsFixtures, "keys", "test-root.pem"))
+	mimic := pemCert(t, "prod-mimic-root")
+	testProductionRoots = []*x509.Certificate{mimic}
+	t.Cleanup(func() { testProductionRoots = nil })
+	trust := authenticode.Trust{ProductionThumbprints: []string{sha1hex(mimic)}, ProductionRoots: []*x509.Certificate{mimic}}
+	for _, tc := range []struct {
+		fixture string
+		ok      bool
+	}{{"production-mimic.sys", true}, {"nested-production.sys", true}, {"test-signed.sys", false}, {"unsigned.sys", false}} {
+		t.Run(tc.fixture, func(t *testing.T) {
+			r := newRepo(t)
+			r.Config.Windows = Windows{TestRoots: []string{abs}}
+			if _, err := r.Add(context.Background(), []string{driverPackage(t, tc.fixture)}, AddOptions{Now: t0}); err != nil {
+				t.Fatal(err)
+			}
+			addGood(t, r, "tc-stats")
+			build(t, r, BuildOptions{})
+			out, _ := filepath.Abs(filepath.Join(r.Dir, layout.PublicDir))
+			root, _ := os.ReadFile(filepath.Join(out, "metadata", "1.root.json"))
+			c, err := client.New(client.Options{RepoURL: "file://" + out, TrustedRoot: root, CacheDir: t.TempDir(), Retries: -1,
+				Now: func() time.Time { return t0.Add(time.Hour) }, Require: []string{client.LevelHVCI}, HVCITrust: trust})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, _, err = c.Get(context.Background(), "windows-driver", "", "Windows")
+			var he *client.HVCIError
+			if tc.ok && err != nil {
+				t.Errorf("get --require hvci: %v", err)
+			}
+			if !tc.ok && (!errors.As(err, &he) || !errors.Is(err, client.ErrPolicy)) {
+				t.Errorf("get --require hvci: %v, want an HVCIError", err)
+			}
+			if _, _, err := c.Get(context.Background(), "tc-stats", "", "jammy"); !errors.As(err, &he) || he.Driver != "" {
+				t.Errorf("a package without a driver: %v, want an HVCIError", err)
+			}
+		})
+	}
 }

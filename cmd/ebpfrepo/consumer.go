@@ -39,7 +39,7 @@ func (f *consumerFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.cache, "cache", "", "cache directory (default: the user cache dir/ebpfrepo/<hash of the URL>)")
 	fl.StringArrayVar(&f.headers, "header", nil, `extra HTTP header "Name: value" for private repositories (repeatable); $EBPFREPO_TOKEN adds "Authorization: Bearer …"`)
 	fl.DurationVar(&f.timeout, "timeout", 5*time.Minute, "overall time limit of the command (0: none; not applied to proxy)")
-	fl.StringSliceVar(&f.require, "require", nil, `signing levels every artifact must carry: "publisher" (signed by its author's own keys)`)
+	fl.StringSliceVar(&f.require, "require", nil, `signing levels every artifact must carry: "publisher" (signed by its author's own keys), "hvci" (every Windows driver production-signed for eBPF for Windows, re-verified from the bytes)`)
 	fl.StringArrayVar(&f.publishers, "publisher", nil, "the publisher that must sign the packages named (PUBLISHER, or PACKAGE=PUBLISHER; repeatable)")
 }
 
