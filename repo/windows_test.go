@@ -100,6 +100,14 @@ func TestWindowsDrivers(t *testing.T) {
 			if v.Signatures == nil || v.Signatures.HVCI.Status != tc.status {
 				t.Fatalf("hvci status %+v, want %s", v.Signatures, tc.status)
 			}
+			page, _ := os.ReadFile(filepath.Join(r.Dir, layout.PublicDir, "packages", "windows-driver", "index.html"))
+			badge := map[string]string{"unsigned": "unsigned driver", "test-signed": "test-signed driver", "production-ebpf": "HVCI: production-signed driver"}[tc.status]
+			if !strings.Contains(string(page), badge) {
+				t.Errorf("the package page does not say %q", badge)
+			}
+			if tc.status != "production-ebpf" && strings.Contains(string(page), "production-signed") {
+				t.Errorf("a %s driver's page claims production signing", tc.status)
+			}
 			d := v.Description.Drivers
 			if len(d) != 1 || d[0].Path != "cgroup_sock_addr.sys" || len(d[0].Programs) != 2 || !strings.Contains(strings.Join(d[0].Sections, " "), "cgroup~1") {
 				t.Errorf("driver report %+v", d)

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/ebpfrepo/ebpfrepo/authenticode"
 	"github.com/ebpfrepo/ebpfrepo/bpfobj"
 	"github.com/ebpfrepo/ebpfrepo/index"
 	"github.com/ebpfrepo/ebpfrepo/pkgfmt"
@@ -23,7 +24,8 @@ type packageView struct {
 	Description string
 	Prerelease  bool
 	Yanked      *yankView
-	Signed      *signedView // the package level of the version's signatures, when recorded
+	Signed      *signedView  // the package level of the version's signatures, when recorded
+	Drivers     []driverView // Windows native drivers, as verified offline at build
 	Added       string
 	License     string
 	Maintainers []pkgfmt.Maintainer
@@ -194,6 +196,7 @@ func (w *writer) packageView(p *index.Package, slugs []string, vi int, canonical
 		Prerelease:  v.Prerelease,
 		Yanked:      yank(v.Yanked),
 		Signed:      signedOf(v.Signatures),
+		Drivers:     driversOf(v.Description.Drivers),
 		Added:       formatDate(v.Added),
 		License:     m.License,
 		Maintainers: m.Maintainers,
@@ -346,4 +349,38 @@ func signedOf(s *index.Signatures) *signedView {
 		}
 	}
 	return v
+}
+
+// driverView is one Windows driver as the page shows it: the class, in
+// words that never promise more than it is.
+type driverView struct {
+	Path, Class, Badge, Title, Signer, Root, Authentihash string
+	OK                                                    bool
+	Programs                                              []string
+}
+
+func driversOf(ds []pkgfmt.DriverReport) []driverView {
+	var out []driverView
+	for _, d := range ds {
+		v := driverView{Path: d.Path, Class: string(d.Class), Authentihash: d.Authentihash, Programs: d.Programs}
+		switch d.Class {
+		case authenticode.ClassProduction:
+			v.OK, v.Badge = true, "HVCI: production-signed driver"
+			v.Title = "signed for eBPF for Windows' production profile, verified offline at build: loads with HVCI"
+		case authenticode.ClassTestSigned:
+			v.Badge = "test-signed driver"
+			v.Title = "loads only on a machine with test-signing enabled; never under HVCI"
+		default:
+			v.Badge = "unsigned driver"
+			v.Title = "no Authenticode signature: loads nowhere but a test machine"
+		}
+		for _, sg := range d.Signatures {
+			if sg.Class == d.Class {
+				v.Signer, v.Root = sg.Subject, sg.Root
+				break
+			}
+		}
+		out = append(out, v)
+	}
+	return out
 }

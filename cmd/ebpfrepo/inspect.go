@@ -1,13 +1,17 @@
 package main
 
 import (
+	"crypto/x509"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
+	"time"
 
+	"github.com/ebpfrepo/ebpfrepo/authenticode"
 	"github.com/ebpfrepo/ebpfrepo/bpfobj"
 	"github.com/spf13/cobra"
 )
@@ -22,8 +26,9 @@ type inspectOutput struct {
 }
 
 func newInspectCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
-		Use:   "inspect OBJECT.o [--json]",
+	var testRoots []string
+	cmd := &cobra.Command{
+		Use:   "inspect OBJECT.o | DRIVER.sys [--test-root PEM...] [--json]",
 		Short: "Show the programs, maps, helpers, BTF and license of one eBPF object",
 		Long: `Parse one eBPF ELF object (no kernel needed) and show its programs (section,
 type, attach type, instructions, helpers, kfuncs, calls, tail calls, maps,
@@ -31,7 +36,13 @@ instruction-set extensions),
 its maps, BTF and CO-RE relocations, license and the minimum kernel it
 needs. The "isa" line of a program lists the instruction-set extensions it
 uses (jmp32, atomics, bounded_loops) with the kernel that first accepts
-each. The object is named by its file name in the output.`,
+each. The object is named by its file name in the output.
+
+A Windows native driver (.sys) is verified offline instead: its
+Authenticode signatures (the authentihash against each signed digest, the
+PKCS#7, the chain and the certificates' validity at the signing time), its
+class (production-ebpf, test-signed with a --test-root, unsigned) and its
+PE sections.`,
 		Args: argsBetween(1, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path := args[0]
@@ -49,6 +60,9 @@ each. The object is named by its file name in the output.`,
 			if err != nil {
 				return err
 			}
+			if strings.HasSuffix(strings.ToLower(path), ".sys") {
+				return inspectDriver(g, path, data, testRoots)
+			}
 			r, err := bpfobj.InspectObject(filepath.Base(path), data)
 			if err != nil {
 				return fmt.Errorf("%w: %w", errValidation, err)
@@ -61,6 +75,59 @@ each. The object is named by its file name in the output.`,
 			return nil
 		},
 	}
+	cmd.Flags().StringArrayVar(&testRoots, "test-root", nil, "PEM file of a test root to classify test-signed drivers against (repeatable)")
+	return cmd
+}
+
+// inspectDriver verifies and describes a Windows native driver.
+func inspectDriver(g *globals, path string, data []byte, testRoots []string) error {
+	var trust authenticode.Trust
+	for _, p := range testRoots {
+		pemData, err := os.ReadFile(p)
+		if err != nil {
+			return usagef("--test-root: %v", err)
+		}
+		b, _ := pem.Decode(pemData)
+		if b == nil {
+			return usagef("--test-root %s: no PEM certificate", p)
+		}
+		c, err := x509.ParseCertificate(b.Bytes)
+		if err != nil {
+			return usagef("--test-root %s: %v", p, err)
+		}
+		trust.TestRoots = append(trust.TestRoots, c)
+	}
+	rep, err := authenticode.Verify(data, trust)
+	if err != nil {
+		return fmt.Errorf("%w: driver %s: %w", errValidation, path, err)
+	}
+	sections := authenticode.Sections(data)
+	if g.JSON {
+		return writeJSON(g.Stdout, struct {
+			*authenticode.Report
+			Sections []string `json:"sections"`
+		}{rep, sections})
+	}
+	fmt.Fprintf(g.Stdout, "driver %s: %s (verified offline)\n", filepath.Base(path), rep.Class)
+	fmt.Fprintf(g.Stdout, "  authentihash sha256 %s\n  sections %s\n", rep.Authentihash, strings.Join(sections, " "))
+	for i, sg := range rep.Signatures {
+		kind := "primary"
+		if sg.Nested {
+			kind = "nested"
+		}
+		class := string(sg.Class)
+		if class == "" {
+			class = "chains to no pinned root: does not count"
+		}
+		fmt.Fprintf(g.Stdout, "  signature %d (%s, %s): %s\n    signer %s (sha1 %s)\n    issuer %s\n", i, kind, sg.DigestAlgorithm, class, sg.Subject, sg.SHA1, sg.Issuer)
+		if !sg.SigningTime.IsZero() {
+			fmt.Fprintf(g.Stdout, "    signed %s\n", sg.SigningTime.Format(time.RFC3339))
+		}
+		if sg.Root != "" {
+			fmt.Fprintf(g.Stdout, "    root %s (sha1 %s)\n", sg.Root, sg.RootSHA1)
+		}
+	}
+	return nil
 }
 
 func printInspect(w io.Writer, o inspectOutput) {

@@ -33,7 +33,7 @@ var allowed = map[string][]string{
 	"pkgfmt":                     {"authenticode", "bpfobj", "internal/suggest"},
 	"index":                      {"internal/suggest", "layout", "pkgfmt"},
 	"tufrepo":                    {"index", "internal/atomicfile", "layout"},
-	"site":                       {"bpfobj", "index", "internal/buildx", "layout", "pkgfmt"},
+	"site":                       {"authenticode", "bpfobj", "index", "internal/buildx", "layout", "pkgfmt"},
 	"client":                     {"authenticode", "index", "internal/atomicfile", "internal/suggest", "layout", "pkgfmt"},
 	"client/clienttest":          {"index", "layout", "pkgfmt"},
 	"internal/buildcache":        {"index", "internal/buildx", "pkgfmt"},
