@@ -44,7 +44,7 @@ var allowed = map[string][]string{
 	"internal/testpkgs":          {"pkgfmt"},
 	"repo":                       {"authenticode", "bpfobj", "client", "index", "internal/atomicfile", "internal/buildcache", "internal/buildx", "internal/outtree", "layout", "pkgfmt", "site", "tufrepo"},
 	"author":                     {"client", "layout", "pkgfmt", "tufrepo"},
-	"cmd/ebpfrepo":               {"author", "bpfobj", "client", "index", "internal/atomicfile", "layout", "pkgfmt", "publish", "publish/s3store", "repo", "tufrepo"},
+	"cmd/ebpfrepo":               {"authenticode", "author", "bpfobj", "client", "index", "internal/atomicfile", "layout", "pkgfmt", "publish", "publish/s3store", "repo", "tufrepo"},
 	"cmd/tuf-conformance-client": {"client"},
 	"e2e":                        {"internal/testpkgs", "repo"},
 	"internal/depcheck":          nil,
