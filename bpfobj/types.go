@@ -14,6 +14,9 @@ type ObjectReport struct {
 	Programs     []ProgramReport `json:"programs"`
 	Maps         []MapReport     `json:"maps"`
 	DataSections []string        `json:"data_sections,omitempty"` // .data, .rodata, .bss, ...
+	// Platform is "Windows" for an object reported as eBPF for Windows
+	// loads it (WindowsView); "" for Linux.
+	Platform string `json:"platform,omitempty"`
 }
 
 // ProgramReport describes one program of an object.

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/ebpfrepo/ebpfrepo/bpfobj"
 	"github.com/ebpfrepo/ebpfrepo/internal/testpkgs"
 	"github.com/ebpfrepo/ebpfrepo/pkgfmt"
 	"github.com/google/go-cmp/cmp"
@@ -60,8 +61,9 @@ func TestCorpusGood(t *testing.T) {
 			if diff := cmp.Diff(fromDir, fromArt); diff != "" {
 				t.Errorf("directory and artifact describe differently (-dir +artifact):\n%s", diff)
 			}
-			if len(fromDir.Objects) == 0 || fromDir.Kernel == nil || fromDir.Readme == "" {
-				t.Errorf("description lacks objects, kernel report or readme")
+			windows := len(fromDir.Objects) > 0 && fromDir.Objects[0].Platform == bpfobj.PlatformWindows
+			if len(fromDir.Objects) == 0 || (fromDir.Kernel == nil) != windows || fromDir.Readme == "" {
+				t.Errorf("description lacks objects or readme, or has a kernel report iff it is for Linux (windows %v, kernel %v)", windows, fromDir.Kernel != nil)
 			}
 		})
 	}

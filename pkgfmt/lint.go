@@ -76,6 +76,7 @@ func Describe(ctx context.Context, c *Contents, opts LintOptions) *Description {
 	dc.objects()
 	dc.drivers()
 	dc.programs()
+	dc.windows()
 	dc.kernel(ctx)
 	dc.verifier(ctx)
 	return dc.finish()
@@ -270,9 +271,54 @@ func (dc *describer) programs() {
 	}
 }
 
+// windowsOnly reports whether the package is for eBPF for Windows only.
+func (dc *describer) windowsOnly() bool {
+	if dc.m == nil || len(dc.m.Platforms) == 0 {
+		return false
+	}
+	for _, p := range dc.m.Platforms {
+		if !strings.EqualFold(p, "Windows") {
+			return false
+		}
+	}
+	return true
+}
+
+// CodeWindowsUnsupported is a program type, helper or map type that eBPF
+// for Windows does not have, in a package that declares Windows.
+const CodeWindowsUnsupported = "windows.unsupported"
+
+// windows reports the objects of a Windows-only package as eBPF for
+// Windows loads them (its program types, helpers and map types), and
+// refuses what it does not have. In a package for Windows and Linux the
+// same check is a warning: one ELF rarely runs on both.
+func (dc *describer) windows() {
+	if dc.m == nil || !containsFold(dc.m.Platforms, "Windows") {
+		return
+	}
+	only := dc.windowsOnly()
+	sev := SeverityError
+	if !only {
+		sev = SeverityWarning
+	}
+	for i := range dc.d.Objects {
+		w, probs := bpfobj.WindowsView(dc.d.Objects[i])
+		for _, p := range probs {
+			dc.add(sev, CodeWindowsUnsupported, dc.d.Objects[i].Path, "", p.Program, "%s: build it for Windows' program types and helpers, or drop \"Windows\" from platforms", p)
+		}
+		if only {
+			dc.d.Objects[i] = w
+		}
+	}
+}
+
 // kernel infers the minimum kernel, compares it with the declared one and
-// runs the offline CO-RE checks asked for.
+// runs the offline CO-RE checks asked for (not for a Windows-only
+// package: there is no Linux kernel to need).
 func (dc *describer) kernel(ctx context.Context) {
+	if dc.windowsOnly() {
+		return
+	}
 	dc.d.Kernel = bpfobj.InferKernel(dc.d.Objects)
 	for _, p := range CheckMinKernel(dc.d.Manifest.MinKernel, dc.d.Kernel) {
 		if p.Code == CodeMinKernelInvalid {
@@ -300,6 +346,19 @@ func (dc *describer) kernel(ctx context.Context) {
 // asked.
 func (dc *describer) verifier(ctx context.Context) {
 	if !dc.opts.Verify || len(dc.parsed) == 0 {
+		return
+	}
+	if dc.windowsOnly() {
+		// The Linux verifier does not speak for eBPF for Windows, which
+		// verifies (PREVAIL) at load, or at bpf2c time for a driver.
+		r := &bpfobj.VerifierReport{Programs: []bpfobj.VerifierResult{}}
+		for _, o := range dc.d.Objects {
+			for _, p := range o.Programs {
+				r.Programs = append(r.Programs, bpfobj.VerifierResult{Object: o.Path, Program: p.Name, Status: bpfobj.VerifierNotRun,
+					Reason: "a Windows package: eBPF for Windows verifies it (PREVAIL) when it loads, or when bpf2c makes its driver"})
+			}
+		}
+		dc.d.Verifier = r
 		return
 	}
 	dc.d.Verifier = bpfobj.Verify(ctx, dc.parsed)

@@ -26,9 +26,12 @@ type inspectOutput struct {
 }
 
 func newInspectCmd(g *globals) *cobra.Command {
-	var testRoots []string
+	var (
+		testRoots []string
+		platform  string
+	)
 	cmd := &cobra.Command{
-		Use:   "inspect OBJECT.o | DRIVER.sys [--test-root PEM...] [--json]",
+		Use:   "inspect OBJECT.o [--platform Windows] | DRIVER.sys [--test-root PEM...] [--json]",
 		Short: "Show the programs, maps, helpers, BTF and license of one eBPF object",
 		Long: `Parse one eBPF ELF object (no kernel needed) and show its programs (section,
 type, attach type, instructions, helpers, kfuncs, calls, tail calls, maps,
@@ -36,7 +39,10 @@ instruction-set extensions),
 its maps, BTF and CO-RE relocations, license and the minimum kernel it
 needs. The "isa" line of a program lists the instruction-set extensions it
 uses (jmp32, atomics, bounded_loops) with the kernel that first accepts
-each. The object is named by its file name in the output.
+each. The object is named by its file name in the output. With
+--platform Windows the object is shown as eBPF for Windows loads it: its
+program and attach types (by section), helpers and map types, and what
+Windows does not have is an error.
 
 A Windows native driver (.sys) is verified offline instead: its
 Authenticode signatures (the authentihash against each signed digest, the
@@ -68,6 +74,20 @@ PE sections.`,
 				return fmt.Errorf("%w: %w", errValidation, err)
 			}
 			out := inspectOutput{ObjectReport: r, Kernel: bpfobj.InferKernel([]bpfobj.ObjectReport{r})}
+			switch {
+			case strings.EqualFold(platform, "Windows"):
+				w, probs := bpfobj.WindowsView(r)
+				out = inspectOutput{ObjectReport: w}
+				if len(probs) > 0 {
+					var msgs []string
+					for _, p := range probs {
+						msgs = append(msgs, p.String())
+					}
+					return fmt.Errorf("%w: %s: not an eBPF for Windows object: %s", errValidation, path, strings.Join(msgs, "; "))
+				}
+			case platform != "" && !strings.EqualFold(platform, "Linux"):
+				return usagef("--platform %q: Linux (the default) or Windows", platform)
+			}
 			if g.JSON {
 				return writeJSON(g.Stdout, out)
 			}
@@ -75,6 +95,7 @@ PE sections.`,
 			return nil
 		},
 	}
+	cmd.Flags().StringVar(&platform, "platform", "", "Windows: show the object as eBPF for Windows loads it")
 	cmd.Flags().StringArrayVar(&testRoots, "test-root", nil, "PEM file of a test root to classify test-signed drivers against (repeatable)")
 	return cmd
 }

@@ -27,3 +27,16 @@ func TestInspectDriver(t *testing.T) {
 		t.Errorf("tampered: exit %d, %q", code, errOut)
 	}
 }
+
+// TestInspectWindowsObject: --platform Windows shows the object as eBPF
+// for Windows loads it, and refuses one built for Linux program types.
+func TestInspectWindowsObject(t *testing.T) {
+	out, errOut, code := runCmd(t, "inspect", "--platform", "Windows", "../../testdata/packages/windows-sample/port_block.bpf.o")
+	if code != 0 || !strings.Contains(out, "WindowsXDP") {
+		t.Errorf("windows-sample: exit %d\n%s%s", code, out, errOut)
+	}
+	_, errOut, code = runCmd(t, "inspect", "--platform", "Windows", "../../testdata/packages/tc-stats/tc_stats.bpf.o")
+	if code != 1 || !strings.Contains(errOut, "eBPF for Windows") {
+		t.Errorf("a Linux tc object as Windows: exit %d, %q", code, errOut)
+	}
+}
