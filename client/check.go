@@ -2,12 +2,9 @@ package client
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"path"
 	"runtime"
 	"slices"
@@ -204,7 +201,7 @@ func (lh *localHashes) verify(ctx context.Context, f *Fetcher, u string, tf *met
 			lh.mu.Unlock()
 			if !seen {
 				var err error
-				if sum, err = hashLocal(p, tf.Length); err != nil {
+				if sum, err = fileSHA256(p); err != nil {
 					return 0, err
 				}
 				lh.mu.Lock()
@@ -222,22 +219,4 @@ func (lh *localHashes) verify(ctx context.Context, f *Fetcher, u string, tf *met
 		err = tf.VerifyLengthHashes(data)
 	}
 	return int64(len(data)), err
-}
-
-// hashLocal hashes the file at p, reading no more than limit+1 bytes.
-func hashLocal(p string, limit int64) (string, error) {
-	fh, err := os.Open(p)
-	if err != nil {
-		return "", err
-	}
-	defer fh.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, io.LimitReader(fh, limit+1))
-	if err != nil {
-		return "", err
-	}
-	if n > limit {
-		return "", fmt.Errorf("longer than the %d bytes signed", limit)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }

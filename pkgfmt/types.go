@@ -35,12 +35,12 @@ type Maintainer struct {
 
 // Program is one [[programs]] entry: an entry function in an object.
 type Program struct {
-	Name     string `toml:"name" json:"name"`         // entry function (ELF symbol)
-	Object   string `toml:"object" json:"object"`     // path of the ELF object inside the package ("" for a Windows program shipped only as a driver)
+	Name   string `toml:"name" json:"name"`     // entry function (ELF symbol)
+	Object string `toml:"object" json:"object"` // path of the ELF object inside the package ("" for a Windows program shipped only as a driver)
 	// Driver is the path of the native eBPF for Windows driver (.sys,
 	// made by bpf2c and MSVC, Authenticode-signed) that holds the
 	// program; only for platforms = ["Windows"].
-	Driver string `toml:"driver,omitempty" json:"driver,omitempty"`
+	Driver   string `toml:"driver,omitempty" json:"driver,omitempty"`
 	Type     string `toml:"type" json:"type"`         // program type as l3afd names it: xdp, tc, kprobe, tracepoint, ...
 	Chaining string `toml:"chaining" json:"chaining"` // "l3af" or "none"
 	MapName  string `toml:"map_name,omitempty" json:"map_name,omitempty"`

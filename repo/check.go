@@ -2,11 +2,8 @@ package repo
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ebpfrepo/ebpfrepo/client"
+	"github.com/ebpfrepo/ebpfrepo/internal/outtree"
 )
 
 // SelfCheckError is a build output that failed the check the build runs
@@ -47,7 +45,7 @@ func (b *buildRun) check(ctx context.Context) error {
 	var problems []string
 	for rel := range b.manifest.Retired {
 		want := b.manifest.Files[rel]
-		got, err := fileSHA256(filepath.Join(b.tmp, filepath.FromSlash(rel)))
+		got, err := outtree.HashFile(filepath.Join(b.tmp, filepath.FromSlash(rel)))
 		switch {
 		case err != nil:
 			problems = append(problems, fmt.Sprintf("%s: %v", rel, err))
@@ -88,17 +86,4 @@ func (b *buildRun) check(ctx context.Context) error {
 	}
 	b.res.Checked = rep.Targets
 	return nil
-}
-
-func fileSHA256(p string) (string, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }

@@ -1,9 +1,9 @@
 package repo
 
 import (
-	"github.com/ebpfrepo/ebpfrepo/authenticode"
 	"bytes"
 	"fmt"
+	"github.com/ebpfrepo/ebpfrepo/authenticode"
 	"math/bits"
 	"os"
 	"strconv"

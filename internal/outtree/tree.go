@@ -300,7 +300,7 @@ func (s *Spare) Intact(rel, sha string) bool {
 	if fi, err := os.Lstat(p); err != nil || !fi.Mode().IsRegular() {
 		return false
 	}
-	got, err := hashFile(p)
+	got, err := HashFile(p)
 	return err == nil && got == sha
 }
 

@@ -135,7 +135,7 @@ func (w *Writer) Retain(live *Live, now time.Time, grace time.Duration) (int, er
 				return n, err
 			}
 			src := filepath.Join(live.Dir, filepath.FromSlash(rel))
-			if got, err := hashFile(src); err != nil || got != sha {
+			if got, err := HashFile(src); err != nil || got != sha {
 				delete(w.files, rel) // gone or damaged in the live tree: not kept
 				w.damaged = append(w.damaged, rel)
 				continue
@@ -160,7 +160,8 @@ func (w *Writer) Retain(live *Live, now time.Time, grace time.Duration) (int, er
 // their bytes no longer match what was published.
 func (w *Writer) Damaged() []string { return w.damaged }
 
-func hashFile(p string) (string, error) {
+// HashFile is the hex sha256 of the file at p.
+func HashFile(p string) (string, error) {
 	f, err := os.Open(p)
 	if err != nil {
 		return "", err
