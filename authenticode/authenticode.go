@@ -95,8 +95,14 @@ type Trust struct {
 	// TestRoots are the test roots the repository pins: a signature
 	// chaining to one is test-signed.
 	TestRoots []*x509.Certificate
-	// Now is the time certificates are checked at when a signature
-	// carries no signing time; zero means the current time.
+	// TimestampThumbprints are the SHA-1 thumbprints of the roots an
+	// RFC 3161 time-stamping authority must chain to; nil means
+	// MicrosoftTimestampRoot2010. TimestampRoots are more roots (test
+	// time-stamping authorities).
+	TimestampThumbprints []string
+	TimestampRoots       []*x509.Certificate
+	// Now is the time certificates are checked at when a signature has
+	// no trusted RFC 3161 timestamp; zero means the current time.
 	Now time.Time
 }
 
@@ -111,7 +117,8 @@ type Signature struct {
 	Root            string    `json:"root,omitempty"`
 	RootSHA1        string    `json:"root_sha1,omitempty"`
 	EKUs            []string  `json:"ekus"`
-	SigningTime     time.Time `json:"signing_time,omitzero"`
+	SigningTime     time.Time `json:"signing_time,omitzero"` // the signer's own signingTime attribute: a claim, not evidence
+	Timestamp       time.Time `json:"timestamp,omitzero"`    // the time a pinned RFC 3161 time-stamping authority attests
 	NotBefore       time.Time `json:"not_before"`
 	NotAfter        time.Time `json:"not_after"`
 	// Class is this signature's class; "" when it chains to no pinned root.
@@ -220,7 +227,15 @@ func checkSignature(f *pe.File, c *pe.Certificate, i int, trust Trust) (*Signatu
 	if err := p7.UnmarshalSignedAttribute(oidSigningTime, &st); err == nil {
 		s.SigningTime = st.UTC()
 	}
-	at := s.SigningTime
+	// The certificates are checked at the time a trusted time-stamping
+	// authority attests, else now: the signer's own signingTime is a claim
+	// anyone holding an expired key could backdate.
+	ts, err := timestampOf(p7, trust)
+	if err != nil {
+		return nil, fail(CodeTimestamp, "%v", err)
+	}
+	s.Timestamp = ts
+	at := ts
 	if at.IsZero() {
 		at = trust.Now
 		if at.IsZero() {
@@ -272,7 +287,7 @@ func checkSignature(f *pe.File, c *pe.Certificate, i int, trust Trust) (*Signatu
 		s.Class = ClassProduction
 		return s, nil
 	} else if expired(err) {
-		return nil, fail(CodeValidity, "a certificate of the chain is not valid at the signing time %s: %v", at.UTC().Format(time.RFC3339), err)
+		return nil, fail(CodeValidity, "a certificate of the chain is not valid at %s (%s): %v", at.UTC().Format(time.RFC3339), whenChecked(ts), err)
 	}
 	if chain, err := chainTo(test); err == nil {
 		root := chain[len(chain)-1]
@@ -280,12 +295,20 @@ func checkSignature(f *pe.File, c *pe.Certificate, i int, trust Trust) (*Signatu
 		s.Class = ClassTestSigned
 		return s, nil
 	} else if expired(err) {
-		return nil, fail(CodeValidity, "a certificate of the chain is not valid at the signing time %s: %v", at.UTC().Format(time.RFC3339), err)
+		return nil, fail(CodeValidity, "a certificate of the chain is not valid at %s (%s): %v", at.UTC().Format(time.RFC3339), whenChecked(ts), err)
 	}
 	return s, nil // verifies, but trusted by nothing pinned
 }
 
 var oidSigningTime = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 5}
+
+// whenChecked says which time the chain was checked at.
+func whenChecked(ts time.Time) string {
+	if ts.IsZero() {
+		return "now: the signature has no trusted RFC 3161 timestamp, so its certificates must still be valid"
+	}
+	return "the time its RFC 3161 timestamp attests"
+}
 
 func first(b [][]byte) []byte {
 	if len(b) == 0 {

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 const fixtures = "../testdata/windows"
@@ -37,7 +36,7 @@ func testTrust(t testing.TB) Trust {
 		ProductionThumbprints: []string{thumb1(mimic)},
 		ProductionRoots:       []*x509.Certificate{mimic},
 		TestRoots:             []*x509.Certificate{cert(t, "test-root")},
-		Now:                   time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC),
+		TimestampRoots:        []*x509.Certificate{cert(t, "test-root")},
 	}
 }
 
@@ -68,6 +67,8 @@ func TestFixtures(t *testing.T) {
 		{file: "tampered-section.sys", code: CodeAuthentihash, ossl: "test-root", osslOK: false},
 		{file: "tampered-header.sys", code: CodeAuthentihash, ossl: "test-root", osslOK: false},
 		{file: "tampered-signature.sys", code: CodePKCS7, ossl: "test-root", osslOK: false},
+		{file: "timestamped-expired.sys", class: ClassTestSigned, ossl: "test-root", osslOK: true},
+		{file: "untrusted-timestamp.sys", code: CodeTimestamp, ossl: "test-root", osslOK: true, why: "osslsigncode passes a signature whose certificates are still valid even when its timestamp does not verify; ebpfrepo refuses a countersignature that does not verify"},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			data, err := os.ReadFile(filepath.Join(fixtures, tc.file))
@@ -90,6 +91,11 @@ func TestFixtures(t *testing.T) {
 				if rep.Class != ClassUnsigned && (rep.Signatures[0].SigningTime.IsZero() || rep.Signatures[0].SHA1 == "") {
 					t.Errorf("signature record incomplete: %+v", rep.Signatures[0])
 				}
+				if rep.Class != ClassUnsigned {
+					if ts := rep.Signatures[0].Timestamp; strings.HasPrefix(tc.file, "timestamped") == ts.IsZero() {
+						t.Errorf("timestamp %v on %s", ts, tc.file)
+					}
+				}
 			}
 			if tc.ossl == "" {
 				return
@@ -97,7 +103,8 @@ func TestFixtures(t *testing.T) {
 			if _, err := exec.LookPath("osslsigncode"); err != nil {
 				t.Skip("osslsigncode not installed (Debian package osslsigncode): cannot cross-check")
 			}
-			out, _ := exec.Command("osslsigncode", "verify", "-CAfile", filepath.Join(fixtures, "keys", tc.ossl+".pem"), "-in", filepath.Join(fixtures, tc.file)).CombinedOutput()
+			ca := filepath.Join(fixtures, "keys", tc.ossl+".pem")
+			out, _ := exec.Command("osslsigncode", "verify", "-CAfile", ca, "-TSA-CAfile", ca, "-in", filepath.Join(fixtures, tc.file)).CombinedOutput()
 			osslOK := strings.Contains(string(out), "Signature verification: ok")
 			if osslOK != tc.osslOK {
 				t.Fatalf("osslsigncode verify: ok=%v, the test expects %v:\n%s", osslOK, tc.osslOK, out)

@@ -14,9 +14,10 @@
 // Every signature, the primary and each nested one, is checked in turn,
 // each step with its own error code: the file's authentihash equals the
 // signature's digest (PKCS#7 alone does not bind the file); the PKCS#7
-// signature verifies; the signer chains to a pinned root; the
-// certificates are valid at the signing time (the signed signingTime
-// attribute, else the verification time). A file with any signature that
+// signature verifies; an RFC 3161 timestamp, if present, verifies and
+// chains to a pinned time-stamping root; the signer chains to a pinned
+// root; the certificates are valid at the time the timestamp attests,
+// else now (the signer's own signingTime attribute is only a claim). A file with any signature that
 // fails one of these is refused, even when another verifies (osslsigncode
 // accepts a file when any one signature does): a bad signature in a
 // driver is tampering or a mistake, never something to ship. A

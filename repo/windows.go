@@ -52,6 +52,7 @@ func (r *Repo) windowsTrust() (authenticode.Trust, string, error) {
 				return t, "", fmt.Errorf("%s: windows.test_roots: %s: %w", layout.ConfigFile, rel, err)
 			}
 			t.TestRoots = append(t.TestRoots, c)
+			t.TimestampRoots = append(t.TimestampRoots, c) // a test root anchors test time-stamping authorities too
 			h.Write(c.Raw)
 		}
 	}

@@ -75,6 +75,8 @@ func TestWindowsDrivers(t *testing.T) {
 		{"expired.sys", "", "", "hvci.validity"},
 		{"tampered-section.sys", "", "", "hvci.authentihash"},
 		{"tampered-signature.sys", "", "", "hvci.pkcs7"},
+		{"timestamped-expired.sys", "", "test-signed", ""},
+		{"untrusted-timestamp.sys", "", "", "hvci.timestamp"},
 	} {
 		t.Run(tc.fixture+"/"+tc.require, func(t *testing.T) {
 			r := newRepo(t)

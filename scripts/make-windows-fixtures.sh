@@ -20,6 +20,8 @@
 #   untrusted.sys    a leaf of a root nobody pins
 #   nested.sys       test-signed, plus a nested signature from the untrusted root
 #   nested-production.sys  production-mimic, plus a nested test-signed signature
+#   timestamped-expired.sys  the expired leaf, RFC 3161 time-stamped while it was valid
+#   untrusted-timestamp.sys  test-signed, time-stamped by a TSA nobody pins
 #   tampered-section.sys, tampered-header.sys, tampered-signature.sys
 set -eu
 cd "$(dirname "$0")/../testdata/windows"
@@ -27,11 +29,17 @@ K=keys
 mkdir -p "$K"
 T=$(date +%s) # the signing time of every signature: now, after the roots were made
 
-ca() { # name subject
+ca() { # name subject: a root valid from 2023 to 2046 (self-signed through openssl ca, for explicit dates)
 	[ -f "$K/$1.key" ] || openssl genrsa -out "$K/$1.key" 2048 2>/dev/null
-	openssl req -x509 -new -key "$K/$1.key" -subj "$2" -days 7300 -sha256 \
-		-set_serial 1 -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
-		-out "$K/$1.pem" 2>/dev/null
+	openssl req -new -key "$K/$1.key" -subj "$2" -out "$K/$1.csr" 2>/dev/null
+	printf 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\n' > "$K/$1.ext"
+	d=$(mktemp -d)
+	: > "$d/index.txt"
+	echo 01 > "$d/serial"
+	printf '[ca]\ndefault_ca=c\n[c]\ndatabase=%s/index.txt\nserial=%s/serial\nnew_certs_dir=%s\npolicy=p\nunique_subject=no\n[p]\ncommonName=supplied\n' "$d" "$d" "$d" > "$d/ca.cnf"
+	openssl ca -batch -selfsign -config "$d/ca.cnf" -keyfile "$K/$1.key" -md sha256 -notext -preserveDN \
+		-startdate 20230101000000Z -enddate 20460101000000Z -extfile "$K/$1.ext" -in "$K/$1.csr" -out "$K/$1.pem" 2>/dev/null
+	rm -rf "$d" "$K/$1.csr" "$K/$1.ext"
 }
 leaf() { # name subject issuer eku days_from days_to
 	[ -f "$K/$1.key" ] || openssl genrsa -out "$K/$1.key" 2048 2>/dev/null
@@ -49,7 +57,7 @@ leaf() { # name subject issuer eku days_from days_to
 }
 sign() { # leaf in out [extra]
 	rm -f "$3.tmp"
-	osslsigncode sign -certs "$K/$1.chain.pem" -key "$K/$1.key" -h sha256 -time "$T" ${4:-} -in "$2" -out "$3.tmp" >/dev/null
+	osslsigncode sign -certs "$K/$1.chain.pem" -key "$K/$1.key" -h sha256 -time "${TIME:-$T}" ${4:-} -in "$2" -out "$3.tmp" >/dev/null
 	mv "$3.tmp" "$3"
 }
 
@@ -61,6 +69,9 @@ leaf prod-leaf "/C=US/ST=Washington/L=Redmond/O=Microsoft Corporation/CN=Microso
 leaf prod-noeku-leaf "/C=US/ST=Washington/L=Redmond/O=Microsoft Corporation/CN=Microsoft Corporation eBPF Verification" prod-mimic-root codeSigning 20250101000000Z 20350101000000Z
 leaf expired-leaf "/CN=ebpfrepo expired driver signer (test only)" test-root codeSigning 20240101000000Z 20250101000000Z
 leaf untrusted-leaf "/CN=ebpfrepo untrusted driver signer (test only)" untrusted-root codeSigning 20250101000000Z 20350101000000Z
+# Time-stamping authorities (RFC 3161, osslsigncode's built-in TSA).
+leaf test-tsa "/CN=ebpfrepo test time-stamping authority (test only)" test-root "critical,timeStamping" 20230101000000Z 20400101000000Z
+leaf untrusted-tsa "/CN=ebpfrepo untrusted time-stamping authority (test only)" untrusted-root "critical,timeStamping" 20230101000000Z 20400101000000Z
 
 rm -f *.sys.tmp unsigned.sys && osslsigncode remove-signature -in cgroup_sock_addr.sys -out unsigned.sys >/dev/null
 sign test-leaf unsigned.sys test-signed.sys
@@ -70,6 +81,14 @@ sign expired-leaf unsigned.sys expired.sys
 sign untrusted-leaf unsigned.sys untrusted.sys
 sign untrusted-leaf test-signed.sys nested.sys -nest
 sign test-leaf production-mimic.sys nested-production.sys -nest
+# Signed in mid-2024, while the expired leaf was valid, and time-stamped
+# then by a pinned TSA: valid today thanks to the timestamp. The same
+# stamped by a TSA nobody pins: refused.
+TS=1717200000 # 2024-06-01T00:00:00Z
+TIME=$TS
+sign expired-leaf unsigned.sys timestamped-expired.sys "-TSA-certs $K/test-tsa.chain.pem -TSA-key $K/test-tsa.key -TSA-time $TS"
+unset TIME
+sign test-leaf unsigned.sys untrusted-timestamp.sys "-TSA-certs $K/untrusted-tsa.chain.pem -TSA-key $K/untrusted-tsa.key -TSA-time $TS"
 
 # Tampered copies of test-signed.sys: one byte each.
 flip() { # in out offset
