@@ -634,3 +634,53 @@ func TestGracePeriod(t *testing.T) {
 		}
 	})
 }
+
+// TestOutputSymlink: an output directory that is a symbolic link is
+// built where it points, and the link stays a link.
+func TestOutputSymlink(t *testing.T) {
+	r := newRepo(t)
+	addGood(t, r, "tc-stats")
+	www := filepath.Join(t.TempDir(), "www", "repo")
+	os.MkdirAll(www, 0o755)
+	link := filepath.Join(t.TempDir(), "public")
+	if err := os.Symlink(www, link); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		build(t, r, BuildOptions{Now: t0.Add(time.Duration(i) * time.Minute), OutDir: link})
+		fi, err := os.Lstat(link)
+		if err != nil || fi.Mode()&os.ModeSymlink == 0 {
+			t.Fatalf("build %d: the output link is gone or replaced: %v", i, err)
+		}
+		if _, err := os.Stat(filepath.Join(www, "metadata", "timestamp.json")); err != nil {
+			t.Fatalf("build %d: nothing built where the link points: %v", i, err)
+		}
+	}
+}
+
+// TestUpgradeFromSpareLayout: an output built by the layout before the
+// state directory (manifest beside it as .public.tree-<id>.json) keeps
+// the grace period through the first build after the upgrade.
+func TestUpgradeFromSpareLayout(t *testing.T) {
+	r := newRepo(t)
+	addGood(t, r, "tc-stats", "xdp-root")
+	build(t, r, BuildOptions{Now: t0})
+	out := filepath.Join(r.Dir, layout.PublicDir)
+	state := outtree.StateDir(out)
+	ms, _ := filepath.Glob(filepath.Join(state, "*-*.json"))
+	var legacy string
+	for _, m := range ms {
+		id := strings.TrimSuffix(filepath.Base(m), ".json")
+		legacy = filepath.Join(r.Dir, ".public.tree-"+id+".json")
+		os.Rename(m, legacy)
+	}
+	os.RemoveAll(state)
+	os.RemoveAll(filepath.Join(r.Dir, layout.PackagesDir, "tc-stats"))
+	res := build(t, r, BuildOptions{Now: t0.Add(time.Minute)})
+	if res.Retained == 0 {
+		t.Error("the first build after the upgrade kept nothing through the grace period")
+	}
+	if _, err := os.Stat(legacy); !os.IsNotExist(err) {
+		t.Errorf("the legacy manifest is still beside the output: %v", err)
+	}
+}

@@ -3,6 +3,7 @@ package repo
 import (
 	"context"
 	"fmt"
+	"os"
 	"path"
 	"path/filepath"
 	"strings"
@@ -20,6 +21,16 @@ func (r *Repo) outDir(out string) (string, error) {
 		out = r.paths().Public()
 	}
 	out = filepath.Clean(out)
+	// An output that is a symbolic link (public -> /srv/www/repo) is
+	// built and swapped where it points: the swap exchanges directories,
+	// and must never move the link itself.
+	if fi, err := os.Lstat(out); err == nil && fi.Mode()&os.ModeSymlink != 0 {
+		target, err := filepath.EvalSymlinks(out)
+		if err != nil {
+			return "", fmt.Errorf("build: output %s is a symbolic link that does not resolve: %w", out, err)
+		}
+		out = target
+	}
 	absOut, err := filepath.Abs(out)
 	if err != nil {
 		return "", err

@@ -75,6 +75,15 @@ func Prepare(out string) (string, error) {
 	if err := os.MkdirAll(StateDir(out), 0o755); err != nil {
 		return "", err
 	}
+	// The layout before the state directory kept the live tree's
+	// manifest beside it: carried over, the first build after an upgrade
+	// still keeps what leaves the metadata through the grace period.
+	if id, ok := treeID(out); ok {
+		legacy := filepath.Join(parent, "."+base+".tree-"+id+".json")
+		if _, err := os.Stat(legacy); err == nil {
+			os.Rename(legacy, manifestPath(out, id))
+		}
+	}
 	for _, pat := range []string{"." + base + ".build-*", "." + base + ".old-*", "." + base + ".tree-*.json", "." + base + ".spare"} {
 		stale, _ := filepath.Glob(filepath.Join(parent, pat))
 		for _, p := range stale {
