@@ -72,7 +72,7 @@ func (c *Client) Check(ctx context.Context) (*CheckReport, error) {
 	var jobs []job
 	problem := func(format string, args ...any) { rep.Problems = append(rep.Problems, fmt.Sprintf(format, args...)) }
 	for _, sp := range sum.Packages {
-		p, err := c.Info(ctx, sp.Name)
+		p, err := c.releases(ctx, sp.Name)
 		if err != nil {
 			problem("%s: %v", layout.PackageIndexTarget(sp.Name), err)
 			continue

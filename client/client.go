@@ -475,8 +475,21 @@ func (c *Client) Summary(ctx context.Context) (*index.Summary, error) {
 // Info returns the verified index of one package: every version, its
 // platforms and artifacts, yanked state and inspection report.
 func (c *Client) Info(ctx context.Context, name string) (*index.Package, error) {
+	var p index.Package
+	if err := c.packageIndex(ctx, name, &p, &p.Schema); err != nil {
+		return nil, err
+	}
+	if err := checkPackage(layout.PackageIndexTarget(name), name, &p); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// packageIndex fetches the verified index/<name>.json and decodes it
+// into v (an index.Package, or a leaner form).
+func (c *Client) packageIndex(ctx context.Context, name string, v any, schema *int) error {
 	if err := checkComponent("name", name); err != nil {
-		return nil, fmt.Errorf("package %q: %w", name, err)
+		return fmt.Errorf("package %q: %w", name, err)
 	}
 	tp := layout.PackageIndexTarget(name)
 	data, _, err := c.target(ctx, tp)
@@ -492,16 +505,36 @@ func (c *Client) Info(ctx context.Context, name string) (*index.Package, error) 
 				nf.Suggestion = suggest.Nearest(name, names)
 			}
 		}
+		return err
+	}
+	return decodeIndex(tp, data, v, schema)
+}
+
+// releases is index/<name>.json without the descriptions: its versions'
+// releases, which is all Check needs (decoding the descriptions of every
+// version of every package was most of its time and memory).
+func (c *Client) releases(ctx context.Context, name string) (*index.Package, error) {
+	var lean struct {
+		Schema   int    `json:"schema"`
+		Name     string `json:"name"`
+		Versions []struct {
+			Version    string           `json:"version"`
+			Prerelease bool             `json:"prerelease"`
+			Yanked     *index.Yank      `json:"yanked"`
+			Artifacts  []index.Artifact `json:"artifacts"`
+		} `json:"versions"`
+	}
+	if err := c.packageIndex(ctx, name, &lean, &lean.Schema); err != nil {
 		return nil, err
 	}
-	var p index.Package
-	if err := decodeIndex(tp, data, &p, &p.Schema); err != nil {
+	p := &index.Package{Schema: lean.Schema, Name: lean.Name, Versions: make([]index.Version, len(lean.Versions))}
+	for i, v := range lean.Versions {
+		p.Versions[i] = index.Version{Version: v.Version, Prerelease: v.Prerelease, Yanked: v.Yanked, Artifacts: v.Artifacts}
+	}
+	if err := checkPackage(layout.PackageIndexTarget(name), name, p); err != nil {
 		return nil, err
 	}
-	if err := checkPackage(tp, name, &p); err != nil {
-		return nil, err
-	}
-	return &p, nil
+	return p, nil
 }
 
 func decodeIndex(target string, data []byte, v any, schema *int) error {

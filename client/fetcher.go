@@ -358,10 +358,18 @@ func readFileURL(ctx context.Context, u *url.URL, rawURL string, maxLength int64
 		return nil, fmt.Errorf("fetch %s: %w", rawURL, err)
 	}
 	defer fh.Close()
-	if st, err := fh.Stat(); err != nil || !st.Mode().IsRegular() {
+	st, err := fh.Stat()
+	if err != nil || !st.Mode().IsRegular() {
 		return nil, &metadata.ErrDownloadHTTP{StatusCode: http.StatusNotFound, URL: rawURL}
 	}
-	data, err := io.ReadAll(io.LimitReader(fh, maxLength+1))
+	if st.Size() > maxLength {
+		return nil, lengthError(rawURL, st.Size(), maxLength)
+	}
+	// Read what the file says it holds in one allocation (io.ReadAll's
+	// doubling was most of a local Check's garbage), and at most one
+	// byte more, so a file that grew is still caught.
+	data := make([]byte, 0, st.Size()+1)
+	data, err = readAllInto(data, io.LimitReader(fh, maxLength+1))
 	if err != nil {
 		return nil, fmt.Errorf("fetch %s: %w", rawURL, err)
 	}
@@ -372,4 +380,21 @@ func readFileURL(ctx context.Context, u *url.URL, rawURL string, maxLength int64
 		return nil, err
 	}
 	return data, nil
+}
+
+// readAllInto appends r's bytes to buf until EOF.
+func readAllInto(buf []byte, r io.Reader) ([]byte, error) {
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
 }

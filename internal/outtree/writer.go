@@ -160,6 +160,10 @@ func (w *Writer) Retain(live *Live, now time.Time, grace time.Duration) (int, er
 // their bytes no longer match what was published.
 func (w *Writer) Damaged() []string { return w.damaged }
 
+// hashBufs are HashFile's read buffers (io.Copy from an *os.File
+// allocates 32 KiB per call).
+var hashBufs = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
+
 // HashFile is the hex sha256 of the file at p.
 func HashFile(p string) (string, error) {
 	f, err := os.Open(p)
@@ -168,7 +172,9 @@ func HashFile(p string) (string, error) {
 	}
 	defer f.Close()
 	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
+	buf := hashBufs.Get().(*[]byte)
+	defer hashBufs.Put(buf)
+	if _, err := io.CopyBuffer(h, struct{ io.Reader }{f}, *buf); err != nil {
 		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
