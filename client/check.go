@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/ebpfrepo/ebpfrepo/index"
 	"github.com/ebpfrepo/ebpfrepo/layout"
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 )
@@ -54,6 +56,23 @@ func (e *CheckError) Error() string {
 // error is a *CheckError listing each with the file it concerns.
 // Nothing is written outside the client's cache.
 func (c *Client) Check(ctx context.Context) (*CheckReport, error) {
+	return c.CheckWith(ctx, CheckOptions{})
+}
+
+// CheckOptions narrow Check. The zero value checks everything.
+type CheckOptions struct {
+	// Known are packages (by name) whose index file and TUF metadata an
+	// earlier check verified and that have not changed since — for
+	// ebpfrepo build, the unchanged packages of a tree whose bins for
+	// them were not re-signed. Check verifies the bytes of a known
+	// package's index file against the signed summary, and every one of
+	// its files (targets, l3afd copies) against the package given here,
+	// without the TUF lookups.
+	Known map[string]*index.Package
+}
+
+// CheckWith is Check, narrowed by opts.
+func (c *Client) CheckWith(ctx context.Context, opts CheckOptions) (*CheckReport, error) {
 	c.mu.Lock()
 	if err := c.refreshLocked(ctx); err != nil {
 		c.mu.Unlock()
@@ -66,16 +85,28 @@ func (c *Client) Check(ctx context.Context) (*CheckReport, error) {
 		return nil, err
 	}
 	type job struct {
-		tf   *metadata.TargetFiles
-		urls []string // the consistent-snapshot target first, then its l3afd copies
+		path   string // the target path
+		length int64  // and its length and sha256 (hex), as signed
+		sha    string
+		urls   []string // the consistent-snapshot target first, then its l3afd copies
 	}
 	var jobs []job
 	problem := func(format string, args ...any) { rep.Problems = append(rep.Problems, fmt.Sprintf(format, args...)) }
+	lh := &localHashes{sums: map[fileKey]string{}}
 	for _, sp := range sum.Packages {
-		p, err := c.releases(ctx, sp.Name)
-		if err != nil {
-			problem("%s: %v", layout.PackageIndexTarget(sp.Name), err)
-			continue
+		p, known := opts.Known[sp.Name]
+		if known {
+			u := c.base + "/" + layout.Target(layout.PackageIndexTarget(sp.Name), sp.IndexSHA256)
+			if _, err := lh.verify(ctx, c.fetcher, u, sp.IndexLength, sp.IndexSHA256); err != nil {
+				problem("%s: index of %s: %v", strings.TrimPrefix(u, c.base+"/"), sp.Name, err)
+				continue
+			}
+		} else {
+			var err error
+			if p, err = c.releases(ctx, sp.Name); err != nil {
+				problem("%s: %v", layout.PackageIndexTarget(sp.Name), err)
+				continue
+			}
 		}
 		rep.Packages++
 		latest := p.Latest()
@@ -83,18 +114,20 @@ func (c *Client) Check(ctx context.Context) (*CheckReport, error) {
 			v := &p.Versions[i]
 			rep.Versions++
 			for _, a := range v.Artifacts {
-				c.mu.Lock()
-				_, tf, err := c.targetInfo(ctx, a.Path)
-				c.mu.Unlock()
-				if err != nil {
-					problem("target %s (%s@%s): %v", a.Path, p.Name, v.Version, err)
-					continue
+				if !known {
+					c.mu.Lock()
+					_, tf, err := c.targetInfo(ctx, a.Path)
+					c.mu.Unlock()
+					if err != nil {
+						problem("target %s (%s@%s): %v", a.Path, p.Name, v.Version, err)
+						continue
+					}
+					if h := hex.EncodeToString(tf.Hashes["sha256"]); tf.Length != a.Length || h != a.SHA256 {
+						problem("target %s: the index says %d bytes sha256 %s, the signed targets %d bytes sha256 %s", a.Path, a.Length, a.SHA256, tf.Length, h)
+						continue
+					}
 				}
-				if h := hex.EncodeToString(tf.Hashes["sha256"]); tf.Length != a.Length || h != a.SHA256 {
-					problem("target %s: the index says %d bytes sha256 %s, the signed targets %d bytes sha256 %s", a.Path, a.Length, a.SHA256, tf.Length, h)
-					continue
-				}
-				j := job{tf: tf, urls: []string{c.base + "/" + layout.Target(a.Path, a.SHA256), c.base + "/" + layout.L3afd(a.Path)}}
+				j := job{path: a.Path, length: a.Length, sha: a.SHA256, urls: []string{c.base + "/" + layout.Target(a.Path, a.SHA256), c.base + "/" + layout.L3afd(a.Path)}}
 				if v == latest {
 					j.urls = append(j.urls, c.base+"/"+layout.L3afdLatest(p.Name, a.Platform, path.Base(a.Path)))
 				}
@@ -103,7 +136,6 @@ func (c *Client) Check(ctx context.Context) (*CheckReport, error) {
 		}
 	}
 	// The bytes: one worker per CPU and a few more, for the network.
-	lh := &localHashes{sums: map[fileKey]string{}}
 	var mu sync.Mutex
 	work := make(chan job)
 	var wg sync.WaitGroup
@@ -115,17 +147,17 @@ func (c *Client) Check(ctx context.Context) (*CheckReport, error) {
 				var ps []string
 				l3, n := 0, int64(0)
 				for i, u := range j.urls {
-					size, err := lh.verify(ctx, c.fetcher, u, j.tf)
+					size, err := lh.verify(ctx, c.fetcher, u, j.length, j.sha)
 					var le *metadata.ErrDownloadLengthMismatch
 					if errors.As(err, &le) {
-						err = fmt.Errorf("longer than the %d bytes signed", j.tf.Length)
+						err = fmt.Errorf("longer than the %d bytes signed", j.length)
 					}
 					if err != nil {
 						what := "target"
 						if i > 0 {
 							what = "l3afd copy of"
 						}
-						ps = append(ps, fmt.Sprintf("%s: %s %s: %v", strings.TrimPrefix(u, c.base+"/"), what, j.tf.Path, err))
+						ps = append(ps, fmt.Sprintf("%s: %s %s: %v", strings.TrimPrefix(u, c.base+"/"), what, j.path, err))
 						continue
 					}
 					if i == 0 {
@@ -186,15 +218,14 @@ type fileKey struct {
 	mtime    int64
 }
 
-// verify checks the file at u against tf's length and sha256 and returns
-// its length. A file:// URL is read from the disk directly (each file
+// verify checks the file at u against length and sha256 and returns its
+// length. A file:// URL is read from the disk directly (each file
 // once); any other through the fetcher.
-func (lh *localHashes) verify(ctx context.Context, f *Fetcher, u string, tf *metadata.TargetFiles) (int64, error) {
-	want := hex.EncodeToString(tf.Hashes["sha256"])
+func (lh *localHashes) verify(ctx context.Context, f *Fetcher, u string, length int64, want string) (int64, error) {
 	if p, ok := strings.CutPrefix(u, "file://"); ok {
 		if k, ok := keyOf(p); ok {
-			if k.size != tf.Length {
-				return 0, fmt.Errorf("%d bytes, signed %d", k.size, tf.Length)
+			if k.size != length {
+				return 0, fmt.Errorf("%d bytes, signed %d", k.size, length)
 			}
 			lh.mu.Lock()
 			sum, seen := lh.sums[k]
@@ -214,9 +245,20 @@ func (lh *localHashes) verify(ctx context.Context, f *Fetcher, u string, tf *met
 			return k.size, nil
 		}
 	}
-	data, err := f.Download(ctx, u, tf.Length)
-	if err == nil {
-		err = tf.VerifyLengthHashes(data)
+	data, err := f.Download(ctx, u, length)
+	if err != nil {
+		return 0, err
 	}
-	return int64(len(data)), err
+	if int64(len(data)) != length {
+		return 0, fmt.Errorf("%d bytes, signed %d", len(data), length)
+	}
+	if got := sha256Hex(data); got != want {
+		return 0, fmt.Errorf("sha256 %s, signed %s", got, want)
+	}
+	return length, nil
+}
+
+func sha256Hex(data []byte) string {
+	s := sha256.Sum256(data)
+	return hex.EncodeToString(s[:])
 }

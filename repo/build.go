@@ -23,6 +23,10 @@ type BuildOptions struct {
 	// Progress, if set, is called as artifacts are validated (from one
 	// goroutine at a time).
 	Progress func(done, total int)
+	// FullCheck makes the check before the swap go through TUF for every
+	// package, not only for those this build changed (ebpfrepo build
+	// --full-check; a build without a spare tree always does).
+	FullCheck bool
 	// Phase, if set, is told as each stage of the build starts, with the
 	// stage's name and what it does ("sign", "TUF metadata").
 	Phase func(name, what string)
@@ -179,7 +183,8 @@ type buildRun struct {
 	tr       *tufrepo.Repo
 	sigMu    sync.Mutex
 	pubSigs  map[string]*index.Signatures // per publisher (signatures)
-	manifest *buildcache.TreeManifest
+	manifest   *buildcache.TreeManifest
+	binsSigned map[string]bool // the bins re-signed by this build
 }
 
 // pkgBuild is one package of the build: its versions, and its index once

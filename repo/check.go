@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ebpfrepo/ebpfrepo/index"
+
 	"github.com/ebpfrepo/ebpfrepo/client"
 	"github.com/ebpfrepo/ebpfrepo/internal/outtree"
 )
@@ -36,7 +38,9 @@ func (e *SelfCheckError) Error() string {
 }
 
 // check verifies the tree the build wrote, before the swap, as a client
-// would (ebpfrepo check): the metadata chain from the repository's first
+// would (ebpfrepo check) — through TUF for every package built in this
+// build and every package a re-signed bin or a publisher vouches for; by
+// bytes against what the build holds for the rest (knownPackages): the metadata chain from the repository's first
 // root, every target's length and sha256, the l3afd tree equal to the
 // targets; and every file the grace period keeps against the sha256 it
 // was published with. A build never publishes a file it has not read
@@ -72,7 +76,7 @@ func (b *buildRun) check(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("build: check: %w", err)
 	}
-	rep, err := c.Check(ctx)
+	rep, err := c.CheckWith(ctx, client.CheckOptions{Known: b.knownPackages()})
 	var ce *client.CheckError
 	switch {
 	case errors.As(err, &ce):
@@ -86,4 +90,34 @@ func (b *buildRun) check(ctx context.Context) error {
 	}
 	b.res.Checked = rep.Targets
 	return nil
+}
+
+// knownPackages are the packages the check may verify by bytes alone:
+// reused unchanged from the spare (whose check verified them through TUF
+// when they were built), claimed by no publisher, and signed only by bins
+// this build did not re-sign. Everything else goes through TUF. With
+// BuildOptions.FullCheck, none.
+func (b *buildRun) knownPackages() map[string]*index.Package {
+	if b.opts.FullCheck || len(b.reused) == 0 {
+		return nil
+	}
+	known := map[string]*index.Package{}
+next:
+	for _, pb := range b.pkgs {
+		if b.reused[pb.name] == nil || pb.pkg == nil {
+			continue
+		}
+		if _, claimed := b.tr.ClaimOf(pb.name); claimed {
+			continue
+		}
+		for _, v := range pb.pkg.Versions {
+			for _, a := range v.Artifacts {
+				if b.binsSigned[b.tr.BinFor(a.Path)] {
+					continue next
+				}
+			}
+		}
+		known[pb.name] = pb.pkg
+	}
+	return known
 }

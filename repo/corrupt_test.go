@@ -5,10 +5,13 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/ebpfrepo/ebpfrepo/client"
+	"github.com/ebpfrepo/ebpfrepo/index"
 	"github.com/ebpfrepo/ebpfrepo/internal/outtree"
 	"github.com/ebpfrepo/ebpfrepo/layout"
 	"github.com/google/go-cmp/cmp"
@@ -149,5 +152,31 @@ func TestForgedDescriptionCache(t *testing.T) {
 	}
 	if !strings.Contains(strings.Join(res.Notes, "\n"), "build cache") {
 		t.Errorf("notes %q: want the cache named", res.Notes)
+	}
+}
+
+// TestCheckKnownPackages: the check by bytes of a package known from an
+// earlier check is not a pass-through: an artifact whose bytes differ from
+// what the build holds is a problem, and so is a wrong index file.
+func TestCheckKnownPackages(t *testing.T) {
+	r := newRepo(t)
+	addGood(t, r, "tc-stats")
+	build(t, r, BuildOptions{Now: t0})
+	out, _ := filepath.Abs(filepath.Join(r.Dir, layout.PublicDir))
+	root, _ := os.ReadFile(filepath.Join(out, "metadata", "1.root.json"))
+	var p index.Package
+	readJSON(t, findTarget(t, out, "index/tc-stats.json"), &p)
+	c := newCheckClient(t, "file://"+out, root)
+	if _, err := c.CheckWith(context.Background(), client.CheckOptions{Known: map[string]*index.Package{"tc-stats": &p}}); err != nil {
+		t.Fatalf("known and intact: %v", err)
+	}
+	bad := p
+	bad.Versions = slices.Clone(p.Versions)
+	bad.Versions[0].Artifacts = slices.Clone(p.Versions[0].Artifacts)
+	bad.Versions[0].Artifacts[0].SHA256 = strings.Repeat("0", 64)
+	_, err := c.CheckWith(context.Background(), client.CheckOptions{Known: map[string]*index.Package{"tc-stats": &bad}})
+	var ce *client.CheckError
+	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "sha256") {
+		t.Errorf("a known package whose bytes differ: %v, want a CheckError", err)
 	}
 }

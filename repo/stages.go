@@ -322,6 +322,10 @@ func (b *buildRun) recordSigned(ur *tufrepo.Result) {
 	for _, n := range ur.Changed {
 		if strings.HasPrefix(n, tufrepo.RoleBins+"-") {
 			b.res.BinsSigned++
+			if b.binsSigned == nil {
+				b.binsSigned = map[string]bool{}
+			}
+			b.binsSigned[n] = true
 		} else {
 			b.res.RolesSigned = append(b.res.RolesSigned, n)
 		}

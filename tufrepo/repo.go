@@ -359,3 +359,7 @@ func (r *Repo) result(changed []string) *Result {
 	add(RoleTimestamp, r.timestamp.md.Signed.Version)
 	return res
 }
+
+// BinFor is the name of the hashed bin that signs targetPath ("" before
+// the repository is initialised).
+func (r *Repo) BinFor(targetPath string) string { return r.binFor(targetPath) }

@@ -103,5 +103,6 @@ snapshot and timestamp keys (files in keys/ or EBPFREPO_<ROLE>_KEY).`,
 	repoFlag(cmd, &dir)
 	cmd.Flags().StringVarP(&opts.OutDir, "output", "o", "", "output directory (default REPO_DIR/public)")
 	cmd.Flags().BoolVar(&opts.SkipInvalid, "skip-invalid", false, "report invalid packages and leave them out instead of failing")
+	cmd.Flags().BoolVar(&opts.FullCheck, "full-check", false, "check every package through TUF before publishing, not only those this build changed")
 	return cmd
 }
