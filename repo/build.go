@@ -180,9 +180,9 @@ type buildRun struct {
 	summary *index.Summary
 
 	// scan (loaded), sign, site
-	tr       *tufrepo.Repo
-	sigMu    sync.Mutex
-	pubSigs  map[string]*index.Signatures // per publisher (signatures)
+	tr         *tufrepo.Repo
+	sigMu      sync.Mutex
+	pubSigs    map[string]*index.Signatures // per publisher (signatures)
 	manifest   *buildcache.TreeManifest
 	binsSigned map[string]bool // the bins re-signed by this build
 }
