@@ -2,6 +2,7 @@ package authenticode
 
 import (
 	"crypto/x509"
+	"encoding/binary"
 	"encoding/pem"
 	"errors"
 	"os"
@@ -164,4 +165,24 @@ func FuzzVerify(f *testing.F) {
 			t.Fatal("nil report without an error")
 		}
 	})
+}
+
+// TestGarbledSignatureBlob: a certificate table whose blob is not a
+// PKCS#7 signature at all is hvci.parse, not "unsigned".
+func TestGarbledSignatureBlob(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(fixtures, "test-signed.sys"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pe := int(binary.LittleEndian.Uint32(data[60:]))
+	off := int(binary.LittleEndian.Uint32(data[pe+24+144:]))
+	n := int(binary.LittleEndian.Uint32(data[off:]))
+	for i := off + 8; i < off+n; i++ { // keep WIN_CERTIFICATE's header, garble the PKCS#7
+		data[i] = 0x5a
+	}
+	_, err = Verify(data, testTrust(t))
+	var ve *Error
+	if !errors.As(err, &ve) || ve.Code != CodeParse {
+		t.Fatalf("err = %v, want %s", err, CodeParse)
+	}
 }

@@ -2,15 +2,13 @@ package client
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
+
+	"github.com/ebpfrepo/ebpfrepo/internal/filehash"
 
 	"github.com/ebpfrepo/ebpfrepo/index"
 	"github.com/ebpfrepo/ebpfrepo/layout"
@@ -290,22 +288,7 @@ func (c *Client) mirrorFile(ctx context.Context, dir string, rel Release, latest
 	return nil
 }
 
-// hashBufs are the read buffers of fileSHA256: os.File's io.Copy path
-// allocates 32 KiB per call, which at 10,000 files was most of Check's
-// garbage.
-var hashBufs = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
-
 func fileSHA256(name string) (string, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	buf := hashBufs.Get().(*[]byte)
-	defer hashBufs.Put(buf)
-	if _, err := io.CopyBuffer(h, struct{ io.Reader }{f}, *buf); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	sum, _, err := filehash.SHA256(name)
+	return sum, err
 }

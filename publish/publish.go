@@ -2,8 +2,6 @@ package publish
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/ebpfrepo/ebpfrepo/internal/filehash"
 
 	"github.com/ebpfrepo/ebpfrepo/layout"
 )
@@ -193,7 +193,7 @@ func scanTree(dir string) (map[string]*file, error) {
 		if !d.Type().IsRegular() {
 			return fmt.Errorf("publish: %s: not a regular file (a link or special file): a build output holds none", rel)
 		}
-		sha, size, err := hashFile(p)
+		sha, size, err := filehash.SHA256(p)
 		if err != nil {
 			return err
 		}
@@ -201,20 +201,6 @@ func scanTree(dir string) (map[string]*file, error) {
 		return nil
 	})
 	return files, err
-}
-
-func hashFile(p string) (string, int64, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return "", 0, err
-	}
-	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, f)
-	if err != nil {
-		return "", 0, err
-	}
-	return hex.EncodeToString(h.Sum(nil)), n, nil
 }
 
 // loadState reads what the last publish recorded; none (a first publish,

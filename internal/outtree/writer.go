@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/ebpfrepo/ebpfrepo/internal/filehash"
 
 	"github.com/ebpfrepo/ebpfrepo/layout"
 )
@@ -160,24 +161,10 @@ func (w *Writer) Retain(live *Live, now time.Time, grace time.Duration) (int, er
 // their bytes no longer match what was published.
 func (w *Writer) Damaged() []string { return w.damaged }
 
-// hashBufs are HashFile's read buffers (io.Copy from an *os.File
-// allocates 32 KiB per call).
-var hashBufs = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
-
 // HashFile is the hex sha256 of the file at p.
 func HashFile(p string) (string, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	buf := hashBufs.Get().(*[]byte)
-	defer hashBufs.Put(buf)
-	if _, err := io.CopyBuffer(h, struct{ io.Reader }{f}, *buf); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	sum, _, err := filehash.SHA256(p)
+	return sum, err
 }
 
 // Retired hands over the files kept only for the grace period, and when
