@@ -5,7 +5,7 @@ GO       ?= go
 BIN      := bin/ebpfrepo
 FUZZTIME ?= 60s
 
-.PHONY: all build demo test test-short vet testdata testdata-windows fuzz bench clean s3-server
+.PHONY: all build demo test test-short vet testdata testdata-windows testdata-kernelsig fuzz bench clean s3-server
 
 all: build
 
@@ -36,6 +36,12 @@ s3-server:
 # committed, so not part of make test.
 testdata-windows:
 	./scripts/make-windows-fixtures.sh
+
+# The signed light-skeleton fixtures of testdata/kernelsig (clang, a bpftool
+# built with signing support, openssl); committed, so not part of make test.
+BPFTOOL ?= bpftool
+testdata-kernelsig:
+	BPFTOOL=$(BPFTOOL) ./scripts/make-kernelsig-fixtures.sh
 
 test-short:
 	$(GO) test -short ./...

@@ -27,6 +27,7 @@ var allowed = map[string][]string{
 	"layout":                     nil,
 	"bpfobj":                     nil,
 	"authenticode":               nil,
+	"kernelsig":                  nil,
 	"internal/atomicfile":        nil,
 	"internal/buildx":            nil,
 	"internal/suggest":           nil,
