@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/ebpfrepo/ebpfrepo/authenticode"
@@ -30,6 +32,14 @@ type LintOptions struct {
 	// drivers are checked against: the zero value trusts Microsoft's
 	// production root (by thumbprint) and no test root.
 	Windows authenticode.Trust
+	// Kernel is what a signed light-skeleton loader's certificate is
+	// checked against. With no certificates, every other check runs and
+	// the chain is reported as a warning (status "untrusted"), unless
+	// KernelRequireTrust makes it an error, as a repository does.
+	Kernel             []*x509.Certificate
+	KernelRequireTrust bool
+	// KernelNow is the time certificates are checked at; zero: now.
+	KernelNow time.Time
 }
 
 // MaxReadmeSize bounds the README text carried in a Description.
@@ -77,6 +87,7 @@ func Describe(ctx context.Context, c *Contents, opts LintOptions) *Description {
 	dc.drivers()
 	dc.programs()
 	dc.windows()
+	dc.kernelSignature()
 	dc.kernel(ctx)
 	dc.verifier(ctx)
 	return dc.finish()

@@ -3,6 +3,7 @@ package pkgfmt
 import (
 	"github.com/ebpfrepo/ebpfrepo/authenticode"
 	"github.com/ebpfrepo/ebpfrepo/bpfobj"
+	"github.com/ebpfrepo/ebpfrepo/kernelsig"
 )
 
 // ManifestFile is the name of the manifest at the root of every package.
@@ -25,6 +26,24 @@ type Manifest struct {
 	MinKernel   string       `toml:"min_kernel,omitempty" json:"min_kernel,omitempty"`
 	Programs    []Program    `toml:"programs" json:"programs"`
 	L3afd       *L3afd       `toml:"l3afd,omitempty" json:"l3afd,omitempty"`
+	// KernelSignature is the signed light-skeleton loader the package
+	// carries for the Linux kernel to check (signing level 2).
+	KernelSignature *KernelSignature `toml:"kernel_signature,omitempty" json:"kernel_signature,omitempty"`
+}
+
+// KernelSignature is the [kernel_signature] section: a loader made by
+// `bpftool gen skeleton -S` and the files the kernel checks. Give the
+// skeleton, or the loader, data and signature files, or both (they must
+// then agree); the certificate always.
+type KernelSignature struct {
+	Scheme      string `toml:"scheme" json:"scheme"`                           // "hash-chain" (Linux 6.18) or "load-time"
+	Tool        string `toml:"tool" json:"tool"`                               // what signed it: "bpftool v7.8.0"
+	Object      string `toml:"object,omitempty" json:"object,omitempty"`       // the ELF object the loader was generated from
+	Skeleton    string `toml:"skeleton,omitempty" json:"skeleton,omitempty"`   // the .lskel.h bpftool wrote
+	Loader      string `toml:"loader,omitempty" json:"loader,omitempty"`       // the loader instructions (opts_insn)
+	Data        string `toml:"data,omitempty" json:"data,omitempty"`           // the data blob (opts_data)
+	Signature   string `toml:"signature,omitempty" json:"signature,omitempty"` // the detached CMS signature, DER (opts_sig)
+	Certificate string `toml:"certificate" json:"certificate"`                 // the signer's X.509 certificate, PEM or DER
 }
 
 // Maintainer is one person responsible for a package.
@@ -87,7 +106,10 @@ type Description struct {
 	Kernel   *bpfobj.KernelReport   `json:"kernel,omitempty"`   // minimum kernel inference (issue 7)
 	Verifier *bpfobj.VerifierReport `json:"verifier,omitempty"` // verifier results, when run
 	Drivers  []DriverReport         `json:"drivers,omitempty"`  // Windows native drivers, verified offline
-	Problems Problems               `json:"problems,omitempty"` // warnings that did not block publishing
+	// KernelSignature is what the offline check of the signed loader
+	// found; nil when the package carries none.
+	KernelSignature *KernelSignatureReport `json:"kernel_signature,omitempty"`
+	Problems        Problems               `json:"problems,omitempty"` // warnings that did not block publishing
 }
 
 // FileEntry is one regular file inside a package.
@@ -97,6 +119,25 @@ type FileEntry struct {
 	Executable bool   `json:"executable,omitempty"`
 	SHA256     string `json:"sha256"`
 }
+
+// KernelSignatureReport is what ebpfrepo verified, offline, of a
+// package's signed light-skeleton loader. Status is "verified-offline"
+// (every check the kernel will run passed, against the repository's
+// trusted certificates), "untrusted" (every check but the chain: nothing
+// to check it against was given) or "invalid"; never "verified by the
+// kernel".
+type KernelSignatureReport struct {
+	Status  string `json:"status"`
+	Summary string `json:"summary"`
+	*kernelsig.Result
+}
+
+// Kernel signature statuses.
+const (
+	KernelVerifiedOffline = "verified-offline"
+	KernelUntrusted       = "untrusted"
+	KernelInvalid         = "invalid"
+)
 
 // DriverReport is what ebpfrepo verified, offline, of one Windows native
 // driver of a package: its Authenticode signatures and their class.

@@ -31,7 +31,7 @@ var allowed = map[string][]string{
 	"internal/atomicfile":        nil,
 	"internal/buildx":            nil,
 	"internal/suggest":           nil,
-	"pkgfmt":                     {"authenticode", "bpfobj", "internal/suggest"},
+	"pkgfmt":                     {"authenticode", "bpfobj", "internal/suggest", "kernelsig"},
 	"index":                      {"internal/suggest", "layout", "pkgfmt"},
 	"tufrepo":                    {"index", "internal/atomicfile", "layout"},
 	"site":                       {"authenticode", "bpfobj", "index", "internal/buildx", "layout", "pkgfmt"},
