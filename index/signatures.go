@@ -32,6 +32,13 @@ const StatusAbsent = "absent"
 // LevelSignature is the state of the kernel or HVCI level.
 type LevelSignature struct {
 	Status string `json:"status"` // StatusAbsent, or what the level's check found
+	// For the kernel level: the scheme, the signer certificate's
+	// subject, the trusted certificate it chains to, and the one-line
+	// account ("kernel signature verified offline (…)").
+	Scheme   string `json:"scheme,omitempty"`
+	Signer   string `json:"signer,omitempty"`
+	ChainsTo string `json:"chains_to,omitempty"`
+	Summary  string `json:"summary,omitempty"`
 }
 
 // RepositorySigned is the record of a version only the repository signs.

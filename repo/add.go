@@ -157,11 +157,11 @@ func (r *Repo) acceptClaims(ctx context.Context, s *session, todo []*pending, si
 // checks each against what packages/ already holds. Any error of any
 // package is returned as one *InvalidError, before anything is written.
 func (r *Repo) validateAdds(ctx context.Context, paths []string, verify bool) ([]*pending, error) {
-	trust, _, err := r.windowsTrust()
+	lint, _, err := r.lintTrust()
 	if err != nil {
 		return nil, fmt.Errorf("add: %w", err)
 	}
-	lint := pkgfmt.LintOptions{Verify: verify, Objects: bpfobj.NewObjectCache(), Windows: trust}
+	lint.Verify, lint.Objects = verify, bpfobj.NewObjectCache()
 	tmpDir, err := os.MkdirTemp("", "ebpfrepo-add-")
 	if err != nil {
 		return nil, err
@@ -263,7 +263,7 @@ func (r *Repo) validateAdd(ctx context.Context, src, tmp string, lint pkgfmt.Lin
 // writeAdds copies the validated packages into packages/ with their added
 // date, and records them in the caches so the next build reads nothing.
 func (r *Repo) writeAdds(todo []*pending, verify bool, now time.Time) ([]AddResult, error) {
-	_, salt, err := r.windowsTrust()
+	_, salt, err := r.lintTrust()
 	if err != nil {
 		return nil, err
 	}

@@ -155,7 +155,7 @@ type buildRun struct {
 	v     *validator
 	ticks int // items validated, for Progress
 
-	hvciSalt string // the Windows trust's digest (windowsTrust), in package keys
+	trustSalt string // the digest of what signatures are verified against (lintTrust), in package keys
 
 	// plan
 	spare  *outtree.Spare

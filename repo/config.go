@@ -36,6 +36,9 @@ type Config struct {
 	// Windows says which Authenticode signatures of Windows native drivers
 	// the repository trusts and requires (docs/windows.md).
 	Windows Windows `toml:"windows,omitempty"`
+	// Kernel says which kernel-signing certificates signed light-skeleton
+	// loaders must chain to (docs/kernel-signing.md).
+	Kernel Kernel `toml:"kernel,omitempty"`
 	// Publishers lists the publisher grants, as ebpfrepo publisher add
 	// recorded them, for people to read: the signed targets metadata is
 	// what clients and builds trust.

@@ -171,9 +171,9 @@ func (b *buildRun) buildPackage(pb *pkgBuild) (tufrepo.Target, index.SummaryPack
 			return tufrepo.Target{}, index.SummaryPackage{}, fmt.Errorf("package %s: description of %s: %w", pb.name, it.version, err)
 		}
 		vsig := sig
-		if st := hvciStatus(d); sig != nil && st != sig.HVCI.Status {
+		if st, kl := hvciStatus(d), kernelLevel(d); sig != nil && (st != sig.HVCI.Status || kl != sig.Kernel) {
 			c := *sig
-			c.HVCI.Status = st
+			c.HVCI.Status, c.Kernel = st, kl
 			vsig = &c
 		}
 		ins = append(ins, index.VersionInput{Description: *d, Length: it.length, SHA256: it.sha, Added: added,
@@ -204,7 +204,7 @@ func (b *buildRun) buildPackage(pb *pkgBuild) (tufrepo.Target, index.SummaryPack
 		}
 	}
 	if !b.invalid[p.Name] && cacheable(pb.items) {
-		e := &buildcache.PackageEntry{Key: pkgKey(p.Name, pb.items, b.r.Config.Verify, b.hvciSalt, b.yanks, sig), IndexSHA: t.SHA256, IndexLen: t.Length,
+		e := &buildcache.PackageEntry{Key: pkgKey(p.Name, pb.items, b.r.Config.Verify, b.trustSalt, b.yanks, sig), IndexSHA: t.SHA256, IndexLen: t.Length,
 			Summary: sum, Package: p}
 		for _, it := range pb.items {
 			e.Warnings += it.warnings

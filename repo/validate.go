@@ -28,12 +28,13 @@ type validator struct {
 }
 
 func (r *Repo) newValidator() (*validator, error) {
-	trust, salt, err := r.windowsTrust()
+	lint, salt, err := r.lintTrust()
 	if err != nil {
 		return nil, err
 	}
+	lint.Verify, lint.Objects = r.Config.Verify, bpfobj.NewObjectCache()
 	return &validator{
-		lint:  pkgfmt.LintOptions{Verify: r.Config.Verify, Objects: bpfobj.NewObjectCache(), Windows: trust},
+		lint:  lint,
 		descs: buildcache.NewDescriptions(r.paths().Cache("desc")).WithSalt(salt),
 		stats: buildcache.LoadStats(r.paths().Cache("files.json")),
 		fresh: map[string]buildcache.StatEntry{},
@@ -49,7 +50,7 @@ func (b *buildRun) digest(ctx context.Context) error {
 	if b.v, err = b.r.newValidator(); err != nil {
 		return fmt.Errorf("build: %w", err)
 	}
-	b.hvciSalt = b.v.descs.Salt()
+	b.trustSalt = b.v.descs.Salt()
 	return b.each(ctx, b.items, true)
 }
 

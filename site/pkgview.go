@@ -24,8 +24,9 @@ type packageView struct {
 	Description string
 	Prerelease  bool
 	Yanked      *yankView
-	Signed      *signedView  // the package level of the version's signatures, when recorded
-	Drivers     []driverView // Windows native drivers, as verified offline at build
+	Signed      *signedView                   // the package level of the version's signatures, when recorded
+	Drivers     []driverView                  // Windows native drivers, as verified offline at build
+	Kernel      *pkgfmt.KernelSignatureReport // the signed light-skeleton loader, as verified offline at build
 	Added       string
 	License     string
 	Maintainers []pkgfmt.Maintainer
@@ -197,6 +198,7 @@ func (w *writer) packageView(p *index.Package, slugs []string, vi int, canonical
 		Yanked:      yank(v.Yanked),
 		Signed:      signedOf(v.Signatures),
 		Drivers:     driversOf(v.Description.Drivers),
+		Kernel:      v.Description.KernelSignature,
 		Added:       formatDate(v.Added),
 		License:     m.License,
 		Maintainers: m.Maintainers,
