@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -75,6 +76,10 @@ type Options struct {
 	// value is eBPF for Windows' production root (Microsoft Root
 	// Certificate Authority 2011, by thumbprint). For tests.
 	HVCITrust authenticode.Trust
+	// KernelCerts are the kernel-signing certificates the host's kernel
+	// keyring trusts (CAs or signing certificates); Require "kernel"
+	// needs at least one, and re-checks every signed loader against them.
+	KernelCerts []*x509.Certificate
 	// Publishers pins, per package name, the publisher that must sign it
 	// (implies LevelPublisher for those packages).
 	Publishers map[string]string
@@ -88,9 +93,10 @@ type Options struct {
 // It is safe for concurrent use; calls that touch the repository are
 // serialised.
 type Client struct {
-	hvciTrust   authenticode.Trust // Options.HVCITrust
-	cacheOK     bool               // Options.CacheWhenUnreachable
-	flights     singleflight.Group // artifact transfers in progress, by target and sha256
+	hvciTrust   authenticode.Trust  // Options.HVCITrust
+	kernelCerts []*x509.Certificate // Options.KernelCerts
+	cacheOK     bool                // Options.CacheWhenUnreachable
+	flights     singleflight.Group  // artifact transfers in progress, by target and sha256
 	require     []string
 	publishers  map[string]string
 	base        string // RepoURL without trailing slash
@@ -158,18 +164,22 @@ func New(opts Options) (*Client, error) {
 		return nil, fmt.Errorf("trusted root: %w", err)
 	}
 	for _, l := range opts.Require {
-		if l != LevelPublisher && l != LevelHVCI {
-			return nil, fmt.Errorf("require %q: unknown signing level (this client checks %q and %q)", l, LevelPublisher, LevelHVCI)
+		if l != LevelPublisher && l != LevelHVCI && l != LevelKernel {
+			return nil, fmt.Errorf("require %q: unknown signing level (this client checks %q, %q and %q)", l, LevelPublisher, LevelKernel, LevelHVCI)
+		}
+		if l == LevelKernel && len(opts.KernelCerts) == 0 {
+			return nil, fmt.Errorf("require %q: give the kernel-signing certificates this host's kernel keyring trusts (--kernel-cert FILE): every signed loader is re-checked against them", l)
 		}
 	}
 	c := &Client{
-		require:    slices.Clone(opts.Require),
-		hvciTrust:  opts.HVCITrust,
-		publishers: maps.Clone(opts.Publishers),
-		base:       strings.TrimRight(opts.RepoURL, "/"),
-		root:       bytes.Clone(opts.TrustedRoot),
-		now:        opts.Now,
-		maxAge:     opts.MaxAge,
+		require:     slices.Clone(opts.Require),
+		hvciTrust:   opts.HVCITrust,
+		kernelCerts: slices.Clone(opts.KernelCerts),
+		publishers:  maps.Clone(opts.Publishers),
+		base:        strings.TrimRight(opts.RepoURL, "/"),
+		root:        bytes.Clone(opts.TrustedRoot),
+		now:         opts.Now,
+		maxAge:      opts.MaxAge,
 		fetcher: NewFetcher(FetcherOptions{
 			HTTPClient: opts.HTTPClient, Header: opts.Header, UserAgent: opts.UserAgent, Retries: opts.Retries,
 			IdleTimeout: opts.IdleTimeout, RequestTimeout: opts.RequestTimeout, Origin: OriginOf(opts.RepoURL),

@@ -183,5 +183,8 @@ again:
 	if err := c.checkHVCI(ctx, rel, data); err != nil {
 		return nil, err
 	}
+	if err := c.checkKernel(ctx, rel, data); err != nil {
+		return nil, err
+	}
 	return data, nil
 }

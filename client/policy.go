@@ -24,6 +24,12 @@ const (
 	// as the client verifies offline from the artifact's own bytes, not
 	// only as the index says; an artifact without a driver fails it.
 	LevelHVCI = "hvci"
+	// LevelKernel: the artifact carries a signed light-skeleton loader
+	// that the client re-verifies offline, from the artifact's own bytes,
+	// against the certificates the host trusts (Options.KernelCerts):
+	// what the kernel will check at load, checked before anything is
+	// written. An artifact without one fails it.
+	LevelKernel = "kernel"
 )
 
 // ErrPolicy is matched, with errors.Is, by every refusal of the client's

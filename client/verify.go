@@ -63,5 +63,8 @@ func (c *Client) VerifyArtifact(ctx context.Context, name, version, artifact str
 	if err := c.checkHVCI(ctx, Release{Name: name, Version: version, Artifact: artifact}, data); err != nil {
 		return nil, err
 	}
+	if err := c.checkKernel(ctx, Release{Name: name, Version: version, Artifact: artifact}, data); err != nil {
+		return nil, err
+	}
 	return v, nil
 }

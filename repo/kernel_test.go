@@ -2,11 +2,16 @@ package repo
 
 import (
 	"context"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/ebpfrepo/ebpfrepo/client"
 
 	"github.com/ebpfrepo/ebpfrepo/index"
 	"github.com/ebpfrepo/ebpfrepo/kernelsig"
@@ -79,6 +84,66 @@ func TestKernelSignedPackages(t *testing.T) {
 			page, _ := os.ReadFile(filepath.Join(r.Dir, layout.PublicDir, "packages", "signed-counter", "index.html"))
 			if !strings.Contains(string(page), "✓ kernel-signed loader") || !strings.Contains(string(page), "kernel signature verified offline") || strings.Contains(string(page), "verified by the kernel") {
 				t.Errorf("the package page does not say what was verified, honestly")
+			}
+		})
+	}
+}
+
+// TestClientRequireKernel: a client that requires the kernel level takes
+// the signed package, re-verifying its loader from the artifact's bytes
+// against the host's certificates, and refuses it when the host trusts
+// another CA, and refuses a package without a signed loader; without
+// certificates the client does not start.
+func TestClientRequireKernel(t *testing.T) {
+	ca, _ := filepath.Abs(filepath.Join(kernelFixtures, "keys", "ca.pem"))
+	r := newRepo(t)
+	r.Config.Kernel = Kernel{TrustedCerts: []string{ca}}
+	if _, err := r.Add(context.Background(), []string{signedPackage(t, "counter.lskel.h", "parts/signer.pem")}, AddOptions{Now: t0}); err != nil {
+		t.Fatal(err)
+	}
+	addGood(t, r, "tc-stats")
+	build(t, r, BuildOptions{})
+	out, _ := filepath.Abs(filepath.Join(r.Dir, layout.PublicDir))
+	root, _ := os.ReadFile(filepath.Join(out, "metadata", "1.root.json"))
+	certs := func(name string) []*x509.Certificate {
+		data, _ := os.ReadFile(filepath.Join(kernelFixtures, name))
+		b, _ := pem.Decode(data)
+		c, err := x509.ParseCertificate(b.Bytes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return []*x509.Certificate{c}
+	}
+	newClient := func(kc []*x509.Certificate) (*client.Client, error) {
+		return client.New(client.Options{RepoURL: "file://" + out, TrustedRoot: root, CacheDir: t.TempDir(), Retries: -1,
+			Now: func() time.Time { return t0.Add(time.Hour) }, Require: []string{client.LevelKernel}, KernelCerts: kc})
+	}
+	if _, err := newClient(nil); err == nil || !strings.Contains(err.Error(), "--kernel-cert") {
+		t.Errorf("require kernel without certificates: %v", err)
+	}
+	for _, tc := range []struct {
+		name, pkg, platform, cert string
+		ok, absent                bool
+	}{
+		{"signed, host trusts the CA", "signed-counter", "noble", "keys/ca.pem", true, false},
+		{"signed, host trusts the signer", "signed-counter", "noble", "parts/signer.pem", true, false},
+		{"signed, host trusts another CA", "signed-counter", "noble", "keys/rogue-ca.pem", false, false},
+		{"no signed loader", "tc-stats", "jammy", "keys/ca.pem", false, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := newClient(certs(tc.cert))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, _, err = c.Get(context.Background(), tc.pkg, "", tc.platform)
+			var ke *client.KernelError
+			switch {
+			case tc.ok && err != nil:
+				t.Errorf("get --require kernel: %v", err)
+			case !tc.ok && (!errors.As(err, &ke) || !errors.Is(err, client.ErrPolicy) || ke.Absent != tc.absent):
+				t.Errorf("get --require kernel: %v, want a KernelError (absent %v)", err, tc.absent)
+			case !tc.ok && !tc.absent && !strings.Contains(err.Error(), "kernel.chain"):
+				t.Errorf("refusal does not name the failing step: %v", err)
 			}
 		})
 	}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"net/http"
@@ -19,14 +21,15 @@ import (
 // proxy, search, info) shares: where the repository is and which root
 // the user pinned.
 type consumerFlags struct {
-	repo       string
-	root       string
-	rootSHA256 string
-	cache      string
-	headers    []string
-	timeout    time.Duration
-	require    []string
-	publishers []string
+	repo        string
+	root        string
+	rootSHA256  string
+	cache       string
+	headers     []string
+	timeout     time.Duration
+	require     []string
+	publishers  []string
+	kernelCerts []string
 
 	cacheWhenUnreachable bool // set by the proxy: client.Options.CacheWhenUnreachable
 }
@@ -39,7 +42,8 @@ func (f *consumerFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.cache, "cache", "", "cache directory (default: the user cache dir/ebpfrepo/<hash of the URL>)")
 	fl.StringArrayVar(&f.headers, "header", nil, `extra HTTP header "Name: value" for private repositories (repeatable); $EBPFREPO_TOKEN adds "Authorization: Bearer …"`)
 	fl.DurationVar(&f.timeout, "timeout", 5*time.Minute, "overall time limit of the command (0: none; not applied to proxy)")
-	fl.StringSliceVar(&f.require, "require", nil, `signing levels every artifact must carry: "publisher" (signed by its author's own keys), "hvci" (every Windows driver production-signed for eBPF for Windows, re-verified from the bytes)`)
+	fl.StringSliceVar(&f.require, "require", nil, `signing levels every artifact must carry: "publisher" (signed by its author's own keys), "hvci" (every Windows driver production-signed for eBPF for Windows, re-verified from the bytes), "kernel" (a signed light-skeleton loader, re-verified offline against --kernel-cert)`)
+	fl.StringArrayVar(&f.kernelCerts, "kernel-cert", nil, "PEM file of kernel-signing certificates this host's kernel keyring trusts (repeatable): --require kernel checks every signed loader against them")
 	fl.StringArrayVar(&f.publishers, "publisher", nil, "the publisher that must sign the packages named (PUBLISHER, or PACKAGE=PUBLISHER; repeatable)")
 }
 
@@ -80,8 +84,16 @@ func (f *consumerFlags) newClient(names ...string) (*client.Client, error) {
 			pins[n] = p
 		}
 	}
+	var kcerts []*x509.Certificate
+	for _, file := range f.kernelCerts {
+		cs, err := readPEMCerts(file)
+		if err != nil {
+			return nil, usagef("--kernel-cert: %v", err)
+		}
+		kcerts = append(kcerts, cs...)
+	}
 	c, err := client.New(client.Options{RepoURL: f.repo, TrustedRoot: root, RootSHA256: f.rootSHA256, CacheDir: f.cache, Header: h, UserAgent: "ebpfrepo",
-		Require: f.require, Publishers: pins, CacheWhenUnreachable: f.cacheWhenUnreachable})
+		Require: f.require, Publishers: pins, CacheWhenUnreachable: f.cacheWhenUnreachable, KernelCerts: kcerts})
 	var pin *client.RootPinError
 	if errors.As(err, &pin) {
 		return nil, consumerFail(fmt.Errorf("--root %s: %w", f.root, err))
@@ -145,4 +157,31 @@ func consumerAbs(dir string) string {
 		return a
 	}
 	return dir
+}
+
+// readPEMCerts reads every CERTIFICATE block of a PEM file.
+func readPEMCerts(file string) ([]*x509.Certificate, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	var out []*x509.Certificate
+	for rest := data; ; {
+		var b *pem.Block
+		if b, rest = pem.Decode(rest); b == nil {
+			break
+		}
+		if b.Type != "CERTIFICATE" {
+			continue
+		}
+		c, err := x509.ParseCertificate(b.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", file, err)
+		}
+		out = append(out, c)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s: no PEM certificate", file)
+	}
+	return out, nil
 }
