@@ -45,6 +45,15 @@ for d in testdata/packages/*/; do
 	case "$d" in */ratelimiting-*) continue ;; esac
 	"$EBPFREPO" add --repo "$REPO" "$d"
 done
+# Kernel signing: a signed light-skeleton loader (bpftool gen skeleton -S)
+# under testdata/kernelsig's TEST-ONLY CA, which this demo repository
+# trusts; add verifies it offline as the kernel would.
+printf '\n[kernel]\ntrusted_certs = ["%s"]\n' "$(pwd)/testdata/kernelsig/keys/ca.pem" >>"$REPO/ebpfrepo.toml"
+SC=demo/dist/signed-counter
+mkdir -p "$SC"
+cp testdata/kernelsig/package/* testdata/kernelsig/counter.bpf.o testdata/kernelsig/counter.lskel.h "$SC/"
+cp testdata/kernelsig/parts/signer.pem "$SC/"
+"$EBPFREPO" add --repo "$REPO" "$SC"
 "$EBPFREPO" build --repo "$REPO"
 
 ROOT=$OUT/metadata/1.root.json
@@ -63,6 +72,8 @@ Preview it:
 Fetch a package through TUF (in another shell); ratelimiting is signed by
 its publisher acme (the key in $AUTHOR), the others by the repository:
   $EBPFREPO get --repo http://127.0.0.1:8080 --root $ROOT ratelimiting@^1.0 --platform jammy -o /tmp --require publisher
+signed-counter carries a kernel-signed loader; a host that trusts the test CA:
+  $EBPFREPO get --repo http://127.0.0.1:8080 --root $ROOT signed-counter --platform noble -o /tmp --require kernel --kernel-cert testdata/kernelsig/keys/ca.pem
 Check a file someone handed you:
   $EBPFREPO verify --repo http://127.0.0.1:8080 --root $ROOT demo/dist/ratelimiting-1.1.0/l3af_ratelimiting.tar.gz
 Point an unmodified l3afd at the plain tree:

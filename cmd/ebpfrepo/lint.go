@@ -32,8 +32,9 @@ type lintOutput struct {
 
 func newLintCmd(g *globals) *cobra.Command {
 	var opts pkgfmt.LintOptions
+	var kernelCerts []string
 	cmd := &cobra.Command{
-		Use:   "lint PATH... [--json] [--verify] [--kernel-btf FILE]...",
+		Use:   "lint PATH... [--json] [--verify] [--kernel-btf FILE]... [--kernel-cert FILE]...",
 		Short: "Validate package source directories or artifacts",
 		Long: `Validate each PATH — a package source directory or a .tar.gz/.zip artifact —
 and report every problem: manifest errors, missing or unparsable objects,
@@ -43,6 +44,8 @@ unknown sections, a declared min_kernel below the inferred one.
 
 --verify also loads every program into the running kernel's verifier (root);
 --kernel-btf FILE checks CO-RE relocations against a kernel's BTF offline.
+A [kernel_signature] (signed light-skeleton loader) is verified offline;
+--kernel-cert FILE checks its certificate chain too (else a warning).
 Exit status 1 when any package has an error. See docs/lint.md.`,
 		Args: argsBetween(1, -1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -51,6 +54,14 @@ Exit status 1 when any package has an error. See docs/lint.md.`,
 					return usagef("--kernel-btf: %v", err)
 				}
 			}
+			for _, f := range kernelCerts {
+				cs, err := readPEMCerts(f)
+				if err != nil {
+					return usagef("--kernel-cert: %v", err)
+				}
+				opts.Kernel = append(opts.Kernel, cs...)
+			}
+			opts.KernelRequireTrust = len(opts.Kernel) > 0
 			out := lintPaths(cmd.Context(), args, opts)
 			if g.JSON {
 				if err := writeJSON(g.Stdout, out); err != nil {
@@ -67,6 +78,7 @@ Exit status 1 when any package has an error. See docs/lint.md.`,
 	}
 	cmd.Flags().BoolVar(&opts.Verify, "verify", false, "load every program into the running kernel's verifier (needs root)")
 	cmd.Flags().StringArrayVar(&opts.KernelBTF, "kernel-btf", nil, "check CO-RE relocations against this kernel BTF file (repeatable)")
+	cmd.Flags().StringArrayVar(&kernelCerts, "kernel-cert", nil, "PEM file of trusted kernel-signing certificates a signed loader must chain to (repeatable)")
 	return cmd
 }
 
@@ -105,6 +117,9 @@ func printLint(stdout, stderr io.Writer, out lintOutput) {
 		}
 		for _, p := range r.Description.Problems {
 			fmt.Fprintln(stdout, p.String())
+		}
+		if ks := r.Description.KernelSignature; ks != nil && ks.Status != pkgfmt.KernelInvalid {
+			fmt.Fprintf(stdout, "%s@%s: %s\n", r.Description.Manifest.Name, r.Description.Manifest.Version, ks.Summary)
 		}
 		if v := r.Description.Verifier; v != nil {
 			fmt.Fprintln(stdout, verifierSummary(r.Description, v))
