@@ -300,3 +300,5 @@ func chain(cert *x509.Certificate, opts Options) (*x509.Certificate, error) {
 	c := chains[0]
 	return c[len(c)-1], nil
 }
+
+func sum256(b []byte) [32]byte { return sha256.Sum256(b) }

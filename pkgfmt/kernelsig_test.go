@@ -129,3 +129,21 @@ func TestKernelSignature(t *testing.T) {
 		})
 	}
 }
+
+// TestKernelSignatureLoad: lint --verify asks the running kernel and
+// records its answer beside the offline verification, never in place of
+// it.
+func TestKernelSignatureLoad(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to load a BPF_PROG_TYPE_SYSCALL loader")
+	}
+	d, err := LintPath(context.Background(), signedPackage(t, nil, nil), LintOptions{Verify: true, Kernel: kernelCA(t), KernelRequireTrust: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ks := d.KernelSignature
+	if ks == nil || ks.Status != KernelVerifiedOffline || ks.Load == nil || ks.Load.Status == kernelsig.LoadNotRun || ks.Load.Kernel == "" {
+		t.Fatalf("kernel signature %+v", ks)
+	}
+	t.Logf("the kernel's answer: %+v", *ks.Load)
+}

@@ -87,7 +87,7 @@ func Describe(ctx context.Context, c *Contents, opts LintOptions) *Description {
 	dc.drivers()
 	dc.programs()
 	dc.windows()
-	dc.kernelSignature()
+	dc.kernelSignature(ctx)
 	dc.kernel(ctx)
 	dc.verifier(ctx)
 	return dc.finish()

@@ -5,6 +5,7 @@ package pkgfmt
 
 import (
 	"bytes"
+	"context"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
@@ -27,7 +28,7 @@ const (
 
 // kernelSignature verifies the package's signed loader, when it carries
 // one, and records what was verified.
-func (dc *describer) kernelSignature() {
+func (dc *describer) kernelSignature(ctx context.Context) {
 	if dc.m == nil || dc.m.KernelSignature == nil {
 		return
 	}
@@ -109,10 +110,10 @@ func (dc *describer) kernelSignature() {
 		return
 	}
 	l.Certificate = cert
-	dc.verifyLoader(l, scheme, ks)
+	dc.verifyLoader(ctx, l, scheme, ks)
 }
 
-func (dc *describer) verifyLoader(l kernelsig.Loader, scheme kernelsig.Scheme, ks *KernelSignature) {
+func (dc *describer) verifyLoader(ctx context.Context, l kernelsig.Loader, scheme kernelsig.Scheme, ks *KernelSignature) {
 	opts := kernelsig.Options{Scheme: scheme, Trusted: dc.opts.Kernel, Now: dc.opts.KernelNow}
 	untrusted := len(opts.Trusted) == 0 && !dc.opts.KernelRequireTrust
 	if untrusted {
@@ -145,6 +146,10 @@ func (dc *describer) verifyLoader(l kernelsig.Loader, scheme kernelsig.Scheme, k
 		rep.Status = KernelUntrusted
 		rep.Summary = fmt.Sprintf("kernel signature valid offline (%s, signer %s); its certificate was not checked against trusted certificates", scheme.Describe(), res.Signer)
 		dc.add(SeverityWarning, kernelsig.CodeChain, ks.Certificate, "", "", "no trusted kernel-signing certificates given (--kernel-cert, or [kernel] trusted_certs in ebpfrepo.toml): every check but the certificate chain ran")
+	}
+	if dc.opts.Verify && !dc.windowsOnly() {
+		lr := kernelsig.Load(ctx, l)
+		rep.Load = &lr
 	}
 	dc.d.KernelSignature = rep
 }

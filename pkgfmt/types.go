@@ -130,6 +130,9 @@ type KernelSignatureReport struct {
 	Status  string `json:"status"`
 	Summary string `json:"summary"`
 	*kernelsig.Result
+	// Load is the running kernel's answer to loading the signed loader,
+	// when lint --verify (or verify = true) asked for it.
+	Load *kernelsig.LoadResult `json:"load,omitempty"`
 }
 
 // Kernel signature statuses.

@@ -120,6 +120,9 @@ func printLint(stdout, stderr io.Writer, out lintOutput) {
 		}
 		if ks := r.Description.KernelSignature; ks != nil && ks.Status != pkgfmt.KernelInvalid {
 			fmt.Fprintf(stdout, "%s@%s: %s\n", r.Description.Manifest.Name, r.Description.Manifest.Version, ks.Summary)
+			if l := ks.Load; l != nil {
+				fmt.Fprintf(stdout, "    loaded on this kernel (%s): %s%s\n", l.Kernel, l.Status, map[bool]string{true: ": " + l.Reason, false: ""}[l.Reason != ""])
+			}
 		}
 		if v := r.Description.Verifier; v != nil {
 			fmt.Fprintln(stdout, verifierSummary(r.Description, v))
