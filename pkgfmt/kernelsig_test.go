@@ -23,7 +23,7 @@ func signedPackage(t *testing.T, files map[string]string, edit func(string) stri
 	dir := filepath.Join(t.TempDir(), "signed-counter")
 	os.MkdirAll(dir, 0o755)
 	all := map[string]string{"ebpf-package.toml": "package/ebpf-package.toml", "README.md": "package/README.md",
-		"counter.bpf.o": "counter.bpf.o", "counter.lskel.h": "counter.lskel.h", "signer.pem": "parts/signer.pem"}
+		"counter.bpf.o": "counter.bpf.o", "counter_loader": "counter_loader", "counter.lskel.h": "counter.lskel.h", "signer.pem": "parts/signer.pem"}
 	for k, v := range files {
 		all[k] = v
 	}
@@ -38,7 +38,7 @@ func signedPackage(t *testing.T, files map[string]string, edit func(string) stri
 		if dst == ManifestFile && edit != nil {
 			data = []byte(edit(string(data)))
 		}
-		if err := os.WriteFile(filepath.Join(dir, dst), data, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, dst), data, map[bool]os.FileMode{true: 0o755, false: 0o644}[dst == "counter_loader"]); err != nil {
 			t.Fatal(err)
 		}
 	}

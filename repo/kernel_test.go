@@ -27,12 +27,12 @@ func signedPackage(t *testing.T, skel, cert string) string {
 	dir := filepath.Join(t.TempDir(), "signed-counter")
 	os.MkdirAll(dir, 0o755)
 	for dst, src := range map[string]string{"ebpf-package.toml": "package/ebpf-package.toml", "README.md": "package/README.md",
-		"counter.bpf.o": "counter.bpf.o", "counter.lskel.h": skel, "signer.pem": cert} {
+		"counter.bpf.o": "counter.bpf.o", "counter_loader": "counter_loader", "counter.lskel.h": skel, "signer.pem": cert} {
 		data, err := os.ReadFile(filepath.Join(kernelFixtures, src))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join(dir, dst), data, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, dst), data, map[bool]os.FileMode{true: 0o755, false: 0o644}[dst == "counter_loader"]); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -51,7 +51,7 @@ done
 printf '\n[kernel]\ntrusted_certs = ["%s"]\n' "$(pwd)/testdata/kernelsig/keys/ca.pem" >>"$REPO/ebpfrepo.toml"
 SC=demo/dist/signed-counter
 mkdir -p "$SC"
-cp testdata/kernelsig/package/* testdata/kernelsig/counter.bpf.o testdata/kernelsig/counter.lskel.h "$SC/"
+cp testdata/kernelsig/package/* testdata/kernelsig/counter.bpf.o testdata/kernelsig/counter.lskel.h testdata/kernelsig/counter_loader "$SC/"
 cp testdata/kernelsig/parts/signer.pem "$SC/"
 "$EBPFREPO" add --repo "$REPO" "$SC"
 "$EBPFREPO" build --repo "$REPO"

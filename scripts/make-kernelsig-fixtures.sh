@@ -46,6 +46,15 @@ mksigner rogue "TEST-ONLY rogue signer" rogue-ca
 
 # Good: bpftool's own signed light skeleton.
 "$BPFTOOL" gen skeleton -S -k $k/signer.key -i $k/signer.pem counter.bpf.o name counter >counter.lskel.h
+# The user-space loader l3afd runs as cmd_start, built from the skeleton
+# (static: the host needs nothing else). It needs the headers of the
+# libbpf bpftool was built with (skel_internal.h and a UAPI bpf.h with the
+# signature fields; Debian 12's libbpf-dev is too old): LIBBPF_SRC is that
+# libbpf's source tree (default: the bpftool checkout's libbpf/), and
+# bpftool's build installs its headers under src/libbpf/include.
+bpftool_src=$(dirname "$(command -v "$BPFTOOL")")
+LIBBPF_SRC=${LIBBPF_SRC:-$bpftool_src/../libbpf}
+gcc -O2 -Wall -static -I"$LIBBPF_SRC/include/uapi" -I"$bpftool_src/libbpf/include" counter_loader.c -o counter_loader
 # Signed by a certificate the repository does not trust.
 "$BPFTOOL" gen skeleton -S -k $k/rogue.key -i $k/rogue.pem counter.bpf.o name counter >untrusted.lskel.h
 # Unsigned light skeleton (no -S): nothing for the kernel to check.
