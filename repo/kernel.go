@@ -4,12 +4,11 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
-	"encoding/pem"
 	"fmt"
-	"os"
 	"path/filepath"
 
 	"github.com/ebpfrepo/ebpfrepo/index"
+	"github.com/ebpfrepo/ebpfrepo/internal/pemcert"
 	"github.com/ebpfrepo/ebpfrepo/layout"
 	"github.com/ebpfrepo/ebpfrepo/pkgfmt"
 )
@@ -54,29 +53,11 @@ func readCerts(dir, key string, files []string) ([]*x509.Certificate, error) {
 		if !filepath.IsAbs(p) {
 			p = filepath.Join(dir, p)
 		}
-		data, err := os.ReadFile(p)
+		cs, err := pemcert.ReadFile(p)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %s: %w", layout.ConfigFile, key, err)
 		}
-		n := 0
-		for rest := data; ; {
-			var b *pem.Block
-			if b, rest = pem.Decode(rest); b == nil {
-				break
-			}
-			if b.Type != "CERTIFICATE" {
-				continue
-			}
-			c, err := x509.ParseCertificate(b.Bytes)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %s: %s: %w", layout.ConfigFile, key, rel, err)
-			}
-			out = append(out, c)
-			n++
-		}
-		if n == 0 {
-			return nil, fmt.Errorf("%s: %s: no PEM certificate in %s", layout.ConfigFile, key, rel)
-		}
+		out = append(out, cs...)
 	}
 	return out, nil
 }

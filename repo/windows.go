@@ -5,14 +5,10 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
-	"encoding/pem"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 
 	"github.com/ebpfrepo/ebpfrepo/authenticode"
-	"github.com/ebpfrepo/ebpfrepo/layout"
 	"github.com/ebpfrepo/ebpfrepo/pkgfmt"
 )
 
@@ -29,35 +25,14 @@ var testProductionRoots []*x509.Certificate
 func (r *Repo) windowsTrust() (authenticode.Trust, string, error) {
 	var t authenticode.Trust
 	h := sha256.New()
-	for _, rel := range r.Config.Windows.TestRoots {
-		p := rel
-		if !filepath.IsAbs(p) {
-			p = filepath.Join(r.Dir, p)
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return t, "", fmt.Errorf("%s: windows.test_roots: %w", layout.ConfigFile, err)
-		}
-		for rest := data; ; {
-			var b *pem.Block
-			b, rest = pem.Decode(rest)
-			if b == nil {
-				break
-			}
-			if b.Type != "CERTIFICATE" {
-				continue
-			}
-			c, err := x509.ParseCertificate(b.Bytes)
-			if err != nil {
-				return t, "", fmt.Errorf("%s: windows.test_roots: %s: %w", layout.ConfigFile, rel, err)
-			}
-			t.TestRoots = append(t.TestRoots, c)
-			t.TimestampRoots = append(t.TimestampRoots, c) // a test root anchors test time-stamping authorities too
-			h.Write(c.Raw)
-		}
+	roots, err := readCerts(r.Dir, "windows.test_roots", r.Config.Windows.TestRoots)
+	if err != nil {
+		return t, "", err
 	}
-	if len(r.Config.Windows.TestRoots) > 0 && len(t.TestRoots) == 0 {
-		return t, "", fmt.Errorf("%s: windows.test_roots: no PEM certificate in %v", layout.ConfigFile, r.Config.Windows.TestRoots)
+	for _, c := range roots {
+		t.TestRoots = append(t.TestRoots, c)
+		t.TimestampRoots = append(t.TimestampRoots, c) // a test root anchors test time-stamping authorities too
+		h.Write(c.Raw)
 	}
 	for _, c := range testProductionRoots {
 		t.ProductionRoots = append(t.ProductionRoots, c)

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"net/http"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/ebpfrepo/ebpfrepo/client"
 	"github.com/ebpfrepo/ebpfrepo/index"
+	"github.com/ebpfrepo/ebpfrepo/internal/pemcert"
 	"github.com/spf13/cobra"
 )
 
@@ -86,7 +86,7 @@ func (f *consumerFlags) newClient(names ...string) (*client.Client, error) {
 	}
 	var kcerts []*x509.Certificate
 	for _, file := range f.kernelCerts {
-		cs, err := readPEMCerts(file)
+		cs, err := pemcert.ReadFile(file)
 		if err != nil {
 			return nil, usagef("--kernel-cert: %v", err)
 		}
@@ -157,31 +157,4 @@ func consumerAbs(dir string) string {
 		return a
 	}
 	return dir
-}
-
-// readPEMCerts reads every CERTIFICATE block of a PEM file.
-func readPEMCerts(file string) ([]*x509.Certificate, error) {
-	data, err := os.ReadFile(file)
-	if err != nil {
-		return nil, err
-	}
-	var out []*x509.Certificate
-	for rest := data; ; {
-		var b *pem.Block
-		if b, rest = pem.Decode(rest); b == nil {
-			break
-		}
-		if b.Type != "CERTIFICATE" {
-			continue
-		}
-		c, err := x509.ParseCertificate(b.Bytes)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", file, err)
-		}
-		out = append(out, c)
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("%s: no PEM certificate", file)
-	}
-	return out, nil
 }

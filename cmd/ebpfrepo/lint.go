@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/ebpfrepo/ebpfrepo/bpfobj"
+	"github.com/ebpfrepo/ebpfrepo/internal/pemcert"
 	"github.com/ebpfrepo/ebpfrepo/pkgfmt"
 	"github.com/spf13/cobra"
 )
@@ -55,7 +56,7 @@ Exit status 1 when any package has an error. See docs/lint.md.`,
 				}
 			}
 			for _, f := range kernelCerts {
-				cs, err := readPEMCerts(f)
+				cs, err := pemcert.ReadFile(f)
 				if err != nil {
 					return usagef("--kernel-cert: %v", err)
 				}
