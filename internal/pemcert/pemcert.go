@@ -1,6 +1,3 @@
-// Package pemcert reads X.509 certificates from PEM files: the one reader
-// of the trust anchors operators and maintainers configure (kernel-signing
-// certificates, Windows test roots).
 package pemcert
 
 import (
