@@ -10,7 +10,7 @@ import (
 func sum(b []byte) []byte { s := sha256.Sum256(b); return s[:] }
 
 func FuzzParseSignature(f *testing.F) {
-	for _, n := range []string{"loader.sig", "loadtime.sig", "signed-attrs.sig", "sha1.sig", "issuer-serial.sig"} {
+	for _, n := range []string{"loader.sig", "loadtime.sig", "signed-attrs.sig", "sha1.sig", "issuer-serial.sig", "with-certs.sig", "attached.sig"} {
 		b, err := os.ReadFile(filepath.Join(fixtures, "parts", n))
 		if err != nil {
 			f.Fatal(err)

@@ -120,6 +120,8 @@ func TestVerifyBad(t *testing.T) {
 		{"wrong certificate", func(l *Loader, o *Options) { l.Certificate = cert(t, "parts/other.pem") }, CodeSigner, "SubjectKeyIdentifier"},
 		{"signed attributes", func(l *Loader, o *Options) { l.Signature = read(t, "parts/signed-attrs.sig") }, CodeProfile, "signed attributes"},
 		{"issuer and serial", func(l *Loader, o *Options) { l.Signature = read(t, "parts/issuer-serial.sig") }, CodeProfile, "issuer and serial"},
+		{"certificates embedded", func(l *Loader, o *Options) { l.Signature = read(t, "parts/with-certs.sig") }, CodeProfile, "certificates are embedded"},
+		{"content attached", func(l *Loader, o *Options) { l.Signature = read(t, "parts/attached.sig") }, CodeProfile, "carries its content"},
 		{"sha1", func(l *Loader, o *Options) { l.Signature = read(t, "parts/sha1.sig") }, CodeDigest, "sha1"},
 		{"truncated DER", func(l *Loader, o *Options) { l.Signature = l.Signature[:len(l.Signature)-7] }, CodeParse, "malformed DER"},
 		{"untrusted CA", func(l *Loader, o *Options) {

@@ -96,6 +96,12 @@ openssl cms -sign -binary -nocerts -noattr -keyid -md sha1 -signer $k/signer.pem
 # Signer identified by issuer and serial instead of its key id.
 openssl cms -sign -binary -nocerts -noattr -md sha256 -signer $k/signer.pem -inkey $k/signer.key \
 	-in parts/loader.insns -outform DER -out parts/issuer-serial.sig
+# Certificates embedded (bpftool signs with CMS_NOCERTS).
+openssl cms -sign -binary -noattr -keyid -md sha256 -signer $k/signer.pem -inkey $k/signer.key \
+	-in parts/loader.insns -outform DER -out parts/with-certs.sig
+# Content attached instead of detached.
+openssl cms -sign -binary -nodetach -nocerts -noattr -keyid -md sha256 -signer $k/signer.pem -inkey $k/signer.key \
+	-in parts/loader.insns -outform DER -out parts/attached.sig
 cp $k/other.pem parts/other.pem
 cp $k/rogue.pem parts/rogue.pem
 echo "wrote testdata/kernelsig"
