@@ -180,10 +180,7 @@ again:
 	if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != rel.SHA256 {
 		return nil, &MismatchError{Target: rel.TargetPath, Field: "sha256", Index: rel.SHA256, Signed: hex.EncodeToString(sum[:]) + " (read)"}
 	}
-	if err := c.checkHVCI(ctx, rel, data); err != nil {
-		return nil, err
-	}
-	if err := c.checkKernel(ctx, rel, data); err != nil {
+	if err := c.checkEvidence(ctx, rel, data); err != nil {
 		return nil, err
 	}
 	return data, nil

@@ -1,10 +1,8 @@
 package client
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/ebpfrepo/ebpfrepo/pkgfmt"
@@ -35,15 +33,7 @@ func (e *KernelError) Is(target error) bool { return target == ErrPolicy }
 // checkKernel re-verifies, offline, the signed loader inside the
 // artifact's bytes against the host's certificates: the index says what
 // the repository saw and trusted, the bytes are the evidence.
-func (c *Client) checkKernel(ctx context.Context, rel Release, data []byte) error {
-	if !slices.Contains(c.require, LevelKernel) {
-		return nil
-	}
-	label := rel.Name + "@" + rel.Version
-	cont, err := pkgfmt.ReadArtifact(ctx, rel.Artifact, bytes.NewReader(data), int64(len(data)), pkgfmt.Limits{})
-	if err != nil {
-		return &KernelError{Package: label, Reason: "the artifact does not read: " + err.Error()}
-	}
+func (c *Client) checkKernel(ctx context.Context, label string, cont *pkgfmt.Contents) error {
 	d := pkgfmt.Describe(ctx, cont, pkgfmt.LintOptions{Kernel: c.kernelCerts, KernelRequireTrust: true})
 	if d.KernelSignature == nil && d.Manifest.KernelSignature == nil {
 		return &KernelError{Package: label, Absent: true}

@@ -124,17 +124,37 @@ func (e *HVCIError) Is(target error) bool { return target == ErrPolicy }
 
 func (e *HVCIError) Unwrap() error { return e.Err }
 
-// checkHVCI re-verifies, offline, every driver inside the artifact's
-// bytes: the index says what CI saw, the bytes are the evidence.
-func (c *Client) checkHVCI(ctx context.Context, rel Release, data []byte) error {
-	if !slices.Contains(c.require, LevelHVCI) {
+// checkEvidence re-checks, from the artifact's own bytes, the signing
+// levels the client requires beyond TUF (hvci, kernel): the artifact is
+// read once for all of them.
+func (c *Client) checkEvidence(ctx context.Context, rel Release, data []byte) error {
+	hvci, kernel := slices.Contains(c.require, LevelHVCI), slices.Contains(c.require, LevelKernel)
+	if !hvci && !kernel {
 		return nil
 	}
 	label := rel.Name + "@" + rel.Version
 	cont, err := pkgfmt.ReadArtifact(ctx, rel.Artifact, bytes.NewReader(data), int64(len(data)), pkgfmt.Limits{})
 	if err != nil {
-		return &HVCIError{Package: label, Err: fmt.Errorf("the artifact does not read: %w", err)}
+		err = fmt.Errorf("the artifact does not read: %w", err)
+		if hvci {
+			return &HVCIError{Package: label, Err: err}
+		}
+		return &KernelError{Package: label, Reason: err.Error()}
 	}
+	if hvci {
+		if err := c.checkHVCI(label, cont); err != nil {
+			return err
+		}
+	}
+	if kernel {
+		return c.checkKernel(ctx, label, cont)
+	}
+	return nil
+}
+
+// checkHVCI re-verifies, offline, every driver inside the artifact's
+// bytes: the index says what CI saw, the bytes are the evidence.
+func (c *Client) checkHVCI(label string, cont *pkgfmt.Contents) error {
 	n := 0
 	for _, f := range cont.Files {
 		if !strings.HasSuffix(strings.ToLower(f.Path), ".sys") {

@@ -60,10 +60,7 @@ func (c *Client) VerifyArtifact(ctx context.Context, name, version, artifact str
 		v.Targets = append(v.Targets, tp)
 		v.Signer, v.Roles = sig, chain
 	}
-	if err := c.checkHVCI(ctx, Release{Name: name, Version: version, Artifact: artifact}, data); err != nil {
-		return nil, err
-	}
-	if err := c.checkKernel(ctx, Release{Name: name, Version: version, Artifact: artifact}, data); err != nil {
+	if err := c.checkEvidence(ctx, Release{Name: name, Version: version, Artifact: artifact}, data); err != nil {
 		return nil, err
 	}
 	return v, nil

@@ -61,13 +61,7 @@ func TestKernelSignedPackages(t *testing.T) {
 			r.Config.Kernel = Kernel{TrustedCerts: tc.trusted}
 			_, err := r.Add(context.Background(), []string{signedPackage(t, tc.skel, tc.cert)}, AddOptions{Now: t0})
 			if tc.code != "" {
-				var ie *InvalidError
-				if !errors.As(err, &ie) || !hasCode(ie.Problems, tc.code) {
-					t.Fatalf("add: %v, want %s", err, tc.code)
-				}
-				if ents, _ := os.ReadDir(filepath.Join(r.Dir, layout.PackagesDir)); len(ents) != 0 {
-					t.Errorf("a refused package left %d entries in packages/", len(ents))
-				}
+				assertRefused(t, r, err, tc.code)
 				return
 			}
 			if err != nil {

@@ -83,13 +83,7 @@ func TestWindowsDrivers(t *testing.T) {
 			r.Config.Windows = Windows{TestRoots: []string{abs}, RequireHVCI: tc.require}
 			_, err := r.Add(context.Background(), []string{driverPackage(t, tc.fixture)}, AddOptions{Now: t0})
 			if tc.code != "" {
-				var ie *InvalidError
-				if !errors.As(err, &ie) || !hasCode(ie.Problems, tc.code) {
-					t.Fatalf("add: %v, want %s", err, tc.code)
-				}
-				if ents, _ := os.ReadDir(filepath.Join(r.Dir, layout.PackagesDir)); len(ents) != 0 {
-					t.Errorf("a refused driver left %d entries in packages/", len(ents))
-				}
+				assertRefused(t, r, err, tc.code)
 				return
 			}
 			if err != nil {
@@ -115,6 +109,19 @@ func TestWindowsDrivers(t *testing.T) {
 				t.Errorf("driver report %+v", d)
 			}
 		})
+	}
+}
+
+// assertRefused checks that add refused with a problem of code and wrote
+// nothing into packages/.
+func assertRefused(t *testing.T, r *Repo, err error, code string) {
+	t.Helper()
+	var ie *InvalidError
+	if !errors.As(err, &ie) || !hasCode(ie.Problems, code) {
+		t.Fatalf("add: %v, want %s", err, code)
+	}
+	if ents, _ := os.ReadDir(filepath.Join(r.Dir, layout.PackagesDir)); len(ents) != 0 {
+		t.Errorf("a refused package left %d entries in packages/", len(ents))
 	}
 }
 
