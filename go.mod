@@ -16,6 +16,7 @@ require (
 	github.com/cilium/ebpf v0.22.0
 	github.com/github/go-spdx/v2 v2.8.0
 	github.com/google/go-cmp v0.7.0
+	github.com/google/gopacket v1.1.19
 	github.com/microcosm-cc/bluemonday v1.0.27
 	github.com/saferwall/pe v1.6.5
 	github.com/schollz/progressbar/v3 v3.19.1

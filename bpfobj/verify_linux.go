@@ -7,10 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"math"
-	"math/bits"
-	"os"
-	"runtime"
 	"slices"
 	"strings"
 
@@ -52,7 +48,7 @@ func verify(ctx context.Context, objs []parsed) *VerifierReport {
 		r.Arch = unix.ByteSliceToString(uts.Machine[:])
 	}
 
-	notRun := verifierPreflight()
+	notRun := LoadPreflight()
 	cache := btf.NewCache()
 	for _, obj := range objs {
 		if err := ctx.Err(); err != nil {
@@ -68,9 +64,9 @@ func verify(ctx context.Context, objs []parsed) *VerifierReport {
 	return r
 }
 
-// verifierPreflight returns why no program can be loaded on this host, or
-// "" when a trivial socket filter loads.
-func verifierPreflight() string {
+// LoadPreflight returns why no program can be loaded on this host, or ""
+// when a trivial socket filter loads.
+func LoadPreflight() string {
 	_ = rlimit.RemoveMemlock() // no-op on kernels with memcg accounting (5.11+)
 	prog, err := ebpf.NewProgramWithOptions(&ebpf.ProgramSpec{
 		Type:         ebpf.SocketFilter,
@@ -129,22 +125,8 @@ func verifyObjectSpec(ctx context.Context, path string, spec *ebpf.CollectionSpe
 		return out
 	}
 
-	// Maps: unpinned, program arrays empty, struct_ops maps left out (they
-	// hold programs; struct_ops programs are reported inconclusive).
-	var mapBytes uint64
-	for name, m := range spec.Maps {
-		if m.Type == ebpf.StructOpsMap {
-			delete(spec.Maps, name)
-			continue
-		}
-		verifierUnpin(m)
-		if m.Type == ebpf.ProgramArray {
-			m.Contents = nil
-		}
-		mapBytes = satAdd(mapBytes, verifierMapBytes(m))
-	}
-	if mapBytes > maxVerifierMapBytes {
-		return all(VerifierInconclusive, fmt.Sprintf("maps would need about %d MiB (limit %d MiB); not created", mapBytes>>20, maxVerifierMapBytes>>20))
+	if err := prepareLoad(spec); err != nil {
+		return all(VerifierInconclusive, err.Error())
 	}
 
 	mapsOnly := spec.Copy()
@@ -167,46 +149,6 @@ func verifyObjectSpec(ctx context.Context, path string, spec *ebpf.CollectionSpe
 		out = append(out, res)
 	}
 	return out
-}
-
-// verifierMapBytes estimates the memory creating a map takes, saturating
-// at math.MaxUint64.
-func verifierMapBytes(m *ebpf.MapSpec) uint64 {
-	switch m.Type {
-	case ebpf.RingBuf, ebpf.UserRingbuf:
-		return uint64(m.MaxEntries) // the buffer size in bytes
-	case ebpf.Arena:
-		return satMul(uint64(m.MaxEntries), uint64(os.Getpagesize()))
-	}
-	size := satMul(uint64(m.MaxEntries), uint64(m.KeySize)+uint64(m.ValueSize))
-	switch m.Type {
-	case ebpf.PerCPUHash, ebpf.PerCPUArray, ebpf.LRUCPUHash, ebpf.PerCPUCGroupStorage:
-		size = satMul(size, uint64(runtime.NumCPU()))
-	}
-	return size
-}
-
-func satMul(a, b uint64) uint64 {
-	hi, lo := bits.Mul64(a, b)
-	if hi != 0 {
-		return math.MaxUint64
-	}
-	return lo
-}
-
-func satAdd(a, b uint64) uint64 {
-	sum, carry := bits.Add64(a, b, 0)
-	if carry != 0 {
-		return math.MaxUint64
-	}
-	return sum
-}
-
-func verifierUnpin(m *ebpf.MapSpec) {
-	m.Pinning = ebpf.PinNone
-	if m.InnerMap != nil {
-		m.InnerMap.Pinning = ebpf.PinNone
-	}
 }
 
 // verifyProgram loads one program of spec, with the object's maps, and

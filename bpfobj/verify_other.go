@@ -34,3 +34,7 @@ func notLinux(path string) VerifierResult {
 		Reason: "the verifier check needs Linux; this is " + runtime.GOOS,
 	}
 }
+
+// LoadPreflight returns why no program can be loaded on this host: on this
+// operating system there is no Linux kernel to load into.
+func LoadPreflight() string { return "BPF programs run on Linux; this is " + runtime.GOOS }

@@ -28,6 +28,7 @@ var allowed = map[string][]string{
 	"bpfobj":                     nil,
 	"authenticode":               nil,
 	"kernelsig":                  nil,
+	"progtest":                   {"bpfobj"},
 	"internal/pemcert":           nil,
 	"internal/atomicfile":        nil,
 	"internal/buildx":            nil,
