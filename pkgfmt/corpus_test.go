@@ -57,7 +57,13 @@ func TestCorpusGood(t *testing.T) {
 			if len(fromArt.Problems) > 0 {
 				t.Errorf("artifact problems: %+v", fromArt.Problems)
 			}
-			fromArt.Verifier = nil
+			if canVerify() && fromArt.Tests.Failed() {
+				t.Errorf("test vectors fail: %s: %+v", fromArt.Tests.Summary(), fromArt.Tests.Results)
+			}
+			if canVerify() && len(fromArt.Manifest.Tests) > 0 && fromArt.Tests.Count().Pass != len(fromArt.Manifest.Tests) {
+				t.Errorf("%d of %d vectors pass: %s", fromArt.Tests.Count().Pass, len(fromArt.Manifest.Tests), fromArt.Tests.Summary())
+			}
+			fromArt.Verifier, fromArt.Tests = nil, nil
 			if diff := cmp.Diff(fromDir, fromArt); diff != "" {
 				t.Errorf("directory and artifact describe differently (-dir +artifact):\n%s", diff)
 			}

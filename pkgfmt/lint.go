@@ -17,13 +17,14 @@ import (
 
 	"github.com/ebpfrepo/ebpfrepo/authenticode"
 	"github.com/ebpfrepo/ebpfrepo/bpfobj"
+	"github.com/ebpfrepo/ebpfrepo/progtest"
 )
 
 // LintOptions configures Describe and LintPath. The zero value means
 // defaults: default limits, no verifier run, no offline CO-RE checks.
 type LintOptions struct {
 	Limits    Limits
-	Verify    bool     // load every program into the running kernel's verifier
+	Verify    bool     // load every program into the running kernel's verifier and run the test vectors
 	KernelBTF []string // kernel BTF files to check CO-RE relocations against
 	// Objects, if set, memoises object inspection by content digest
 	// across Describe calls (see ObjectCache).
@@ -40,6 +41,9 @@ type LintOptions struct {
 	KernelRequireTrust bool
 	// KernelNow is the time certificates are checked at; zero: now.
 	KernelNow time.Time
+	// Tests limits each test vector's run (with Verify); the zero value
+	// means progtest's defaults.
+	Tests progtest.Options
 }
 
 // MaxReadmeSize bounds the README text carried in a Description.
@@ -90,6 +94,7 @@ func Describe(ctx context.Context, c *Contents, opts LintOptions) *Description {
 	dc.kernelSignature(ctx)
 	dc.kernel(ctx)
 	dc.verifier(ctx)
+	dc.tests(ctx)
 	return dc.finish()
 }
 
@@ -173,7 +178,7 @@ func (dc *describer) objects() {
 			declared[p.Object] = true
 		}
 	}
-	needParse := dc.opts.Verify || len(dc.opts.KernelBTF) > 0
+	needParse := dc.opts.Verify || len(dc.opts.KernelBTF) > 0 || (dc.m != nil && len(dc.m.Tests) > 0)
 	for _, f := range dc.c.Files {
 		if !declared[f.Path] && !isBPFObject(f.Path, f.Data) {
 			continue

@@ -105,6 +105,9 @@ func ParseManifest(data []byte) (m *Manifest, problems Problems) {
 		// checkShape already reports unknown keys with their index; this
 		// is a backstop in case the two ever disagree.
 		for _, k := range md.Undecoded() {
+			if underInterface(k, reflect.TypeFor[Manifest]()) {
+				continue // inside a typed test value, checked against BTF later
+			}
 			add(Problem{Severity: SeverityError, Field: k.String(), Code: "manifest.unknown-key",
 				Message: fmt.Sprintf("unknown key %q", k.String())})
 		}
@@ -208,6 +211,7 @@ func (c *manifestChecker) check() {
 	}
 	c.checkPrograms()
 	c.checkL3afd()
+	c.checkTests()
 }
 
 func (c *manifestChecker) checkName() {
@@ -491,6 +495,29 @@ func containsFold(list []string, s string) bool {
 		if strings.EqualFold(x, s) {
 			return true
 		}
+	}
+	return false
+}
+
+// underInterface reports whether key path k leads into a field of
+// interface type (a test's key, value or verdict), whose contents the
+// decoder leaves "undecoded".
+func underInterface(k toml.Key, t reflect.Type) bool {
+	for _, part := range k {
+		for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice {
+			t = t.Elem()
+		}
+		if t.Kind() == reflect.Interface {
+			return true
+		}
+		if t.Kind() != reflect.Struct {
+			return false
+		}
+		f, ok := fieldByKey(t, part)
+		if !ok {
+			return false
+		}
+		t = f.Type
 	}
 	return false
 }

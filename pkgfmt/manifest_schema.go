@@ -115,6 +115,17 @@ func checkValue(path string, v any, t reflect.Type, add func(Problem)) (ok bool,
 			all = all && ok
 		}
 		return all, pruned
+	case reflect.Int64:
+		if _, ok := v.(int64); !ok {
+			return mistyped("an integer")
+		}
+	case reflect.Bool:
+		if _, ok := v.(bool); !ok {
+			return mistyped("a boolean")
+		}
+	case reflect.Interface:
+		// A typed value (a test's map key, value or verdict): its type
+		// is checked against the object's BTF by the test stage.
 	default:
 		// Not reachable with the manifest's types; keep the decoder honest.
 		return mistyped(t.Kind().String())

@@ -4,6 +4,7 @@ import (
 	"github.com/ebpfrepo/ebpfrepo/authenticode"
 	"github.com/ebpfrepo/ebpfrepo/bpfobj"
 	"github.com/ebpfrepo/ebpfrepo/kernelsig"
+	"github.com/ebpfrepo/ebpfrepo/progtest"
 )
 
 // ManifestFile is the name of the manifest at the root of every package.
@@ -29,6 +30,43 @@ type Manifest struct {
 	// KernelSignature is the signed light-skeleton loader the package
 	// carries for the Linux kernel to check (signing level 2).
 	KernelSignature *KernelSignature `toml:"kernel_signature,omitempty" json:"kernel_signature,omitempty"`
+	// Tests are the package's test vectors, run through BPF_PROG_RUN by
+	// lint --verify, ebpfrepo test, and add and build under verify = true.
+	Tests []TestVector `toml:"tests,omitempty" json:"tests,omitempty"`
+}
+
+// TestVector is one [[tests]] entry: a program, an input, and what it
+// must return (docs/package-format.md, "Test vectors").
+type TestVector struct {
+	Name    string `toml:"name" json:"name"`
+	Program string `toml:"program" json:"program"` // a [[programs]] name
+	// One input: pcap (a capture in the package: every packet runs, in
+	// order, against the same maps), packet (one packet as hex), or
+	// context (a file holding the context blob, for context program
+	// types such as syscall).
+	Pcap    string `toml:"pcap,omitempty" json:"pcap,omitempty"`
+	Packet  string `toml:"packet,omitempty" json:"packet,omitempty"`
+	Context string `toml:"context,omitempty" json:"context,omitempty"`
+	Repeat  int64  `toml:"repeat,omitempty" json:"repeat,omitempty"` // runs of each input; the verdict is the last run's
+	// Expect is the verdict every input must give: a name (XDP_DROP,
+	// TC_ACT_SHOT, ...), TAIL_CALL, or a number.
+	Expect any `toml:"expect" json:"expect"`
+	// The expected output packets: a capture with one packet per input
+	// packet, or one packet as hex.
+	ExpectPcap   string         `toml:"expect_pcap,omitempty" json:"expect_pcap,omitempty"`
+	ExpectPacket string         `toml:"expect_packet,omitempty" json:"expect_packet,omitempty"`
+	Maps         []TestMapEntry `toml:"maps,omitempty" json:"maps,omitempty"`               // preloaded before the first run
+	ExpectMaps   []TestMapEntry `toml:"expect_maps,omitempty" json:"expect_maps,omitempty"` // checked after the last
+}
+
+// TestMapEntry is a map entry a vector preloads or expects. Key and
+// Value are an integer, a table of struct fields, an array, or hex (see
+// progtest.EncodeValue); Absent expects no entry for Key.
+type TestMapEntry struct {
+	Map    string `toml:"map" json:"map"`
+	Key    any    `toml:"key" json:"key"`
+	Value  any    `toml:"value,omitempty" json:"value,omitempty"`
+	Absent bool   `toml:"absent,omitempty" json:"absent,omitempty"`
 }
 
 // KernelSignature is the [kernel_signature] section: a loader made by
@@ -109,7 +147,10 @@ type Description struct {
 	// KernelSignature is what the offline check of the signed loader
 	// found; nil when the package carries none.
 	KernelSignature *KernelSignatureReport `json:"kernel_signature,omitempty"`
-	Problems        Problems               `json:"problems,omitempty"` // warnings that did not block publishing
+	// Tests is what running the test vectors found, when lint --verify
+	// (or verify = true) ran them; nil otherwise.
+	Tests    *progtest.Report `json:"tests,omitempty"`
+	Problems Problems         `json:"problems,omitempty"` // warnings that did not block publishing
 }
 
 // FileEntry is one regular file inside a package.

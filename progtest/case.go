@@ -43,6 +43,9 @@ type MapEntry struct {
 	Key    []byte `json:"key"`
 	Value  []byte `json:"value,omitempty"`
 	Absent bool   `json:"absent,omitempty"`
+	// Mask, for an expectation, has 0xff over the bytes of Value to
+	// compare (the fields a table gave); nil compares every byte.
+	Mask []byte `json:"mask,omitempty"`
 }
 
 // Verdict is an expected return value of a program.

@@ -80,6 +80,9 @@ func runCase(o *bpfobj.Object, c Case) (res Result) {
 		return Result{Status: StatusNotRunnable, Reason: why}
 	}
 	want := VerdictText(ps.Type, c.Want.Value, c.Want.TailCall)
+	if in == InputPacket && len(c.Packets) == 0 {
+		return Result{Status: StatusError, Want: want, Reason: "no input packet: nothing to run"}
+	}
 	spec.Programs = map[string]*ebpf.ProgramSpec{c.Program: ps}
 	coll, err := ebpf.NewCollectionWithOptions(spec, ebpf.CollectionOptions{Programs: ebpf.ProgramOptions{LogDisabled: true}})
 	if err != nil {
@@ -236,12 +239,30 @@ func mapDiff(m *ebpf.Map, ms *ebpf.MapSpec, e MapEntry, order binary.ByteOrder) 
 		return "", nil
 	case got == nil:
 		return fmt.Sprintf("map %s key %s: no entry, want %s", e.Map, key, FormatValue(e.Value, ms.Value, order)), nil
-	case !bytes.Equal(got, e.Value):
-		total := ""
+	case !maskedEqual(got, e.Value, e.Mask):
+		note := ""
 		if isPerCPU(m.Type()) {
-			total = " (summed over CPUs)"
+			note = " (summed over CPUs)"
 		}
-		return fmt.Sprintf("map %s key %s: %s%s, want %s", e.Map, key, FormatValue(got, ms.Value, order), total, FormatValue(e.Value, ms.Value, order)), nil
+		if e.Mask != nil {
+			note += " (comparing the fields given only)"
+		}
+		return fmt.Sprintf("map %s key %s: %s%s, want %s", e.Map, key, FormatValue(got, ms.Value, order), note, FormatValue(e.Value, ms.Value, order)), nil
 	}
 	return "", nil
+}
+
+func maskedEqual(got, want, mask []byte) bool {
+	if mask == nil {
+		return bytes.Equal(got, want)
+	}
+	if len(got) != len(want) || len(mask) != len(want) {
+		return false
+	}
+	for i := range want {
+		if got[i]&mask[i] != want[i]&mask[i] {
+			return false
+		}
+	}
+	return true
 }

@@ -29,30 +29,45 @@ const maxValueSize = 64 << 10
 //
 // Errors name what was expected, so a lint problem can say what to write.
 func EncodeValue(v any, size uint32, typ btf.Type, order binary.ByteOrder) ([]byte, error) {
+	b, _, err := EncodeMasked(v, size, typ, order)
+	return b, err
+}
+
+// EncodeMasked is EncodeValue that also returns which bytes the value
+// gives: a table leaves the fields it does not name out of the mask, so
+// that an expectation compares only the fields given (a time stamp a
+// program writes need not be known). The mask is nil when every byte is
+// given.
+func EncodeMasked(v any, size uint32, typ btf.Type, order binary.ByteOrder) (value, mask []byte, err error) {
 	if size == 0 || size > maxValueSize {
-		return nil, fmt.Errorf("size %d: out of range", size)
+		return nil, nil, fmt.Errorf("size %d: out of range", size)
 	}
 	if s, ok := v.(string); ok {
 		b, err := parseHex(s)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if len(b) != int(size) {
-			return nil, fmt.Errorf("%d bytes of hex, the map's size is %d", len(b), size)
+			return nil, nil, fmt.Errorf("%d bytes of hex, the map's size is %d", len(b), size)
 		}
-		return b, nil
+		return b, nil, nil
 	}
 	if typ == nil {
-		return nil, fmt.Errorf("the map has no BTF type to lay out a %s: give %d bytes as hex", tomlKind(v), size)
+		return nil, nil, fmt.Errorf("the map has no BTF type to lay out a %s: give %d bytes as hex", tomlKind(v), size)
 	}
-	out := make([]byte, size)
-	if err := encodeInto(out, v, typ, order, ""); err != nil {
-		return nil, err
+	out, m := make([]byte, size), make([]byte, size)
+	if err := encodeInto(out, m, v, typ, order, ""); err != nil {
+		return nil, nil, err
 	}
-	return out, nil
+	if !slices.Contains(m, 0) {
+		m = nil
+	}
+	return out, m, nil
 }
 
-func encodeInto(out []byte, v any, typ btf.Type, order binary.ByteOrder, at string) error {
+// encodeInto lays v out into out as typ, setting mask to 0xff over every
+// byte it gives.
+func encodeInto(out, mask []byte, v any, typ btf.Type, order binary.ByteOrder, at string) error {
 	if n, ok := v.(int); ok { // a Go caller's integer, as TOML's int64
 		v = int64(n)
 	}
@@ -67,6 +82,9 @@ func encodeInto(out []byte, v any, typ btf.Type, order binary.ByteOrder, at stri
 		case *btf.Int, *btf.Enum:
 		default:
 			return fmt.Errorf("%san integer, but the type is %s: give a table of its fields or hex", at, typ)
+		}
+		for i := range mask {
+			mask[i] = 0xff
 		}
 		return putInt(out, x, order, at)
 	case map[string]any:
@@ -91,7 +109,7 @@ func encodeInto(out []byte, v any, typ btf.Type, order binary.ByteOrder, at stri
 			if err != nil || off+msz > len(out) {
 				return fmt.Errorf("%sfield %s: cannot lay it out", at, k)
 			}
-			if err := encodeInto(out[off:off+msz], x[k], m.Type, order, at+k+": "); err != nil {
+			if err := encodeInto(out[off:off+msz], mask[off:off+msz], x[k], m.Type, order, at+k+": "); err != nil {
 				return err
 			}
 		}
@@ -109,7 +127,7 @@ func encodeInto(out []byte, v any, typ btf.Type, order binary.ByteOrder, at stri
 			return fmt.Errorf("%scannot lay out the array", at)
 		}
 		for i, e := range x {
-			if err := encodeInto(out[i*esz:(i+1)*esz], e, arr.Type, order, fmt.Sprintf("%s[%d]: ", at, i)); err != nil {
+			if err := encodeInto(out[i*esz:(i+1)*esz], mask[i*esz:(i+1)*esz], e, arr.Type, order, fmt.Sprintf("%s[%d]: ", at, i)); err != nil {
 				return err
 			}
 		}

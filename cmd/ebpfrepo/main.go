@@ -13,6 +13,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/ebpfrepo/ebpfrepo/progtest"
 	"github.com/spf13/cobra"
 )
 
@@ -94,6 +95,7 @@ func exitCode(err error) int {
 }
 
 func main() {
+	progtest.Serve() // a child running one test vector (ebpfrepo test) exits here
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
