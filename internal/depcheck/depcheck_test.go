@@ -53,6 +53,7 @@ var allowed = map[string][]string{
 	"e2e":                        {"internal/testpkgs", "repo"},
 	"internal/depcheck":          nil,
 	"internal/kerneltest":        nil,
+	"scripts/mkvectors":          nil,
 }
 
 // benchAllowed are the packages of the scale harness: they may use the
