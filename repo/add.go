@@ -240,7 +240,7 @@ func (r *Repo) validateAdd(ctx context.Context, src, tmp string, lint pkgfmt.Lin
 			Code: "repo.artifact-name", Message: fmt.Sprintf("the file is named %q but the manifest's artifact is %q: rename the file or fix the manifest", filepath.Base(art), m.Artifact)})
 	}
 	if m.Name != "" {
-		d.Problems = append(d.Problems, r.hvciProblems(label, m.Name, d)...)
+		d.Problems = append(d.Problems, r.policyProblems(label, m.Name, d)...)
 	}
 	var warns, errs pkgfmt.Problems
 	for _, p := range d.Problems {

@@ -26,6 +26,9 @@ type Config struct {
 	// Verify makes build load every program into the running kernel's
 	// verifier (root and a BPF-capable kernel; "not run" otherwise).
 	Verify bool `toml:"verify"`
+	// RequireTests refuses, at add and build, a package that ships no
+	// test vectors ([[tests]]); Windows-only packages are exempt.
+	RequireTests bool `toml:"require_tests,omitempty"`
 	// Grace is how long files that left the current metadata (earlier
 	// metadata versions, targets of removed versions) stay in the output,
 	// for clients and caches that still hold an older timestamp.json:

@@ -19,6 +19,7 @@ import (
 	"github.com/ebpfrepo/ebpfrepo/internal/outtree"
 	"github.com/ebpfrepo/ebpfrepo/internal/testpkgs"
 	"github.com/ebpfrepo/ebpfrepo/layout"
+	"github.com/ebpfrepo/ebpfrepo/progtest"
 	"github.com/theupdateframework/go-tuf/v2/metadata/config"
 	"github.com/theupdateframework/go-tuf/v2/metadata/updater"
 )
@@ -73,6 +74,7 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	os.Unsetenv("SOURCE_DATE_EPOCH")
+	progtest.Serve() // verify = true runs test vectors in child processes of this binary
 	code := m.Run()
 	os.RemoveAll(testTmp)
 	os.Exit(code)

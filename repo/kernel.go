@@ -42,6 +42,9 @@ func (r *Repo) lintTrust() (pkgfmt.LintOptions, string, error) {
 		}
 		salt += "k" + hex.EncodeToString(h.Sum(nil))[:16]
 	}
+	if r.Config.RequireTests {
+		salt += "t" // a package reused from before require_tests is checked again
+	}
 	return pkgfmt.LintOptions{Windows: win, Kernel: certs, KernelRequireTrust: true}, salt, nil
 }
 

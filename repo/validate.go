@@ -280,7 +280,7 @@ func (b *buildRun) sortValid() error {
 			errs = it.checkLayout()
 		}
 		if len(errs) == 0 && it.desc != nil {
-			errs = b.r.hvciProblems(it.label(), it.name, it.desc)
+			errs = b.r.policyProblems(it.label(), it.name, it.desc)
 		}
 		b.res.Warnings += it.warnings
 		if len(errs) > 0 {

@@ -6,6 +6,7 @@ import (
 	"github.com/ebpfrepo/ebpfrepo/bpfobj"
 	"github.com/ebpfrepo/ebpfrepo/index"
 	"github.com/ebpfrepo/ebpfrepo/pkgfmt"
+	"github.com/ebpfrepo/ebpfrepo/progtest"
 )
 
 // The fixture is written by hand so that the golden files stay stable
@@ -88,8 +89,12 @@ func ratelimitingDesc(version string) pkgfmt.Description {
 			Keywords:    []string{"xdp", "ratelimit", "ddos"},
 			Maintainers: []pkgfmt.Maintainer{{Name: "L3AF maintainers", Email: "l3af@example.org"}},
 			Artifact:    "l3af_ratelimiting.tar.gz",
-			Platforms:   []string{"jammy", "noble"},
-			MinKernel:   "5.4",
+			Tests: []pkgfmt.TestVector{
+				{Name: "SYNs past the limit are dropped", Program: "xdp_ratelimiting", Pcap: "tests/syn.pcap", Repeat: 4, Expect: "XDP_DROP"},
+				{Name: "other traffic goes on down the chain", Program: "xdp_ratelimiting", Pcap: "tests/other.pcap", Repeat: 10, Expect: "TAIL_CALL"},
+			},
+			Platforms: []string{"jammy", "noble"},
+			MinKernel: "5.4",
 			Programs: []pkgfmt.Program{{Name: "xdp_ratelimiting", Object: "ratelimiting.bpf.o", Type: "xdp",
 				Chaining: "l3af", MapName: "xdp_rl_ingress_next_prog"}},
 			L3afd: &pkgfmt.L3afd{CmdStart: "ratelimiting"},
@@ -139,7 +144,22 @@ func ratelimitingDesc(version string) pkgfmt.Description {
 		Verifier: &bpfobj.VerifierReport{Kernel: "6.18.0-1-amd64", Arch: "x86_64", Programs: []bpfobj.VerifierResult{
 			{Object: "ratelimiting.bpf.o", Program: "xdp_ratelimiting", Status: "accepted", Instructions: 1483},
 		}},
+		Tests: &progtest.Report{Kernel: "6.18.0-1-amd64", Arch: "x86_64", Isolation: "child process (10s, 256 MiB)", Results: []progtest.Result{
+			{Name: "SYNs past the limit are dropped", Object: "ratelimiting.bpf.o", Program: "xdp_ratelimiting", Status: "pass", Want: "XDP_DROP (1)", Got: "XDP_DROP (1)", Runs: 4, DurationNS: 31000},
+			{Name: "other traffic goes on down the chain", Object: "ratelimiting.bpf.o", Program: "xdp_ratelimiting", Status: "pass", Want: "TAIL_CALL", Got: "TAIL_CALL", Runs: 50, DurationNS: 97000},
+		}},
 	}
+}
+
+// withFailingTests gives the only version of p two vectors, one of which failed.
+func withFailingTests(p *index.Package) *index.Package {
+	d := &p.Versions[0].Description
+	d.Manifest.Tests = []pkgfmt.TestVector{{Name: "counts", Program: "tc_conn", Packet: "00", Expect: "TC_ACT_OK"}, {Name: "drops past the limit", Program: "tc_conn", Packet: "00", Expect: "TC_ACT_SHOT"}}
+	d.Tests = &progtest.Report{Kernel: "6.18.0-1-amd64", Arch: "x86_64", Results: []progtest.Result{
+		{Name: "counts", Program: "tc_conn", Status: "pass", Got: "TC_ACT_OK (0)", Runs: 1},
+		{Name: "drops past the limit", Program: "tc_conn", Status: "fail", Diff: "verdict TC_ACT_OK (0), want TC_ACT_SHOT (2)", Runs: 1},
+	}}
+	return p
 }
 
 func ratelimiting() *index.Package {
@@ -201,12 +221,12 @@ func execsnoop() *index.Package {
 }
 
 func connectionLimit() *index.Package {
-	return simple("connection-limit", "2.0.0", "Limit concurrent TCP connections per destination port at TC ingress",
+	return withFailingTests(simple("connection-limit", "2.0.0", "Limit concurrent TCP connections per destination port at TC ingress",
 		"tc", "tc", "SchedCLS", "", []string{"tc", "firewall"},
 		[]string{"bpf_map_lookup_elem", "bpf_skb_load_bytes", "bpf_tail_call"},
 		[]bpfobj.MapReport{{Name: "conn_count", Type: "Hash", KeySize: 4, ValueSize: 8, MaxEntries: 1024},
 			{Name: "tc_ingress_next_prog", Type: "ProgramArray", KeySize: 4, ValueSize: 4, MaxEntries: 1, Pinning: "by_name"}},
-		"4.1", bpfobj.KernelFeature{Kind: "program_type", Name: "SchedCLS", Version: "4.1", Source: "linux 96be4325f443"}, "jammy", "noble")
+		"4.1", bpfobj.KernelFeature{Kind: "program_type", Name: "SchedCLS", Version: "4.1", Source: "linux 96be4325f443"}, "jammy", "noble"))
 }
 
 func xdpRoot() *index.Package {

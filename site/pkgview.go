@@ -58,6 +58,7 @@ type packageView struct {
 	Verified        string
 	Verifier        *bpfobj.VerifierReport
 	VerifierKernel  string
+	Tests           testsView
 	Problems        []pkgfmt.Problem
 	Files           []fileRow
 	GetSnippet      snippet
@@ -326,6 +327,7 @@ func (pv *packageView) addKernel(d *pkgfmt.Description, m *pkgfmt.Manifest) {
 	}
 	pv.DeclaredKernel = m.MinKernel
 	pv.Verified = verifiedText(d.Verifier)
+	pv.Tests = testsOf(d)
 	if d.Verifier != nil && len(d.Verifier.Programs) > 0 {
 		pv.Verifier = d.Verifier
 		pv.VerifierKernel = strings.TrimSpace(d.Verifier.Kernel + " " + d.Verifier.Arch)

@@ -470,3 +470,41 @@ func TestMinKernelStricter(t *testing.T) {
 		t.Errorf("declared only: %q", v)
 	}
 }
+
+// TestTestsShown: the package page shows each vector's result next to the
+// verifier's, the card a badge; a failing vector is never shown as a
+// pass, a package without vectors is untested.
+func TestTestsShown(t *testing.T) {
+	dir := writeFixture(t, fixtureData())
+	rl := readFile(t, dir, "packages/ratelimiting/index.html")
+	for _, want := range []string{
+		`<li class="badge badge-ok">✓ 2/2 tests pass on 6.18 x86_64</li>`,
+		"Does it do what it says? Test vectors on 6.18 x86_64",
+		`<td>SYNs past the limit are dropped</td><td><span class="status status-pass">pass</span> <span class="sub">XDP_DROP (1)</span></td><td class="num">4</td>`,
+	} {
+		if !strings.Contains(rl, want) {
+			t.Errorf("ratelimiting page lacks %q", want)
+		}
+	}
+	cl := readFile(t, dir, "packages/connection-limit/index.html")
+	for _, want := range []string{
+		`<li class="badge badge-bad">✗ 1 of 2 tests fail on 6.18 x86_64</li>`,
+		`<span class="status status-fail">fail</span> <span class="sub">verdict TC_ACT_OK (0), want TC_ACT_SHOT (2)</span>`,
+	} {
+		if !strings.Contains(cl, want) {
+			t.Errorf("connection-limit page lacks %q", want)
+		}
+	}
+	if strings.Contains(cl, "tests pass") {
+		t.Error("a package with a failing vector is shown as passing")
+	}
+	if ex := readFile(t, dir, "packages/execsnoop/index.html"); !strings.Contains(ex, `<li class="badge badge-warn">untested</li>`) {
+		t.Error("a package without vectors is not shown as untested")
+	}
+	home := readFile(t, dir, "index.html")
+	for _, want := range []string{`<dt>Tests</dt><dd class="ok">✓ 2/2 tests pass on 6.18 x86_64</dd>`, `<dt>Tests</dt><dd class="bad">✗ 1 of 2 tests fail on 6.18 x86_64</dd>`, `<dt>Tests</dt><dd>untested</dd>`} {
+		if !strings.Contains(home, want) {
+			t.Errorf("home lacks %q", want)
+		}
+	}
+}

@@ -71,6 +71,7 @@ type homeItem struct {
 	MinKernelText string // "5.8 (RingBuf map)", "5.15 (declared by the author)"
 	Updated       string // the newest version's added date, "2026-03-01" ("" if unknown)
 	Verified      string
+	Tests         testsView
 	Prerelease    bool
 	Yanked        bool
 	Versions      int
@@ -333,6 +334,7 @@ func (w *writer) home() (*homeView, *searchIndex) {
 			Keywords:    sortedUnique(m.Keywords),
 			License:     m.License,
 			Verified:    verifiedText(v.Description.Verifier),
+			Tests:       testsOf(&v.Description),
 			Prerelease:  v.Prerelease,
 			Yanked:      v.Yanked != nil,
 			Versions:    len(p.Versions),

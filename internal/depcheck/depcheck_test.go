@@ -36,7 +36,7 @@ var allowed = map[string][]string{
 	"pkgfmt":                     {"authenticode", "bpfobj", "internal/suggest", "kernelsig", "progtest"},
 	"index":                      {"internal/suggest", "layout", "pkgfmt"},
 	"tufrepo":                    {"index", "internal/atomicfile", "layout"},
-	"site":                       {"authenticode", "bpfobj", "index", "internal/buildx", "layout", "pkgfmt"},
+	"site":                       {"authenticode", "bpfobj", "index", "internal/buildx", "layout", "pkgfmt", "progtest"},
 	"client":                     {"authenticode", "index", "internal/atomicfile", "internal/filehash", "internal/suggest", "layout", "pkgfmt"},
 	"client/clienttest":          {"index", "layout", "pkgfmt"},
 	"internal/buildcache":        {"index", "internal/buildx", "pkgfmt"},
