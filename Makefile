@@ -5,7 +5,7 @@ GO       ?= go
 BIN      := bin/ebpfrepo
 FUZZTIME ?= 60s
 
-.PHONY: all build demo test test-short vet testdata testdata-windows testdata-kernelsig fuzz bench clean s3-server
+.PHONY: all build demo test test-short vet testdata testdata-vectors testdata-windows testdata-kernelsig fuzz bench clean s3-server
 
 all: build
 
@@ -50,9 +50,16 @@ vet:
 	$(GO) vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-# Rebuild the example eBPF objects from their C sources (clang, llvm, libbpf-dev).
+# Rebuild the example eBPF objects from their C sources (clang, llvm, libbpf-dev),
+# and progtest's own fixtures.
 testdata:
 	$(MAKE) -C testdata
+	$(MAKE) -C progtest/testdata
+
+# The packet captures of the example packages' test vectors
+# (testdata/packages/*/tests/*.pcap); committed, so not part of make test.
+testdata-vectors:
+	$(GO) run ./scripts/mkvectors
 
 # Run every Fuzz target for FUZZTIME each, one after the other.
 fuzz:

@@ -24,6 +24,13 @@ func FuzzDescribe(f *testing.F) {
 			f.Add(art == "demo.zip", buf.Bytes())
 		}
 	}
+	// A real package with test vectors, captures and typed map entries.
+	if c, err := OpenDir(context.Background(), "../testdata/packages/ratelimiting-1.1.0", Limits{}); err == nil {
+		var buf bytes.Buffer
+		if err := WriteArtifact(&buf, ".tar.gz", "l3af_ratelimiting", c.Files, time.Unix(0, 0)); err == nil {
+			f.Add(false, buf.Bytes())
+		}
+	}
 	lim := Limits{MaxEntries: 64, MaxFileSize: 1 << 20, MaxTotalSize: 4 << 20}
 	f.Fuzz(func(t *testing.T, zip bool, data []byte) {
 		name := "demo.tar.gz"

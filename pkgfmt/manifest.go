@@ -112,6 +112,12 @@ func ParseManifest(data []byte) (m *Manifest, problems Problems) {
 				Message: fmt.Sprintf("unknown key %q", k.String())})
 		}
 	}
+	// An empty optional array is the same as none: the canonical form
+	// leaves it out, so the parsed manifest carries nil.
+	m.Keywords, m.Maintainers, m.Tests = nilIfEmpty(m.Keywords), nilIfEmpty(m.Maintainers), nilIfEmpty(m.Tests)
+	for i := range m.Tests {
+		m.Tests[i].Maps, m.Tests[i].ExpectMaps = nilIfEmpty(m.Tests[i].Maps), nilIfEmpty(m.Tests[i].ExpectMaps)
+	}
 	for i := range m.Programs {
 		if m.Programs[i].Chaining == "" {
 			m.Programs[i].Chaining = ChainingNone
@@ -520,4 +526,11 @@ func underInterface(k toml.Key, t reflect.Type) bool {
 		t = f.Type
 	}
 	return false
+}
+
+func nilIfEmpty[T any](s []T) []T {
+	if len(s) == 0 {
+		return nil
+	}
+	return s
 }

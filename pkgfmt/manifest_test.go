@@ -358,6 +358,7 @@ func FuzzParseManifest(f *testing.F) {
 	f.Add([]byte("name = 1\n[[programs]]\nname = [1]\n"))
 	f.Add([]byte("licence = \"x\"\n[l3afd]\ncmd = 1\n"))
 	f.Add([]byte("programs = [{name = \"a\", type = \"xdp\", chaining = \"l3af\"}]\n"))
+	f.Add([]byte(testManifestTOML + "\n[[tests]]\nname = \"t\"\nprogram = \"a\"\npacket = \"00\"\nexpect = 2\nrepeat = 3\nmaps = [{ map = \"m\", key = { a = 1, b = [1, 2] }, value = \"0x00\" }]\nexpect_maps = [{ map = \"m\", key = 0, absent = true }]\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, ps := ParseManifest(data)
 		if m == nil && len(ps) == 0 {

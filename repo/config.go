@@ -217,7 +217,8 @@ const configHeader = `# ebpfrepo repository configuration (docs/repository.md).
 # name, description  shown in the index and the catalogue
 # base_url           public URL the output is served from ("" = unknown)
 # bins               number of succinct hash bins, a power of two; 0 = sized from the repository
-# verify             run the kernel verifier on every package during build (needs root)
+# verify             run the kernel verifier and the test vectors of every package during build (needs root)
+# require_tests      refuse packages without test vectors ([[tests]]); default false
 # grace              how long files that left the metadata stay published ("3d" default, "0s" never)
 # [expiry]           validity of each role's metadata: "90d" (days) or a Go duration ("24h")
 # [keys] dir         directory of the private keys: <role>.pem, root-2.pem …; the environment

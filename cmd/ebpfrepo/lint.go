@@ -43,7 +43,8 @@ programs that are missing or of another type than declared, GPL-only helpers
 under a non-GPL license, l3af chaining without prog array or tail call,
 unknown sections, a declared min_kernel below the inferred one.
 
---verify also loads every program into the running kernel's verifier (root);
+--verify also loads every program into the running kernel's verifier and
+runs the package's test vectors through BPF_PROG_RUN (root);
 --kernel-btf FILE checks CO-RE relocations against a kernel's BTF offline.
 A [kernel_signature] (signed light-skeleton loader) is verified offline;
 --kernel-cert FILE checks its certificate chain too (else a warning).
@@ -77,7 +78,7 @@ Exit status 1 when any package has an error. See docs/lint.md.`,
 			return nil
 		},
 	}
-	cmd.Flags().BoolVar(&opts.Verify, "verify", false, "load every program into the running kernel's verifier (needs root)")
+	cmd.Flags().BoolVar(&opts.Verify, "verify", false, "load every program into the running kernel's verifier and run the test vectors (needs root)")
 	cmd.Flags().StringArrayVar(&opts.KernelBTF, "kernel-btf", nil, "check CO-RE relocations against this kernel BTF file (repeatable)")
 	cmd.Flags().StringArrayVar(&kernelCerts, "kernel-cert", nil, "PEM file of trusted kernel-signing certificates a signed loader must chain to (repeatable)")
 	return cmd
@@ -130,6 +131,9 @@ func printLint(stdout, stderr io.Writer, out lintOutput) {
 			for _, p := range v.Programs {
 				fmt.Fprintln(stdout, verifierLine(p))
 			}
+		}
+		if ts := r.Description.Tests; ts != nil {
+			fmt.Fprintf(stdout, "%s@%s: %s (ebpfrepo test shows each vector)\n", r.Description.Manifest.Name, r.Description.Manifest.Version, ts.Summary())
 		}
 		if len(r.Description.Problems) == 0 {
 			fmt.Fprintf(stdout, "ok: %s@%s: %s\n", r.Description.Manifest.Name, r.Description.Manifest.Version, r.Path)
