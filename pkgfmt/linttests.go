@@ -234,6 +234,9 @@ func (tr *testResolver) resolve(i int) (c progtest.Case, ok bool) {
 		return c, false
 	}
 	c = progtest.Case{Name: t.Name, Object: p.Object, Program: p.Name, Repeat: uint32(max(t.Repeat, 1))}
+	if in == progtest.InputContext && t.Repeat > 1 {
+		fail(CodeTestRepeat, "repeat", "%s programs run once: BPF_PROG_RUN takes no repeat count for them", ps.Type)
+	}
 	if t.Expect != nil {
 		v, err := progtest.ParseVerdict(ps.Type, t.Expect)
 		if err != nil {

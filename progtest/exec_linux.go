@@ -111,8 +111,14 @@ func runCase(o *bpfobj.Object, c Case) (res Result) {
 	if in == InputContext {
 		inputs = [][]byte{nil}
 	}
+	if in == InputContext {
+		repeat = 1 // the kernel runs context programs once, and refuses a repeat count
+	}
 	for i, pkt := range inputs {
 		opts := &ebpf.RunOptions{Repeat: repeat}
+		if in == InputContext {
+			opts.Repeat = 0
+		}
 		if in == InputPacket {
 			opts.Data = pkt
 			if len(c.WantPackets) > 0 {

@@ -9,6 +9,8 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -61,16 +63,22 @@ func Serve() {
 	os.Exit(serveChild(os.Stdin, os.Stdout))
 }
 
-// job is what the parent gives a child on its standard input.
+// job is what the parent gives a child on its standard input; its limits
+// travel in the environment (childEnv_TIMEOUT, childEnv_MEMORY).
 type job struct {
 	Object  string        `json:"object"`
 	Data    []byte        `json:"data"`
 	Case    Case          `json:"case"`
-	Timeout time.Duration `json:"timeout"`
-	Memory  uint64        `json:"memory"`
+	Timeout time.Duration `json:"-"`
+	Memory  uint64        `json:"-"`
 }
 
 func serveChild(in io.Reader, out io.Writer) int {
+	// The limits come first, from the environment, so that they bound
+	// reading the job too.
+	timeout, _ := time.ParseDuration(os.Getenv(childEnv + "_TIMEOUT"))
+	mem, _ := strconv.ParseUint(os.Getenv(childEnv+"_MEMORY"), 10, 64)
+	limitChild(timeout, mem)
 	var j job
 	data, err := io.ReadAll(io.LimitReader(in, maxJob+1))
 	if err == nil && len(data) > maxJob {
@@ -83,7 +91,6 @@ func serveChild(in io.Reader, out io.Writer) int {
 	if err != nil {
 		res = Result{Status: StatusError, Reason: "child: reading the job: " + err.Error()}
 	} else {
-		limitChild(j.Timeout, j.Memory)
 		res = runParsed(j.Object, j.Data, j.Case, nil)
 	}
 	if err := json.NewEncoder(out).Encode(res); err != nil {
@@ -168,7 +175,7 @@ func runChild(ctx context.Context, j job) Result {
 	ctx, cancel := context.WithTimeout(ctx, j.Timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, exe)
-	cmd.Env = append(os.Environ(), childEnv+"=1")
+	cmd.Env = append(os.Environ(), childEnv+"=1", childEnv+"_TIMEOUT="+j.Timeout.String(), childEnv+"_MEMORY="+strconv.FormatUint(j.Memory, 10))
 	cmd.Stdin = bytes.NewReader(in)
 	var out, stderr limitedBuffer
 	out.max, stderr.max = 1<<20, 4<<10
@@ -183,8 +190,10 @@ func runChild(ctx context.Context, j job) Result {
 		return Result{Status: StatusError, Reason: fmt.Sprintf("stopped by the time limit after %s: the program loops, or repeat is too high for the limit", took)}
 	case ctx.Err() != nil:
 		return Result{Status: StatusNotRun, Reason: "cancelled: " + ctx.Err().Error()}
+	case err != nil && strings.Contains(stderr.String(), "out of memory"):
+		return Result{Status: StatusError, Reason: fmt.Sprintf("stopped by the memory limit (%d MiB beyond its start): %s", j.Memory>>20, firstLine(stderr.String()))}
 	case err != nil:
-		return Result{Status: StatusError, Reason: fmt.Sprintf("the child process failed (%v)%s: the memory limit (%d MiB) or a crash", err, tail(stderr.String()), j.Memory>>20)}
+		return Result{Status: StatusError, Reason: fmt.Sprintf("the child process failed (%v): %s (the memory limit is %d MiB)", err, firstLine(stderr.String()), j.Memory>>20)}
 	}
 	var res Result
 	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
@@ -193,14 +202,17 @@ func runChild(ctx context.Context, j job) Result {
 	return res
 }
 
-func tail(s string) string {
-	if s == "" {
-		return ""
-	}
+// firstLine is the first line of a child's standard error: a Go runtime
+// failure says what it is there, the stack follows.
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
 	if len(s) > 300 {
-		s = "…" + s[len(s)-300:]
+		s = s[:300] + "…"
 	}
-	return ": " + s
+	if s == "" {
+		return "no message"
+	}
+	return s
 }
 
 // limitedBuffer keeps the first max bytes written to it.

@@ -77,6 +77,8 @@ func TestRun(t *testing.T) {
 			WantPackets: [][]byte{frame}}, StatusFail, "output packet differs at byte 5: 0x01, want 0x02", ""},
 		{"output packet once", Case{Object: reflectObj, Program: "xdp_reflect", Packets: [][]byte{frame}, Want: Verdict{Value: 3, Name: "XDP_TX"},
 			WantPackets: [][]byte{reflected}}, StatusPass, "", ""},
+		{"context", Case{Object: "testdata/sys.bpf.o", Program: "sum", Context: []byte{2, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0}, Want: Verdict{Value: 5, Name: "5"}}, StatusPass, "", ""},
+		{"context, wrong verdict", Case{Object: "testdata/sys.bpf.o", Program: "sum", Context: []byte{2, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0}, Want: Verdict{Value: 6, Name: "6"}}, StatusFail, "verdict 5, want 6", ""},
 		{"program missing", Case{Object: rlObject, Program: "nope", Packets: [][]byte{syn80}, Want: pass}, StatusError, "", "has no program"},
 		{"not runnable", Case{Object: "../testdata/packages/process-monitor/process_monitor.bpf.o", Program: "handle_exec", Want: Verdict{}}, StatusNotRunnable, "", "not runnable in isolation"},
 	} {
@@ -120,5 +122,24 @@ func TestRunTimeLimit(t *testing.T) {
 	}
 	if !r.Failed() || !strings.HasPrefix(r.Summary(), "1 of 2 tests fail") {
 		t.Errorf("summary %q", r.Summary())
+	}
+}
+
+// TestRunMemoryLimit: a child that needs more memory than its limit is
+// stopped and reported, not the caller.
+func TestRunMemoryLimit(t *testing.T) {
+	kerneltest.RequireVerifier(t)
+	objs := []bpfobj.ObjectData{{Path: rlObject, Data: readFile(t, rlObject)}}
+	// The job alone (512 packets of 64 KiB) needs more than the limit.
+	big := make([][]byte, 512)
+	for i := range big {
+		big[i] = make([]byte, 65535)
+	}
+	c := Case{Name: "big", Object: rlObject, Program: "xdp_ratelimiting", Packets: big, Want: Verdict{Value: 2, Name: "XDP_PASS"}}
+	r := Run(context.Background(), objs, []Case{c}, Options{Memory: 16 << 20})
+	if res := r.Results[0]; res.Status != StatusError || !strings.Contains(res.Reason, "stopped by the memory limit") {
+		t.Fatalf("result %+v, want stopped by the memory limit", res)
+	} else {
+		t.Logf("reason: %s", res.Reason)
 	}
 }
