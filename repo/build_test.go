@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -682,5 +683,58 @@ func TestUpgradeFromSpareLayout(t *testing.T) {
 	}
 	if _, err := os.Stat(legacy); !os.IsNotExist(err) {
 		t.Errorf("the legacy manifest is still beside the output: %v", err)
+	}
+}
+
+// TestFirstRebuildAfterColdIsIncremental: packages without an added file
+// (a converted collection, or a CI cache lost) get their dates recorded
+// by the cold build, and the very next build reuses them all — it is not
+// a second cold build.
+func TestFirstRebuildAfterColdIsIncremental(t *testing.T) {
+	r := newRepo(t)
+	addGood(t, r, "ratelimiting-1.0.0", "ratelimiting-1.1.0", "tc-stats")
+	removed := 0
+	_ = filepath.WalkDir(filepath.Join(r.Dir, layout.PackagesDir), func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.Name() == layout.AddedFile {
+			removed++
+			return os.Remove(p)
+		}
+		return nil
+	})
+	if removed != 3 {
+		t.Fatalf("removed %d added files, want 3", removed)
+	}
+	out := filepath.Join(r.Dir, layout.PublicDir)
+	cold := build(t, r, BuildOptions{Now: t0})
+	if cold.PackagesReused != 0 {
+		t.Fatalf("cold build reused %d packages", cold.PackagesReused)
+	}
+	before := tree(t, out)
+	again := build(t, r, BuildOptions{Now: t0.Add(time.Hour)})
+	if again.PackagesReused != cold.Packages {
+		t.Errorf("the first rebuild after a cold build reused %d of %d packages", again.PackagesReused, cold.Packages)
+	}
+	// The rebuild worked in a clone sharing the live tree's files: the
+	// tree readers had (now the spare) must not have changed under them.
+	spares, _ := filepath.Glob(filepath.Join(outtree.StateDir(out), "t-*"))
+	if len(spares) != 1 {
+		t.Fatalf("%d spare trees, want 1", len(spares))
+	}
+	if diff := cmp.Diff(before, tree(t, spares[0])); diff != "" {
+		t.Errorf("the tree readers were reading changed during the rebuild (-before +after):\n%s", diff)
+	}
+	fresh := filepath.Join(t.TempDir(), "fresh")
+	build(t, r, BuildOptions{Now: t0.Add(time.Hour), OutDir: fresh})
+	got := tree(t, out)
+	for rel := range retiredFiles(out) {
+		delete(got, rel)
+	}
+	if diff := cmp.Diff(tree(t, fresh), got); diff != "" {
+		t.Errorf("output built on the clone differs from a fresh one (-fresh +reused):\n%s", diff)
+	}
+	addGood(t, r, "xdp-root")
+	inc := build(t, r, BuildOptions{Now: t0.Add(2 * time.Hour)})
+	if inc.PackagesReused != cold.Packages {
+		t.Errorf("add-one build reused %d packages, want %d", inc.PackagesReused, cold.Packages)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/ebpfrepo/ebpfrepo/index"
@@ -79,6 +80,10 @@ func (b *buildRun) check(ctx context.Context) error {
 	rep, err := c.CheckWith(ctx, client.CheckOptions{Known: b.knownPackages()})
 	var ce *client.CheckError
 	switch {
+	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
+		// The check's own files (its metadata cache beside the build)
+		// found the disk full: a fault of the host, not of the output.
+		return fmt.Errorf("build: check: the file system is full: %w", err)
 	case errors.As(err, &ce):
 		problems = append(problems, ce.Problems...)
 	case err != nil:

@@ -18,15 +18,21 @@ import (
 // pkgKey digests every input of a package's index file and pages: the
 // schema, whether the verifier ran, and for each version its place under
 // packages/, its artifact's sha256 and length, its added date and its
-// yank, and who signs it. The same key means the same index file.
-func pkgKey(name string, its []*item, verify bool, salt string, yanks *yankFile, sig *index.Signatures) string {
+// yank, and who signs it. The same key means the same index file. A
+// version whose added date this build records (recordAdded) has now as
+// its date: the date the next build reads back from its added file.
+func pkgKey(name string, its []*item, verify bool, salt string, yanks *yankFile, sig *index.Signatures, now time.Time) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "schema %d verify %t salt %q name %q\n", index.Schema, verify, salt, name)
 	if sig != nil {
 		fmt.Fprintf(h, "signed %q %q %q %q\n", sig.Package.Signer, sig.Package.Publisher, sig.Package.Role, sig.Package.KeyIDs)
 	}
 	for _, it := range its {
-		fmt.Fprintf(h, "%q %s %d %s", it.rel, it.sha, it.length, it.added.UTC().Format(time.RFC3339Nano))
+		added := it.added
+		if it.recordAdded {
+			added = now
+		}
+		fmt.Fprintf(h, "%q %s %d %s", it.rel, it.sha, it.length, added.UTC().Format(time.RFC3339Nano))
 		if y := yanks.lookup(it.name, it.version); y != nil {
 			fmt.Fprintf(h, " yank %q %s", y.Reason, y.At.UTC().Format(time.RFC3339Nano))
 		}
@@ -36,10 +42,12 @@ func pkgKey(name string, its []*item, verify bool, salt string, yanks *yankFile,
 }
 
 // cacheable reports whether a package's versions can be remembered in the
-// package cache: every added date is recorded.
+// package cache: every added date is known, recorded before or by this
+// build (a cold build records them all: the build after it must still be
+// incremental).
 func cacheable(its []*item) bool {
 	for _, it := range its {
-		if it.added.IsZero() || it.recordAdded {
+		if it.added.IsZero() && !it.recordAdded {
 			return false
 		}
 	}
@@ -54,6 +62,9 @@ func cacheable(its []*item) bool {
 func (b *buildRun) plan(context.Context) error {
 	b.pc = buildcache.LoadPackages(b.r.paths().Cache("packages.json"))
 	b.spare = outtree.Peek(b.out)
+	if b.spare == nil {
+		b.spare = outtree.CloneLive(b.out) // the first build after a cold build is incremental too
+	}
 	if sp := b.spare; sp != nil && sp.Manifest.Catalogue != nil && validPageNames(sp.Manifest.Catalogue) {
 		b.reused = b.unchangedPackages()
 	}
@@ -86,7 +97,7 @@ func (b *buildRun) unchangedPackages() map[string]*buildcache.PackageEntry {
 			continue
 		}
 		rel := layout.Target(layout.PackageIndexTarget(name), e.IndexSHA)
-		if sp.Manifest.Files[rel] != e.IndexSHA || e.Key != pkgKey(name, its, b.r.Config.Verify, b.v.descs.Salt(), b.yanks, b.signatures(name)) ||
+		if sp.Manifest.Files[rel] != e.IndexSHA || e.Key != pkgKey(name, its, b.r.Config.Verify, b.v.descs.Salt(), b.yanks, b.signatures(name), b.now) ||
 			!sp.Intact(rel, e.IndexSHA) || !sp.Has(layout.PackagePage(name)) {
 			continue
 		}

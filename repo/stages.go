@@ -204,7 +204,7 @@ func (b *buildRun) buildPackage(pb *pkgBuild) (tufrepo.Target, index.SummaryPack
 		}
 	}
 	if !b.invalid[p.Name] && cacheable(pb.items) {
-		e := &buildcache.PackageEntry{Key: pkgKey(p.Name, pb.items, b.r.Config.Verify, b.trustSalt, b.yanks, sig), IndexSHA: t.SHA256, IndexLen: t.Length,
+		e := &buildcache.PackageEntry{Key: pkgKey(p.Name, pb.items, b.r.Config.Verify, b.trustSalt, b.yanks, sig, b.now), IndexSHA: t.SHA256, IndexLen: t.Length,
 			Summary: sum, Package: p}
 		for _, it := range pb.items {
 			e.Warnings += it.warnings

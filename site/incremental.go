@@ -310,10 +310,7 @@ func (w *writer) renderIn(name string, pv *packageView) error {
 	if err := templates().ExecuteTemplate(buf, string(tmplPackage), pv); err != nil {
 		return fmt.Errorf("site: %s: %w", name, err)
 	}
-	if err := os.WriteFile(filepath.Join(w.dir, filepath.FromSlash(name)), buf.Bytes(), 0o644); err != nil {
-		return fmt.Errorf("site: %w", err)
-	}
-	return nil
+	return replaceFile(filepath.Join(w.dir, filepath.FromSlash(name)), buf.Bytes())
 }
 
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}

@@ -3,7 +3,9 @@ package site
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -184,6 +186,16 @@ func (w *writer) render(name string, t templateName, data any) error {
 func (w *writer) writeFile(name string, data []byte) error {
 	p := filepath.Join(w.dir, filepath.FromSlash(name))
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return fmt.Errorf("site: %w", err)
+	}
+	return replaceFile(p, data)
+}
+
+// replaceFile writes data at p as a new file: an existing file is
+// unlinked first, never truncated, because a reused tree may share it
+// (a hard link) with the live tree readers are reading.
+func replaceFile(p string, data []byte) error {
+	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("site: %w", err)
 	}
 	if err := os.WriteFile(p, data, 0o644); err != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -179,6 +180,55 @@ func LiveTree(out string) *Live {
 		return nil
 	}
 	return &Live{Dir: out, Manifest: m}
+}
+
+// CloneLive makes a spare tree from the live one when there is no spare
+// (the first build after a cold build, whose swap had no earlier tree to
+// keep): every directory made again, every file hard-linked, and the live
+// tree's manifest recorded for the clone. Nothing that builds into a
+// spare rewrites a file in place (Writer and the catalogue unlink before
+// writing), so sharing inodes with the live tree is safe. It costs a
+// mkdir per directory and a link per file, where a build without a spare
+// renders and writes everything. nil when there is no live tree with a
+// manifest, or the clone fails (no hard links here).
+func CloneLive(out string) *Spare {
+	live := LiveTree(out)
+	if live == nil || live.Manifest.Catalogue == nil {
+		return nil
+	}
+	dir := filepath.Join(StateDir(out), treePrefix+randomID())
+	if err := linkTree(out, dir); err != nil {
+		RemoveAll(dir)
+		return nil
+	}
+	id, ok := treeID(dir)
+	if !ok || buildcache.WriteManifest(manifestPath(out, id), live.Manifest) != nil {
+		RemoveAll(dir)
+		return nil
+	}
+	return &Spare{Manifest: live.Manifest, dir: dir, id: id}
+}
+
+// linkTree recreates the directories of src at dst and hard-links its
+// regular files; anything else (a link, a device) fails it.
+func linkTree(src, dst string) error {
+	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, p)
+		if err != nil {
+			return err
+		}
+		to := filepath.Join(dst, rel)
+		switch {
+		case d.IsDir():
+			return os.Mkdir(to, 0o755)
+		case d.Type().IsRegular():
+			return os.Link(p, to)
+		}
+		return fmt.Errorf("%s: not a regular file or directory", p)
+	})
 }
 
 // Adopt makes the spare tree, whose manifest Peek read, the build
