@@ -74,42 +74,15 @@ func ParseManifest(data []byte) (m *Manifest, problems Problems) {
 		add(Problem{Severity: SeverityError, Code: "manifest.syntax", Message: "not valid UTF-8"})
 		return nil, problems
 	}
-	var tree map[string]any
-	if _, err := toml.NewDecoder(bytes.NewReader(data)).Decode(&tree); err != nil {
-		add(Problem{Severity: SeverityError, Code: "manifest.syntax",
-			Message: tomlErrorText(err) + ": fix the TOML syntax there (TOML 1.0, see docs/package-format.md); nothing else was checked"})
-		return nil, problems
-	}
-	var shape []Problem
-	pruned := checkShape("", tree, reflect.TypeFor[Manifest](), func(p Problem) { shape = append(shape, p) })
-	for _, p := range shape {
-		add(p)
-	}
-	src := data
-	if len(pruned) > 0 {
-		// Decode what is left once the mistyped values are gone, so that
-		// the rules below still check everything else.
-		var b bytes.Buffer
-		if err := toml.NewEncoder(&b).Encode(tree); err != nil {
+	var pruned []string
+	if m = decodeValid(data); m == nil {
+		if m, pruned = decodeReporting(data, add); m == nil {
 			return nil, problems
 		}
-		src = b.Bytes()
 	}
-	m = new(Manifest)
-	md, err := toml.NewDecoder(bytes.NewReader(src)).Decode(m)
-	if err != nil {
-		add(Problem{Severity: SeverityError, Code: "manifest.type", Message: tomlErrorText(err)})
-		return nil, problems
-	}
-	if len(shape) == 0 {
-		// checkShape already reports unknown keys with their index; this
-		// is a backstop in case the two ever disagree.
-		for _, k := range md.Undecoded() {
-			if underInterface(k, reflect.TypeFor[Manifest]()) {
-				continue // inside a typed test value, checked against BTF later
-			}
-			add(Problem{Severity: SeverityError, Field: k.String(), Code: "manifest.unknown-key",
-				Message: fmt.Sprintf("unknown key %q", k.String())})
+	for i := range m.Programs {
+		if m.Programs[i].Chaining == "" {
+			m.Programs[i].Chaining = ChainingNone
 		}
 	}
 	// An empty optional array is the same as none: the canonical form
@@ -117,11 +90,6 @@ func ParseManifest(data []byte) (m *Manifest, problems Problems) {
 	m.Keywords, m.Maintainers, m.Tests = nilIfEmpty(m.Keywords), nilIfEmpty(m.Maintainers), nilIfEmpty(m.Tests)
 	for i := range m.Tests {
 		m.Tests[i].Maps, m.Tests[i].ExpectMaps = nilIfEmpty(m.Tests[i].Maps), nilIfEmpty(m.Tests[i].ExpectMaps)
-	}
-	for i := range m.Programs {
-		if m.Programs[i].Chaining == "" {
-			m.Programs[i].Chaining = ChainingNone
-		}
 	}
 	v := &manifestChecker{m: m, add: func(p Problem) {
 		// A value already reported as mistyped is not also "missing".
@@ -134,6 +102,71 @@ func ParseManifest(data []byte) (m *Manifest, problems Problems) {
 	}}
 	v.check()
 	return m, problems
+}
+
+// decodeValid decodes a manifest whose TOML is well-formed, well-typed and
+// has no unknown key — the common case — in one typed decode; nil
+// otherwise, for decodeReporting to say everything that is wrong.
+func decodeValid(data []byte) *Manifest {
+	m := new(Manifest)
+	md, err := toml.NewDecoder(bytes.NewReader(data)).Decode(m)
+	if err != nil {
+		return nil
+	}
+	for _, k := range md.Undecoded() {
+		if !underInterface(k, reflect.TypeFor[Manifest]()) {
+			return nil
+		}
+	}
+	return m
+}
+
+// decodeReporting decodes a manifest that decodeValid refused, reporting
+// every problem of its TOML: the syntax error, or every unknown key (with
+// the nearest known key suggested) and every mistyped value, not just
+// the first. It returns the manifest decoded from what is left once the
+// mistyped values are gone (nil when nothing could be decoded) and the
+// paths it pruned.
+func decodeReporting(data []byte, add func(Problem)) (*Manifest, []string) {
+	var tree map[string]any
+	if _, err := toml.NewDecoder(bytes.NewReader(data)).Decode(&tree); err != nil {
+		add(Problem{Severity: SeverityError, Code: "manifest.syntax",
+			Message: tomlErrorText(err) + ": fix the TOML syntax there (TOML 1.0, see docs/package-format.md); nothing else was checked"})
+		return nil, nil
+	}
+	var shape []Problem
+	pruned := checkShape("", tree, reflect.TypeFor[Manifest](), func(p Problem) { shape = append(shape, p) })
+	for _, p := range shape {
+		add(p)
+	}
+	src := data
+	if len(pruned) > 0 {
+		// Decode what is left once the mistyped values are gone, so that
+		// the rules below still check everything else.
+		var b bytes.Buffer
+		if err := toml.NewEncoder(&b).Encode(tree); err != nil {
+			return nil, nil
+		}
+		src = b.Bytes()
+	}
+	m := new(Manifest)
+	md, err := toml.NewDecoder(bytes.NewReader(src)).Decode(m)
+	if err != nil {
+		add(Problem{Severity: SeverityError, Code: "manifest.type", Message: tomlErrorText(err)})
+		return nil, nil
+	}
+	if len(shape) == 0 {
+		// checkShape already reports unknown keys with their index; this
+		// is a backstop in case the two ever disagree.
+		for _, k := range md.Undecoded() {
+			if underInterface(k, reflect.TypeFor[Manifest]()) {
+				continue // inside a typed test value, checked against BTF later
+			}
+			add(Problem{Severity: SeverityError, Field: k.String(), Code: "manifest.unknown-key",
+				Message: fmt.Sprintf("unknown key %q", k.String())})
+		}
+	}
+	return m, pruned
 }
 
 func tomlErrorText(err error) string {

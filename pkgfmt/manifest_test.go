@@ -402,3 +402,27 @@ func TestProblemString(t *testing.T) {
 		t.Error("warnings only: HasErrors")
 	}
 }
+
+// FuzzDecodePaths: whatever decodeValid accepts in one typed decode, the
+// reporting decode accepts too, with no problem and the same manifest —
+// the fast path never hides what the slow one would report.
+func FuzzDecodePaths(f *testing.F) {
+	f.Add([]byte(testManifestTOML))
+	f.Add([]byte(testManifestTOML + "\n[[tests]]\nname = \"t\"\nprogram = \"a\"\npacket = \"00\"\nexpect = 2\nmaps = [{ map = \"m\", key = { a = 1 }, value = \"0x00\" }]\n"))
+	f.Add([]byte("name = 1\n"))
+	f.Add([]byte("names = \"x\"\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fast := decodeValid(data)
+		if fast == nil {
+			return
+		}
+		var ps []Problem
+		slow, _ := decodeReporting(data, func(p Problem) { ps = append(ps, p) })
+		if len(ps) > 0 || slow == nil {
+			t.Fatalf("the fast path accepted what the reporting path refuses: %v", ps)
+		}
+		if diff := cmp.Diff(slow, fast); diff != "" {
+			t.Fatalf("the two paths decode differently (-reporting +fast):\n%s", diff)
+		}
+	})
+}

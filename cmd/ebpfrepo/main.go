@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 
@@ -97,7 +98,9 @@ func exitCode(err error) int {
 func main() {
 	progtest.Serve() // a child running one test vector (ebpfrepo test) exits here
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	stopProfile := startProfile()
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stopProfile()
 	stop()
 	if err != nil && !errors.Is(err, errSilent) {
 		fmt.Fprintf(os.Stderr, "ebpfrepo: %v\n", err)
@@ -130,4 +133,33 @@ func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// startProfile writes a CPU profile to $EBPFREPO_CPUPROFILE and a heap
+// profile to $EBPFREPO_MEMPROFILE when they are set (docs/performance.md,
+// "Profiling"); the returned function ends them.
+func startProfile() func() {
+	cpu, mem := os.Getenv("EBPFREPO_CPUPROFILE"), os.Getenv("EBPFREPO_MEMPROFILE")
+	var f *os.File
+	if cpu != "" {
+		var err error
+		if f, err = os.Create(cpu); err == nil {
+			if err := pprof.StartCPUProfile(f); err != nil {
+				f.Close()
+				f = nil
+			}
+		}
+	}
+	return func() {
+		if f != nil {
+			pprof.StopCPUProfile()
+			f.Close()
+		}
+		if mem != "" {
+			if m, err := os.Create(mem); err == nil {
+				_ = pprof.Lookup("allocs").WriteTo(m, 0)
+				m.Close()
+			}
+		}
+	}
 }
