@@ -158,9 +158,12 @@ type buildRun struct {
 	trustSalt string // the digest of what signatures are verified against (lintTrust), in package keys
 
 	// plan
-	spare  *outtree.Spare
-	pc     *buildcache.Packages
-	reused map[string]*buildcache.PackageEntry // unchanged packages, by name
+	spare *outtree.Spare
+	// verified are the files of the adopted spare that plan read back
+	// (path → sha256): the self-check does not read them again.
+	verified map[string]string
+	pc       *buildcache.Packages
+	reused   map[string]*buildcache.PackageEntry // unchanged packages, by name
 
 	// validate
 	valid   []*item         // the versions published

@@ -77,7 +77,14 @@ func (b *buildRun) check(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("build: check: %w", err)
 	}
-	rep, err := c.CheckWith(ctx, client.CheckOptions{Known: b.knownPackages()})
+	opts := client.CheckOptions{Known: b.knownPackages()}
+	if opts.Known != nil {
+		opts.Verified = b.verified // the reused index files plan hashed in the adopted spare
+		// An artifact in a bin this build re-signed goes through TUF,
+		// whatever package it belongs to.
+		opts.Lookup = func(p string) bool { return b.binsSigned[b.tr.BinFor(p)] }
+	}
+	rep, err := c.CheckWith(ctx, opts)
 	var ce *client.CheckError
 	switch {
 	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
@@ -97,30 +104,22 @@ func (b *buildRun) check(ctx context.Context) error {
 	return nil
 }
 
-// knownPackages are the packages the check may verify by bytes alone:
-// reused unchanged from the spare (whose check verified them through TUF
-// when they were built), claimed by no publisher, and signed only by bins
-// this build did not re-sign. Everything else goes through TUF. With
-// BuildOptions.FullCheck, none.
+// knownPackages are the packages the check may verify by bytes: reused
+// unchanged from the spare (whose check verified them through TUF when
+// they were built) and claimed by no publisher. Their artifacts in bins
+// this build re-signed still go through TUF (CheckOptions.Lookup);
+// everything else does too. With BuildOptions.FullCheck, none.
 func (b *buildRun) knownPackages() map[string]*index.Package {
 	if b.opts.FullCheck || len(b.reused) == 0 {
 		return nil
 	}
 	known := map[string]*index.Package{}
-next:
 	for _, pb := range b.pkgs {
 		if b.reused[pb.name] == nil || pb.pkg == nil {
 			continue
 		}
 		if _, claimed := b.tr.ClaimOf(pb.name); claimed {
 			continue
-		}
-		for _, v := range pb.pkg.Versions {
-			for _, a := range v.Artifacts {
-				if b.binsSigned[b.tr.BinFor(a.Path)] {
-					continue next
-				}
-			}
 		}
 		known[pb.name] = pb.pkg
 	}

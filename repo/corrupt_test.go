@@ -179,4 +179,14 @@ func TestCheckKnownPackages(t *testing.T) {
 	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "sha256") {
 		t.Errorf("a known package whose bytes differ: %v, want a CheckError", err)
 	}
+
+	// Artifacts Lookup names (those of re-signed bins) go through TUF
+	// even for a known package: a record that disagrees with the signed
+	// targets is a problem there, before any byte is read.
+	looked := 0
+	_, err = c.CheckWith(context.Background(), client.CheckOptions{Known: map[string]*index.Package{"tc-stats": &bad},
+		Lookup: func(string) bool { looked++; return true }})
+	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "the signed targets") || looked == 0 {
+		t.Errorf("a known package looked up through TUF: %v (%d lookups), want the index/targets disagreement", err, looked)
+	}
 }

@@ -34,6 +34,9 @@ func (b *buildRun) prepare(ctx context.Context) error {
 	}
 	b.tmp = tmp
 	m := outtree.Adopt(b.out, tmp, b.spare)
+	if m != nil {
+		b.verified = b.spare.Verified() // now files of the build directory
+	}
 	b.spare = nil
 	if m == nil && len(b.reused) > 0 {
 		// The spare could not be adopted after all: build its packages.

@@ -125,7 +125,8 @@ func Prepare(out string) (string, error) {
 type Spare struct {
 	Manifest *buildcache.TreeManifest
 	dir      string
-	id       string // the tree's identity when Peek read it
+	id       string            // the tree's identity when Peek read it
+	verified map[string]string // what Intact read back, path → sha256
 }
 
 // Peek reads the manifest of the spare tree of out without changing
@@ -360,7 +361,23 @@ func (s *Spare) Intact(rel, sha string) bool {
 		return false
 	}
 	got, err := HashFile(p)
-	return err == nil && got == sha
+	if err != nil || got != sha {
+		return false
+	}
+	if s.verified == nil {
+		s.verified = map[string]string{}
+	}
+	s.verified[rel] = sha
+	return true
+}
+
+// Verified lists the files Intact hashed and found as recorded (path →
+// sha256): a build that adopts the spare need not read them again.
+func (s *Spare) Verified() map[string]string {
+	if s == nil {
+		return nil
+	}
+	return s.verified
 }
 
 // Has reports whether the spare tree holds rel (slash-separated) as a
