@@ -28,7 +28,7 @@ import (
 // so only what differs is written; its catalogue is cleared while the
 // index files and artifacts are written.
 func (b *buildRun) prepare(ctx context.Context) error {
-	tmp, err := outtree.Prepare(b.out)
+	tmp, err := outtree.PrepareKeeping(b.out, b.spare)
 	if err != nil {
 		return fmt.Errorf("build: %w", err)
 	}

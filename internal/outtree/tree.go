@@ -71,7 +71,11 @@ func spares(out string) []string {
 // out, after removing what interrupted builds and earlier layouts left:
 // build directories, a half-made link, every tree but the live one and
 // one spare with a manifest, stale manifests.
-func Prepare(out string) (string, error) {
+func Prepare(out string) (string, error) { return PrepareKeeping(out, nil) }
+
+// PrepareKeeping is Prepare for a caller that has already peeked the
+// spare to keep (Peek or CloneLive): its manifest is not read again.
+func PrepareKeeping(out string, keep *Spare) (string, error) {
 	parent, base := filepath.Dir(out), filepath.Base(out)
 	if err := os.MkdirAll(StateDir(out), 0o755); err != nil {
 		return "", err
@@ -94,7 +98,11 @@ func Prepare(out string) (string, error) {
 	stale, _ := filepath.Glob(filepath.Join(StateDir(out), BuildInfix+"*"))
 	checks, _ := filepath.Glob(filepath.Join(StateDir(out), "check-*"))
 	stale = append(stale, checks...)
-	if sp := Peek(out); sp != nil {
+	sp := keep
+	if sp == nil {
+		sp = Peek(out)
+	}
+	if sp != nil {
 		for _, t := range spares(out) {
 			if t != sp.dir {
 				stale = append(stale, t)
