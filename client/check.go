@@ -32,7 +32,13 @@ type CheckReport struct {
 type CheckError struct {
 	Repo     string
 	Problems []string
+	// Errs are the errors behind the problems, where there were errors:
+	// errors.Is sees through a CheckError to them (a full disk under the
+	// check's cache, say).
+	Errs []error
 }
+
+func (e *CheckError) Unwrap() []error { return e.Errs }
 
 func (e *CheckError) Error() string {
 	const show = 10
@@ -100,7 +106,15 @@ func (c *Client) CheckWith(ctx context.Context, opts CheckOptions) (*CheckReport
 		urls   []string // the consistent-snapshot target first, then its l3afd copies
 	}
 	var jobs []job
-	problem := func(format string, args ...any) { rep.Problems = append(rep.Problems, fmt.Sprintf(format, args...)) }
+	var errs []error
+	problem := func(format string, args ...any) {
+		rep.Problems = append(rep.Problems, fmt.Sprintf(format, args...))
+		for _, a := range args {
+			if err, ok := a.(error); ok {
+				errs = append(errs, err)
+			}
+		}
+	}
 	lh := &localHashes{sums: map[fileKey]string{}}
 	for _, sp := range sum.Packages {
 		p, known := opts.Known[sp.Name]
@@ -211,7 +225,7 @@ feed:
 	c.mu.Unlock()
 	if len(rep.Problems) > 0 {
 		slices.Sort(rep.Problems)
-		return rep, &CheckError{Repo: c.base, Problems: rep.Problems}
+		return rep, &CheckError{Repo: c.base, Problems: rep.Problems, Errs: errs}
 	}
 	return rep, nil
 }

@@ -134,6 +134,7 @@ func (dc *describer) manifest() {
 	}
 	dc.m = m
 	dc.d.Manifest = *m
+	dc.d.TestVectors = len(m.Tests)
 	if m.Name != "" && m.Version != "" {
 		dc.label = m.Name + "@" + m.Version
 	}

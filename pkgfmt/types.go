@@ -147,6 +147,10 @@ type Description struct {
 	// KernelSignature is what the offline check of the signed loader
 	// found; nil when the package carries none.
 	KernelSignature *KernelSignatureReport `json:"kernel_signature,omitempty"`
+	// TestVectors is how many test vectors the manifest declares. The
+	// index carries this count and leaves manifest.tests out (the vectors
+	// travel in the artifact; a client has no use for them).
+	TestVectors int `json:"test_vectors,omitempty"`
 	// Tests is what running the test vectors found, when lint --verify
 	// (or verify = true) ran them; nil otherwise.
 	Tests    *progtest.Report `json:"tests,omitempty"`

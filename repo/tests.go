@@ -23,7 +23,7 @@ func (r *Repo) policyProblems(label, name string, d *pkgfmt.Description) pkgfmt.
 // repository requires them. A Windows-only package is exempt: vectors run
 // through the Linux kernel's BPF_PROG_RUN.
 func (r *Repo) testsProblems(label string, d *pkgfmt.Description) pkgfmt.Problems {
-	if !r.Config.RequireTests || len(d.Manifest.Tests) > 0 || windowsOnly(d.Manifest.Platforms) {
+	if !r.Config.RequireTests || d.TestVectors > 0 || windowsOnly(d.Manifest.Platforms) {
 		return nil
 	}
 	return pkgfmt.Problems{{Severity: pkgfmt.SeverityError, Package: label, File: pkgfmt.ManifestFile, Field: "tests", Code: CodeTestsRequired,

@@ -89,10 +89,7 @@ func ratelimitingDesc(version string) pkgfmt.Description {
 			Keywords:    []string{"xdp", "ratelimit", "ddos"},
 			Maintainers: []pkgfmt.Maintainer{{Name: "L3AF maintainers", Email: "l3af@example.org"}},
 			Artifact:    "l3af_ratelimiting.tar.gz",
-			Tests: []pkgfmt.TestVector{
-				{Name: "SYNs past the limit are dropped", Program: "xdp_ratelimiting", Pcap: "tests/syn.pcap", Repeat: 4, Expect: "XDP_DROP"},
-				{Name: "other traffic goes on down the chain", Program: "xdp_ratelimiting", Pcap: "tests/other.pcap", Repeat: 10, Expect: "TAIL_CALL"},
-			},
+
 			Platforms: []string{"jammy", "noble"},
 			MinKernel: "5.4",
 			Programs: []pkgfmt.Program{{Name: "xdp_ratelimiting", Object: "ratelimiting.bpf.o", Type: "xdp",
@@ -144,6 +141,7 @@ func ratelimitingDesc(version string) pkgfmt.Description {
 		Verifier: &bpfobj.VerifierReport{Kernel: "6.18.0-1-amd64", Arch: "x86_64", Programs: []bpfobj.VerifierResult{
 			{Object: "ratelimiting.bpf.o", Program: "xdp_ratelimiting", Status: "accepted", Instructions: 1483},
 		}},
+		TestVectors: 2,
 		Tests: &progtest.Report{Kernel: "6.18.0-1-amd64", Arch: "x86_64", Isolation: "child process (10s, 256 MiB)", Results: []progtest.Result{
 			{Name: "SYNs past the limit are dropped", Object: "ratelimiting.bpf.o", Program: "xdp_ratelimiting", Status: "pass", Want: "XDP_DROP (1)", Got: "XDP_DROP (1)", Runs: 4, DurationNS: 31000},
 			{Name: "other traffic goes on down the chain", Object: "ratelimiting.bpf.o", Program: "xdp_ratelimiting", Status: "pass", Want: "TAIL_CALL", Got: "TAIL_CALL", Runs: 50, DurationNS: 97000},
@@ -154,7 +152,7 @@ func ratelimitingDesc(version string) pkgfmt.Description {
 // withFailingTests gives the only version of p two vectors, one of which failed.
 func withFailingTests(p *index.Package) *index.Package {
 	d := &p.Versions[0].Description
-	d.Manifest.Tests = []pkgfmt.TestVector{{Name: "counts", Program: "tc_conn", Packet: "00", Expect: "TC_ACT_OK"}, {Name: "drops past the limit", Program: "tc_conn", Packet: "00", Expect: "TC_ACT_SHOT"}}
+	d.TestVectors = 2
 	d.Tests = &progtest.Report{Kernel: "6.18.0-1-amd64", Arch: "x86_64", Results: []progtest.Result{
 		{Name: "counts", Program: "tc_conn", Status: "pass", Got: "TC_ACT_OK (0)", Runs: 1},
 		{Name: "drops past the limit", Program: "tc_conn", Status: "fail", Diff: "verdict TC_ACT_OK (0), want TC_ACT_SHOT (2)", Runs: 1},

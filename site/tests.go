@@ -30,7 +30,7 @@ type testRow struct {
 // else exactly what the report found — a failure is never shown as a
 // pass, a program that cannot run in isolation never as tested.
 func testsOf(d *pkgfmt.Description) testsView {
-	r, n := d.Tests, len(d.Manifest.Tests)
+	r, n := d.Tests, d.TestVectors
 	var v testsView
 	switch c := r.Count(); {
 	case n == 0:
