@@ -75,7 +75,7 @@ func (s *session) metadata(ctx context.Context) (*tufrepo.Repo, tufrepo.Config, 
 	if err != nil {
 		return nil, tc, err
 	}
-	tr, err := tufrepo.Load(ctx, s.r.paths().Metadata(), tufrepo.Options{Keys: kr, Config: tc, Now: s.signNow})
+	tr, err := tufrepo.Load(ctx, s.r.paths().Metadata(), tufrepo.Options{Keys: kr, Config: tc, Now: s.signNow, BinCache: s.r.paths().Cache("bins.json")})
 	if err != nil {
 		return nil, tc, fmt.Errorf("%s: %w", s.op, err)
 	}

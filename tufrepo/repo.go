@@ -54,6 +54,10 @@ type Options struct {
 	Keys   *Keyring
 	Config Config
 	Now    time.Time // the time signing happens at (expiry dates follow from it); zero: the current time
+	// BinCache, if set, is the file where Load remembers the bins it
+	// verified (sha256 of their bytes and their summary), so that a later
+	// Load does not parse and verify unchanged bins again ("": none).
+	BinCache string
 }
 
 func (o Options) keys() *Keyring {

@@ -128,13 +128,15 @@ func load(ctx context.Context, dir string, opts Options, withBins bool) (*Repo, 
 	if !withBins {
 		return r, nil
 	}
-	bins, err := loadBins(ctx, dir, r.binDelegator(), names, meta)
+	cache := openBinCache(opts.BinCache, binTrust(r.binDelegator()))
+	bins, err := loadBins(ctx, dir, r.binDelegator(), names, meta, cache)
 	if err != nil {
 		return nil, err
 	}
 	for i, n := range names {
 		r.bins[n] = bins[i]
 	}
+	cache.save(names)
 	return r, nil
 }
 
@@ -273,8 +275,9 @@ func writeIfChanged(path string, data []byte) error {
 }
 
 // loadBins reads and verifies the bins snapshot lists, in parallel
-// (it dominates a load), keeping only each bin's bytes and summary.
-func loadBins(ctx context.Context, dir string, targets *metadata.Metadata[metadata.TargetsType], names []string, meta map[string]*metadata.MetaFiles) ([]binMeta, error) {
+// (it dominates a load), keeping only each bin's bytes and summary; a bin
+// whose bytes the cache verified before is summarised from the cache.
+func loadBins(ctx context.Context, dir string, targets *metadata.Metadata[metadata.TargetsType], names []string, meta map[string]*metadata.MetaFiles, cache *binCache) ([]binMeta, error) {
 	bv := newBinVerifier(targets)
 	bins := make([]binMeta, len(names))
 	errs := make([]error, len(names))
@@ -295,7 +298,14 @@ func loadBins(ctx context.Context, dir string, targets *metadata.Metadata[metada
 					errs[i] = err
 					continue
 				}
+				if b, ok := cache.lookup(names[i], raw, v); ok {
+					bins[i] = b // exactly the bytes verified before, under this delegation
+					continue
+				}
 				bins[i], errs[i] = bv.load(raw, names[i], filepath.Join(dir, name), v)
+				if errs[i] == nil {
+					cache.remember(names[i], raw, bins[i])
+				}
 			}
 		}()
 	}
