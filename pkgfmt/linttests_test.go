@@ -42,29 +42,41 @@ program = "xdp_ratelimiting"
 pcap    = "tests/syn-80.pcap"
 expect  = "XDP_DROP"
 `
+	truncated := func(dir string) error { // a capture cut inside its first packet
+		b, err := os.ReadFile(filepath.Join(dir, "tests", "other.pcap"))
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dir, "tests", "truncated.pcap"), b[:60], 0o644)
+	}
 	for _, tc := range []struct {
 		name, from, to string
 		code, field    string
 		msg            string
+		prepare        func(dir string) error
 	}{
-		{"no name", `name    = "v"`, `name = ""`, pkgfmt.CodeTestName, "tests[0].name", "missing"},
-		{"two inputs", `pcap    = "tests/syn-80.pcap"`, `pcap = "tests/syn-80.pcap"` + "\n" + `packet = "00"`, pkgfmt.CodeTestInput, "tests[0].pcap", "more than one input"},
-		{"no input", `pcap    = "tests/syn-80.pcap"`, ``, pkgfmt.CodeTestInput, "tests[0].pcap", "no input"},
-		{"missing capture", `tests/syn-80.pcap`, `tests/nope.pcap`, pkgfmt.CodeTestInput, "tests[0].pcap", "is not in the package"},
-		{"traversal", `tests/syn-80.pcap`, `../../etc/passwd`, pkgfmt.CodeTestInput, "tests[0].pcap", ".."},
-		{"short packet", `pcap    = "tests/syn-80.pcap"`, `packet = "0011"`, pkgfmt.CodeTestInput, "tests[0].packet", "shorter than an Ethernet header"},
-		{"bad hex", `pcap    = "tests/syn-80.pcap"`, `packet = "zz"`, pkgfmt.CodeTestInput, "tests[0].packet", "not hex"},
-		{"context for XDP", `pcap    = "tests/syn-80.pcap"`, `context = "README.md"`, pkgfmt.CodeTestInput, "tests[0].context", "run on a packet"},
-		{"repeat", `expect  = "XDP_DROP"`, "expect = \"XDP_DROP\"\nrepeat = 2000000", pkgfmt.CodeTestRepeat, "tests[0].repeat", "between 1 and"},
-		{"no verdict", `expect  = "XDP_DROP"`, ``, pkgfmt.CodeTestVerdict, "tests[0].expect", "missing"},
-		{"verdict typo", `XDP_DROP`, `XDP_DORP`, pkgfmt.CodeTestVerdict, "tests[0].expect", "XDP_DROP"},
-		{"unknown map", `expect  = "XDP_DROP"`, "expect = \"XDP_DROP\"\nmaps = [{ map = \"rl_conf\", key = 0, value = 1 }]", pkgfmt.CodeTestMap, "tests[0].maps[0].map", "has no map \"rl_conf\""},
-		{"absent in a preload", `expect  = "XDP_DROP"`, "expect = \"XDP_DROP\"\nmaps = [{ map = \"rl_config_map\", key = 0, absent = true }]", pkgfmt.CodeTestMap, "tests[0].maps[0].absent", "for expect_maps"},
-		{"key too large", `expect  = "XDP_DROP"`, "expect = \"XDP_DROP\"\nmaps = [{ map = \"rl_ports_map\", key = 70000, value = 1 }]", pkgfmt.CodeTestMapKey, "tests[0].maps[0].key", "does not fit in 2 bytes"},
-		{"value of the wrong type", `expect  = "XDP_DROP"`, "expect = \"XDP_DROP\"\nexpect_maps = [{ map = \"rl_window_map\", key = 80, value = 1 }]", pkgfmt.CodeTestMapValue, "tests[0].expect_maps[0].value", "give a table of its fields"},
-		{"unknown field", `expect  = "XDP_DROP"`, "expect = \"XDP_DROP\"\nexpect_maps = [{ map = \"rl_window_map\", key = 80, value = { cnt = 1 } }]", pkgfmt.CodeTestMapValue, "tests[0].expect_maps[0].value", `no field "cnt" (it has start_ns, count)`},
-		{"value and absent", `expect  = "XDP_DROP"`, "expect = \"XDP_DROP\"\nexpect_maps = [{ map = \"rl_window_map\", key = 80, value = 1, absent = true }]", pkgfmt.CodeTestMap, "tests[0].expect_maps[0].value", "or absent = true"},
-		{"repeat mistyped", `expect  = "XDP_DROP"`, "expect = \"XDP_DROP\"\nrepeat = \"4\"", "manifest.type", "tests[0].repeat", "want an integer"},
+		{"unknown program", `program = "xdp_ratelimiting"`, `program = "xdp_ratelimit"`, pkgfmt.CodeTestProgram, "tests[0].program", `"xdp_ratelimit" is not a declared program (declared: xdp_ratelimiting)`, nil},
+		{"verdict of another program type", `XDP_DROP`, `TC_ACT_SHOT`, pkgfmt.CodeTestVerdict, "tests[0].expect", `verdict "TC_ACT_SHOT" is not one of XDP's`, nil},
+		{"malformed capture", `tests/syn-80.pcap`, `tests/truncated.pcap`, pkgfmt.CodeTestPcap, "tests[0].pcap", "packet 1: unexpected EOF", truncated},
+		{"key of the wrong size", `expect  = "XDP_DROP"`, "expect = \"XDP_DROP\"\nmaps = [{ map = \"rl_config_map\", key = \"0x0000\", value = 3 }]", pkgfmt.CodeTestMapKey, "tests[0].maps[0].key", "2 bytes of hex, the map's size is 4", nil},
+		{"no name", `name    = "v"`, `name = ""`, pkgfmt.CodeTestName, "tests[0].name", "missing", nil},
+		{"two inputs", `pcap    = "tests/syn-80.pcap"`, `pcap = "tests/syn-80.pcap"` + "\n" + `packet = "00"`, pkgfmt.CodeTestInput, "tests[0].pcap", "more than one input", nil},
+		{"no input", `pcap    = "tests/syn-80.pcap"`, ``, pkgfmt.CodeTestInput, "tests[0].pcap", "no input", nil},
+		{"missing capture", `tests/syn-80.pcap`, `tests/nope.pcap`, pkgfmt.CodeTestInput, "tests[0].pcap", "is not in the package", nil},
+		{"traversal", `tests/syn-80.pcap`, `../../etc/passwd`, pkgfmt.CodeTestInput, "tests[0].pcap", "..", nil},
+		{"short packet", `pcap    = "tests/syn-80.pcap"`, `packet = "0011"`, pkgfmt.CodeTestInput, "tests[0].packet", "shorter than an Ethernet header", nil},
+		{"bad hex", `pcap    = "tests/syn-80.pcap"`, `packet = "zz"`, pkgfmt.CodeTestInput, "tests[0].packet", "not hex", nil},
+		{"context for XDP", `pcap    = "tests/syn-80.pcap"`, `context = "README.md"`, pkgfmt.CodeTestInput, "tests[0].context", "run on a packet", nil},
+		{"repeat", `expect  = "XDP_DROP"`, "expect = \"XDP_DROP\"\nrepeat = 2000000", pkgfmt.CodeTestRepeat, "tests[0].repeat", "between 1 and", nil},
+		{"no verdict", `expect  = "XDP_DROP"`, ``, pkgfmt.CodeTestVerdict, "tests[0].expect", "missing", nil},
+		{"verdict typo", `XDP_DROP`, `XDP_DORP`, pkgfmt.CodeTestVerdict, "tests[0].expect", "XDP_DROP", nil},
+		{"unknown map", `expect  = "XDP_DROP"`, "expect = \"XDP_DROP\"\nmaps = [{ map = \"rl_conf\", key = 0, value = 1 }]", pkgfmt.CodeTestMap, "tests[0].maps[0].map", "has no map \"rl_conf\"", nil},
+		{"absent in a preload", `expect  = "XDP_DROP"`, "expect = \"XDP_DROP\"\nmaps = [{ map = \"rl_config_map\", key = 0, absent = true }]", pkgfmt.CodeTestMap, "tests[0].maps[0].absent", "for expect_maps", nil},
+		{"key too large", `expect  = "XDP_DROP"`, "expect = \"XDP_DROP\"\nmaps = [{ map = \"rl_ports_map\", key = 70000, value = 1 }]", pkgfmt.CodeTestMapKey, "tests[0].maps[0].key", "does not fit in 2 bytes", nil},
+		{"value of the wrong type", `expect  = "XDP_DROP"`, "expect = \"XDP_DROP\"\nexpect_maps = [{ map = \"rl_window_map\", key = 80, value = 1 }]", pkgfmt.CodeTestMapValue, "tests[0].expect_maps[0].value", "give a table of its fields", nil},
+		{"unknown field", `expect  = "XDP_DROP"`, "expect = \"XDP_DROP\"\nexpect_maps = [{ map = \"rl_window_map\", key = 80, value = { cnt = 1 } }]", pkgfmt.CodeTestMapValue, "tests[0].expect_maps[0].value", `no field "cnt" (it has start_ns, count)`, nil},
+		{"value and absent", `expect  = "XDP_DROP"`, "expect = \"XDP_DROP\"\nexpect_maps = [{ map = \"rl_window_map\", key = 80, value = 1, absent = true }]", pkgfmt.CodeTestMap, "tests[0].expect_maps[0].value", "or absent = true", nil},
+		{"repeat mistyped", `expect  = "XDP_DROP"`, "expect = \"XDP_DROP\"\nrepeat = \"4\"", "manifest.type", "tests[0].repeat", "want an integer", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := copyPackage(t, "ratelimiting-1.1.0")
@@ -77,6 +89,11 @@ expect  = "XDP_DROP"
 			m = m[:strings.Index(m, "\n# Test vectors")] + strings.Replace(vector, tc.from, tc.to, 1)
 			if err := os.WriteFile(mf, []byte(m), 0o644); err != nil {
 				t.Fatal(err)
+			}
+			if tc.prepare != nil {
+				if err := tc.prepare(dir); err != nil {
+					t.Fatal(err)
+				}
 			}
 			d, err := pkgfmt.LintPath(context.Background(), dir, pkgfmt.LintOptions{})
 			if err != nil {
@@ -140,5 +157,28 @@ func TestTestVectorsNotRunnable(t *testing.T) {
 	}
 	if got, want := d.Tests.Summary(), "no test vectors; 2 programs not runnable in isolation"; got != want {
 		t.Errorf("Summary = %q, want %q", got, want)
+	}
+}
+
+// TestTestVectorNotRunnable: a vector for a program type BPF_PROG_RUN
+// cannot run (a tracepoint) is its own lint problem, without a kernel.
+func TestTestVectorNotRunnable(t *testing.T) {
+	dir := copyPackage(t, "process-monitor")
+	mf := filepath.Join(dir, pkgfmt.ManifestFile)
+	data, err := os.ReadFile(mf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data = append(data, "\n[[tests]]\nname = \"exec\"\nprogram = \"handle_exec\"\ncontext = \"README.md\"\nexpect = 0\n"...)
+	if err := os.WriteFile(mf, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d, err := pkgfmt.LintPath(context.Background(), dir, pkgfmt.LintOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if errs := d.Errors(); len(errs) != 1 || errs[0].Code != pkgfmt.CodeTestNotRunnable || errs[0].Field != "tests[0].program" ||
+		!strings.Contains(errs[0].Message, "TracePoint programs are not runnable in isolation") {
+		t.Errorf("errors %v, want one test.not-runnable at tests[0].program", errs)
 	}
 }

@@ -57,7 +57,15 @@ func TestTestCommand(t *testing.T) {
 		t.Errorf("--json: exit %d, err %v, %+v", code, err, doc)
 	}
 
-	out, _, code = runCmd(t, "test", filepath.Join(testpkgs.Root(), "bad", "test-verdict"))
+	mf := filepath.Join(broken, "ebpf-package.toml")
+	m, err := os.ReadFile(mf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(mf, []byte(strings.Replace(string(m), `expect  = "XDP_DROP"`, `expect  = "TC_ACT_SHOT"`, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, _, code = runCmd(t, "test", broken)
 	if code != 1 || !strings.Contains(out, "[test.verdict]") {
 		t.Errorf("bad definition: exit %d, output:\n%s", code, out)
 	}
