@@ -37,12 +37,12 @@ type SizeResult struct {
 	Incremental measure.Summary `json:"incremental_build"`
 	// AfterCold is the add-one build directly after the last cold build,
 	// as a CI job whose cache was lost runs it: no spare tree yet.
-	AfterCold measure.Summary `json:"incremental_after_cold"`
-	Timestamp   measure.Summary `json:"timestamp"`
-	Floor       measure.Summary `json:"floor"`
-	ChartFloor  measure.Summary `json:"chart_floor"`
-	HelmFull    measure.Summary `json:"helm_full"`
-	HelmMerge   measure.Summary `json:"helm_merge"`
+	AfterCold  measure.Summary `json:"incremental_after_cold"`
+	Timestamp  measure.Summary `json:"timestamp"`
+	Floor      measure.Summary `json:"floor"`
+	ChartFloor measure.Summary `json:"chart_floor"`
+	HelmFull   measure.Summary `json:"helm_full"`
+	HelmMerge  measure.Summary `json:"helm_merge"`
 
 	BuildJSON       *buildSummary `json:"cold_build_summary,omitempty"` // --json of the last cold build
 	IncrementalJSON *buildSummary `json:"incremental_build_summary,omitempty"`
