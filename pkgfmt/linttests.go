@@ -233,6 +233,9 @@ func (tr *testResolver) resolve(i int) (c progtest.Case, ok bool) {
 		fail(CodeTestNotRunnable, "program", "%s", why)
 		return c, false
 	}
+	if t.Repeat < 0 || t.Repeat > MaxTestRepeat {
+		return c, false // reported by checkTests; never run
+	}
 	c = progtest.Case{Name: t.Name, Object: p.Object, Program: p.Name, Repeat: uint32(max(t.Repeat, 1))}
 	if in == progtest.InputContext && t.Repeat > 1 {
 		fail(CodeTestRepeat, "repeat", "%s programs run once: BPF_PROG_RUN takes no repeat count for them", ps.Type)
