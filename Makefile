@@ -5,7 +5,7 @@ GO       ?= go
 BIN      := bin/ebpfrepo
 FUZZTIME ?= 60s
 
-.PHONY: all build demo test test-short vet testdata testdata-vectors testdata-windows testdata-kernelsig fuzz bench clean s3-server
+.PHONY: all build demo test test-short vet testdata testdata-vectors testdata-windows testdata-kernelsig fuzz bench bench-100k clean s3-server
 
 all: build
 
@@ -68,6 +68,12 @@ fuzz:
 # Benchmarks and the scale harness; writes bench/RESULTS.md.
 bench:
 	./bench/run.sh
+
+# 100,000 versions (10,000 packages × 10) beside 10,000, one run each:
+# generation takes about 20 minutes and ~20 GB under bench/out; the report
+# goes to bench/RESULTS-100k.md. Not part of make test or CI.
+bench-100k:
+	BENCH_SIZES=10000,100000 BENCH_RUNS=1 BENCH_RESULTS=bench/RESULTS-100k.md ./bench/run.sh
 
 clean:
 	rm -rf bin demo

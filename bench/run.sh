@@ -9,6 +9,7 @@
 #   BENCH_RUNS   repetitions of each timed step     (default 3; medians);
 #                or one per size, e.g. 3,1
 #   BENCH_FLAGS  extra flags for the harness, e.g. -v
+#   BENCH_RESULTS where the report goes               (default bench/RESULTS.md)
 #   GO           the go command                     (default go)
 #
 # Generated repositories live in bench/out/n<SIZE> (gitignored, about
@@ -37,4 +38,4 @@ exec "$BIN/harness" \
 	-sizes "${BENCH_SIZES:-1000,10000}" \
 	-runs "${BENCH_RUNS:-3}" \
 	-out "$OUT" -bin "$BIN" -ebpfrepo bin/ebpfrepo \
-	-results bench/RESULTS.md ${BENCH_FLAGS:-}
+	-results "${BENCH_RESULTS:-bench/RESULTS.md}" ${BENCH_FLAGS:-}

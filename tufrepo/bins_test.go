@@ -196,3 +196,21 @@ func TestBinIndex(t *testing.T) {
 		}
 	}
 }
+
+// TestBinBitsFor: bins are sized so that a client's snapshot plus one
+// bin stays small at any size, and small repositories keep few bins.
+func TestBinBitsFor(t *testing.T) {
+	for _, tc := range []struct{ n, bits int }{
+		{0, 1}, {128, 1}, {129, 2}, {3100, 6}, {31000, 9}, {310000, 10}, {3100000, 12},
+	} {
+		if got := BinBitsFor(tc.n); got != tc.bits {
+			t.Errorf("BinBitsFor(%d) = %d, want %d", tc.n, got, tc.bits)
+		}
+	}
+	// At 310,000 targets what a client reads (snapshot + one bin) is a
+	// third of what 64 targets per bin would give.
+	perClient := func(n, b int) int { return SnapshotBytesPerBin<<b + BinBytesPerTarget*n>>b }
+	if got, old := perClient(310000, BinBitsFor(310000)), perClient(310000, 13); got*3 > old {
+		t.Errorf("per-client bytes at 310,000 targets: %d, with 8,192 bins %d", got, old)
+	}
+}

@@ -14,11 +14,16 @@ const (
 	DefaultTimestampExpiry = 24 * time.Hour
 )
 
-// Bin sizing for BinBitsFor.
+// Bin sizing for BinBitsFor: what one bin costs a client in
+// snapshot.json, and what one target costs it in the bin it fetches
+// (measured on ebpfrepo's own metadata: "bins-0ab.json":{"version":N},
+// and a target path, length and sha256).
 const (
-	TargetsPerBin = 64 // BinBitsFor aims at no more targets per bin on average
-	MinBinBits    = 1  // 2 bins
-	MaxBinBits    = 16 // 65536 bins
+	SnapshotBytesPerBin = 32
+	BinBytesPerTarget   = 160
+	TargetsPerBin       = 64 // and never fewer targets per bin than this on average
+	MinBinBits          = 1  // 2 bins
+	MaxBinBits          = 16 // 65536 bins
 )
 
 // Config sets expiry periods, bins and the root threshold. The zero
@@ -92,14 +97,27 @@ func (c Config) stale(role string, exp, now time.Time) bool {
 	return exp.Sub(now) < c.period(role)/2
 }
 
-// BinBitsFor returns the bin bit length for n targets: the smallest
-// (at least MinBinBits, at most MaxBinBits) with no more than
-// TargetsPerBin targets per bin on average. 0–128 targets → 1 bit (2
-// bins), 10 000 → 8 bits (256 bins), 100 000 → 11 bits (2048 bins).
+// BinBitsFor returns the bin bit length for n targets. Two things bound
+// it: what a client downloads to look one target up — snapshot.json lists
+// every bin, the one bin it fetches lists n/bins targets, so
+// SnapshotBytesPerBin·bins + BinBytesPerTarget·n/bins is least near
+// sqrt(5n) bins — and no more bins than TargetsPerBin targets each on
+// average (small repositories keep few files). The smaller wins: 0–128
+// targets → 2 bins, 10,000 versions (31,000 targets) → 512 bins (26 KB
+// per client), 100,000 versions (310,000) → 1,024 bins (81 KB; 64
+// targets per bin alone would give 8,192 bins and a 262 KB snapshot).
+// At least MinBinBits, at most MaxBinBits.
 func BinBitsFor(n int) int {
-	b := MinBinBits
-	for b < MaxBinBits && n > TargetsPerBin<<b {
-		b++
+	spread := MinBinBits // the fewest bits with ≤ TargetsPerBin targets per bin
+	for spread < MaxBinBits && n > TargetsPerBin<<spread {
+		spread++
 	}
-	return b
+	cost := func(b int) int { return SnapshotBytesPerBin<<b + BinBytesPerTarget*n>>b }
+	best := MinBinBits
+	for b := MinBinBits + 1; b <= MaxBinBits; b++ {
+		if cost(b) < cost(best) {
+			best = b
+		}
+	}
+	return min(best, spread)
 }

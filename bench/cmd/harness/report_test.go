@@ -65,3 +65,31 @@ func TestRenderMarkdown(t *testing.T) {
 		t.Errorf("terminal table:\n%s", txt)
 	}
 }
+
+// TestTargets100k: at 100,000 versions the cold build is judged against
+// the 10,000 of the same run, and the issue's goals are evaluated there;
+// the main targets stay at 10,000.
+func TestTargets100k(t *testing.T) {
+	rep := testReport()
+	rep.Sizes = append(rep.Sizes, &SizeResult{N: 100000, Runs: 1, Names: 10000, ColdBuild: sum(25, 280), Incremental: sum(1, 200),
+		Client: &clientcheck.Result{Cold: clientcheck.Traffic{Requests: 9, Metadata: 90e3, Index: 70e3}}})
+	if n, _ := targets(rep); n != 10000 {
+		t.Errorf("main targets at %d versions, want 10000", n)
+	}
+	got := map[string]string{}
+	for _, x := range targets100k(rep) {
+		got[x.Goal] = x.Status
+	}
+	want := map[string]string{
+		"cold build at 100,000 ≤ 11× the one at 10,000 (same run)": "**not met**", // 12.5×
+		"cold build peak RSS ≤ 300 MB":                             "**met**",
+		"cold `get`: ≤ 150 KB of metadata and index":               "**not met**",
+		"add one + build (reported)":                               "measured",
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("targets at 100k (-want +got):\n%s", d)
+	}
+	if md := renderMarkdown(rep, ""); !strings.Contains(md, "## Targets of issue 14 at 100,000 versions") {
+		t.Error("report lacks the 100k targets")
+	}
+}
