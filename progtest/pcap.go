@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
 	"github.com/google/gopacket/pcapgo"
 )
@@ -54,7 +55,7 @@ func ReadPackets(data []byte) (pkts [][]byte, err error) {
 	if len(data) < 4 {
 		return nil, &CaptureError{Err: errors.New("too short for a capture: write it with tcpdump -w FILE")}
 	}
-	var next func() ([]byte, int, int, error)
+	var src gopacket.PacketDataSource // pcapgo's Reader or NgReader
 	var link layers.LinkType
 	switch {
 	case data[0] == 0x1f && data[1] == 0x8b:
@@ -67,11 +68,7 @@ func ReadPackets(data []byte) (pkts [][]byte, err error) {
 		if err != nil {
 			return nil, &CaptureError{Err: fmt.Errorf("not a pcapng capture: %v", err)}
 		}
-		link = r.LinkType()
-		next = func() ([]byte, int, int, error) {
-			d, ci, err := r.ReadPacketData()
-			return d, ci.CaptureLength, ci.Length, err
-		}
+		src, link = r, r.LinkType()
 	default:
 		var order binary.ByteOrder
 		switch binary.BigEndian.Uint32(data) {
@@ -89,17 +86,14 @@ func ReadPackets(data []byte) (pkts [][]byte, err error) {
 		if err != nil {
 			return nil, &CaptureError{Err: fmt.Errorf("not a pcap or pcapng capture: %v", err)}
 		}
-		link = r.LinkType()
-		next = func() ([]byte, int, int, error) {
-			d, ci, err := r.ReadPacketData()
-			return d, ci.CaptureLength, ci.Length, err
-		}
+		src, link = r, r.LinkType()
 	}
 	if link != layers.LinkTypeEthernet {
 		return nil, &CaptureError{Err: fmt.Errorf("link type %s: test inputs are Ethernet frames (capture on an Ethernet or veth interface, not -i any)", link)}
 	}
 	for {
-		d, capLen, origLen, err := next()
+		d, ci, err := src.ReadPacketData()
+		capLen, origLen := ci.CaptureLength, ci.Length
 		if errors.Is(err, io.EOF) {
 			break
 		}
