@@ -1,5 +1,7 @@
 package index
 
+import "time"
+
 // Signatures records, for one version, each of the three signing levels a
 // package may carry: the package itself (TUF: signed by its publisher or
 // by the repository), the bytecode (a signed light-skeleton loader the
@@ -24,6 +26,10 @@ type PackageSignature struct {
 	Publisher string   `json:"publisher,omitempty"` // with SignerPublisher
 	Role      string   `json:"role"`                // the TUF role: "pub-acme", "unclaimed"
 	KeyIDs    []string `json:"keyids,omitempty"`    // the keys whose signatures verified (publisher roles)
+	// Keyless is set for a keyless publisher's version: what its
+	// Sigstore bundle (the target <artifact target>.sigstore.json)
+	// proved. The artifact itself is in the unclaimed role's bins.
+	Keyless *KeylessSignature `json:"keyless,omitempty"`
 }
 
 // StatusAbsent is the status of a level a version does not carry.
@@ -45,4 +51,25 @@ type LevelSignature struct {
 func RepositorySigned() Signatures {
 	return Signatures{Package: PackageSignature{Signer: SignerRepository, Role: "unclaimed"},
 		Kernel: LevelSignature{Status: StatusAbsent}, HVCI: LevelSignature{Status: StatusAbsent}}
+}
+
+// KeylessSignature is what a verified Sigstore bundle proved about a
+// version's artifact: who signed it (the certificate's identity and
+// issuer, and for CI the repository, ref, commit and workflow), and the
+// transparency-log entry that recorded it.
+type KeylessSignature struct {
+	Publisher      string    `json:"publisher"`                // the keyless grant in publishers.json
+	Kind           string    `json:"kind"`                     // "message-signature" or "dsse"
+	PredicateType  string    `json:"predicate_type,omitempty"` // of a DSSE in-toto statement
+	Identity       string    `json:"identity"`                 // the certificate's subject alternative name
+	Issuer         string    `json:"issuer"`                   // the OIDC issuer
+	Repository     string    `json:"repository,omitempty"`     // source repository URI
+	Ref            string    `json:"ref,omitempty"`            // source repository ref
+	Commit         string    `json:"commit,omitempty"`         // source repository digest
+	Workflow       string    `json:"workflow,omitempty"`       // build config URI
+	Run            string    `json:"run,omitempty"`            // run invocation URI
+	Log            string    `json:"log,omitempty"`            // the Rekor log's base URL
+	LogID          string    `json:"log_id"`                   // hex
+	LogIndex       int64     `json:"log_index"`
+	IntegratedTime time.Time `json:"integrated_time"`
 }

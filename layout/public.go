@@ -29,6 +29,14 @@ const SummaryTarget = "index/all.json"
 // place.
 const Timestamp = MetadataDir + "/timestamp.json"
 
+// KeylessTarget is the TUF target path of a keyless file
+// ("keyless/publishers.json"), listed by the top-level targets role.
+func KeylessTarget(file string) string { return KeylessDir + "/" + file }
+
+// BundleTarget is the TUF target path of the Sigstore bundle over an
+// artifact target: <artifact target>.sigstore.json.
+func BundleTarget(artifactTarget string) string { return artifactTarget + BundleSuffix }
+
 // PackageIndexTarget is the TUF target path of a package's index file.
 func PackageIndexTarget(name string) string { return "index/" + name + ".json" }
 

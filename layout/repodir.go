@@ -14,6 +14,17 @@ const (
 	LockFile    = ".lock"
 	AddedFile   = "added" // packages/<name>/<version>/added: when the version was added (RFC 3339)
 	GitIgnore   = ".gitignore"
+	KeylessDir  = "keyless" // publishers.json and trusted_root.json, as the top-level targets role signs them
+)
+
+// Keyless files: in the repository directory under keyless/, published
+// as targets of the top-level targets role.
+const (
+	KeylessPublishers = "publishers.json"
+	KeylessTrustRoot  = "trusted_root.json"
+	// BundleSuffix ends the name of a version's Sigstore bundle, beside
+	// its artifact: packages/<name>/<version>/<artifact>.sigstore.json.
+	BundleSuffix = ".sigstore.json"
 )
 
 // RepoDir is a repository directory on disk; its methods return the
@@ -60,3 +71,6 @@ func (d RepoDir) Yanked() string { return d.join(YankedFile) }
 
 // Lock is the lock file that serialises builds.
 func (d RepoDir) Lock() string { return d.join(LockFile) }
+
+// Keyless is keyless/<file> (KeylessPublishers, KeylessTrustRoot).
+func (d RepoDir) Keyless(file string) string { return d.join(KeylessDir, file) }

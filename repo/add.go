@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ebpfrepo/ebpfrepo/bpfobj"
+	"github.com/ebpfrepo/ebpfrepo/index"
 	"github.com/ebpfrepo/ebpfrepo/internal/atomicfile"
 	"github.com/ebpfrepo/ebpfrepo/internal/buildcache"
 	"github.com/ebpfrepo/ebpfrepo/layout"
@@ -25,6 +26,11 @@ type AddOptions struct {
 	// sign writes them) vouching for the claimed packages added: a
 	// package a publisher holds is refused without one.
 	Signed []string
+	// Bundle is a Sigstore bundle over the one artifact added (cosign
+	// sign-blob --bundle, or a GitHub attestation): a package a keyless
+	// publisher holds is refused without one that verifies. Without it,
+	// <artifact>.sigstore.json beside the artifact is used if present.
+	Bundle string
 }
 
 // AddResult says what Add did with one path.
@@ -37,6 +43,9 @@ type AddResult struct {
 	SHA256    string           `json:"sha256"`
 	Unchanged bool             `json:"unchanged"` // identical bytes were already there: nothing to do
 	Warnings  []pkgfmt.Problem `json:"warnings,omitempty"`
+	// Keyless is what the package's Sigstore bundle proved, verified
+	// offline against the repository's trusted root and grants.
+	Keyless *index.KeylessSignature `json:"keyless,omitempty"`
 }
 
 // ConflictError reports an attempt to replace a published name@version
@@ -58,6 +67,9 @@ type pending struct {
 	data []byte
 	desc *pkgfmt.Description
 	art  string // artifact file name
+	// bundle is the verified Sigstore bundle of a keyless publisher's
+	// package, written beside the artifact.
+	bundle []byte
 }
 
 // Add validates each path (an artifact, or a source directory that is
@@ -74,11 +86,17 @@ func (r *Repo) Add(ctx context.Context, paths []string, opts AddOptions) ([]AddR
 	}
 	defer s.close()
 	r.cleanStaging()
+	if opts.Bundle != "" && len(paths) != 1 {
+		return nil, fmt.Errorf("add --bundle %s: a bundle signs one artifact: add the artifacts one by one", opts.Bundle)
+	}
 	todo, err := r.validateAdds(ctx, paths, opts.Verify || r.Config.Verify)
 	if err != nil {
 		return nil, err
 	}
 	if err := r.acceptClaims(ctx, s, todo, opts.Signed); err != nil {
+		return nil, err
+	}
+	if err := r.acceptBundles(ctx, todo, opts.Bundle); err != nil {
 		return nil, err
 	}
 	return r.writeAdds(todo, opts.Verify || r.Config.Verify, s.now)
@@ -272,6 +290,11 @@ func (r *Repo) writeAdds(todo []*pending, verify bool, now time.Time) ([]AddResu
 	stats := buildcache.LoadStats(r.paths().Cache("files.json"))
 	var out []AddResult
 	for _, p := range todo {
+		if p.res.Unchanged && p.bundle != nil {
+			if err := atomicfile.WriteFile(p.res.Path+layout.BundleSuffix, p.bundle, 0o644); err != nil {
+				return out, err
+			}
+		}
 		if !p.res.Unchanged {
 			if err := r.placeVersion(p, now); err != nil {
 				return out, err
@@ -319,6 +342,11 @@ func (r *Repo) placeVersion(p *pending, now time.Time) error {
 	}
 	if err := atomicfile.WriteFile(filepath.Join(stage, p.art), p.data, 0o644); err != nil {
 		return err
+	}
+	if p.bundle != nil {
+		if err := atomicfile.WriteFile(filepath.Join(stage, p.art+layout.BundleSuffix), p.bundle, 0o644); err != nil {
+			return err
+		}
 	}
 	if testHookAdd != nil {
 		testHookAdd("staged")
@@ -368,7 +396,7 @@ func (r *Repo) checkExisting(p *pending) error {
 	}
 	key := p.res.Name + "@" + p.res.Version
 	for _, e := range ents {
-		if e.Name() == layout.AddedFile || strings.HasPrefix(e.Name(), ".") {
+		if e.Name() == layout.AddedFile || strings.HasPrefix(e.Name(), ".") || strings.HasSuffix(e.Name(), layout.BundleSuffix) {
 			continue
 		}
 		existing := filepath.Join(dir, e.Name())

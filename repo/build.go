@@ -115,6 +115,7 @@ func (r *Repo) Build(ctx context.Context, opts BuildOptions) (*BuildResult, erro
 	}{
 		{"scan", b.scan, "list packages/ and the yanks; load the TUF metadata of record"},
 		{"digest", b.digest, "the sha256 of every artifact (stat cache, else read and validated)"},
+		{"keyless", b.keylessCheck, "verify the Sigstore bundles of keyless publishers' versions, offline"},
 		{"plan", b.plan, "which unchanged packages the previous tree serves as they are"},
 		{"validate", b.describe, "descriptions of the rest; refuse (or skip) invalid versions"},
 		{"prepare", b.prepare, "the temporary output, from the spare tree when there is one"},
@@ -156,6 +157,7 @@ type buildRun struct {
 	ticks int // items validated, for Progress
 
 	trustSalt string // the digest of what signatures are verified against (lintTrust), in package keys
+	keyless   *keylessState
 
 	// plan
 	spare *outtree.Spare

@@ -84,14 +84,23 @@ func writeArtifacts(ctx context.Context, w *outtree.Writer, pkgs []*pkgBuild) ([
 				return nil, fmt.Errorf("package %s@%s: lost its artifact", p.Name, v.Version)
 			}
 			pl := placement{src: it.path, sha: it.sha}
+			bl := placement{src: it.bundle, sha: it.bundleSHA} // a keyless publisher's bundle, beside each target
 			for _, a := range v.Artifacts {
 				targets = append(targets, tufrepo.Target{Path: a.Path, Length: a.Length, SHA256: a.SHA256})
 				pl.dsts = append(pl.dsts, layout.Target(a.Path, a.SHA256), layout.L3afd(a.Path))
 				if v == latest {
 					pl.dsts = append(pl.dsts, layout.L3afdLatest(p.Name, a.Platform, path.Base(a.Path)))
 				}
+				if it.keyless != nil {
+					bt := layout.BundleTarget(a.Path)
+					targets = append(targets, tufrepo.Target{Path: bt, Length: it.bundleLen, SHA256: it.bundleSHA})
+					bl.dsts = append(bl.dsts, layout.Target(bt, it.bundleSHA))
+				}
 			}
 			work = append(work, pl)
+			if len(bl.dsts) > 0 {
+				work = append(work, bl)
+			}
 		}
 	}
 	jobs := make(chan placement)

@@ -36,6 +36,9 @@ func pkgKey(name string, its []*item, verify bool, salt string, yanks *yankFile,
 		if y := yanks.lookup(it.name, it.version); y != nil {
 			fmt.Fprintf(h, " yank %q %s", y.Reason, y.At.UTC().Format(time.RFC3339Nano))
 		}
+		if it.keyless != nil {
+			fmt.Fprintf(h, " keyless %q %s", it.keyless.Publisher, it.bundleSHA)
+		}
 		h.Write([]byte{'\n'})
 	}
 	return hex.EncodeToString(h.Sum(nil))

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ebpfrepo/ebpfrepo/internal/atomicfile"
+	"github.com/ebpfrepo/ebpfrepo/layout"
 	"github.com/ebpfrepo/ebpfrepo/tufrepo"
 )
 
@@ -35,15 +36,44 @@ func (r *Repo) GrantPublisher(ctx context.Context, opts GrantOptions) (tufrepo.G
 		}
 		g.Keys = append(g.Keys, k)
 	}
-	err := r.signingEvent(ctx, "publisher add "+opts.Publisher, func(tr *tufrepo.Repo) error { return tr.Grant(g) })
+	err := r.signingEvent(ctx, "publisher add "+opts.Publisher, func(tr *tufrepo.Repo) error {
+		st, err := r.loadKeyless(tr)
+		if err != nil {
+			return err
+		}
+		if st.pubs != nil {
+			for _, p := range st.pubs.Publishers {
+				if err := disjoint(g.Publisher, g.Packages, p.Name, p.Packages); err != nil {
+					return err
+				}
+			}
+		}
+		return tr.Grant(g)
+	})
 	return g, err
 }
 
 // RevokePublisher removes a publisher's grant: its packages become
 // unclaimed, signed by the repository from the next build on. An offline
 // signing event, like GrantPublisher.
+//
+// A keyless publisher's grant is removed from publishers.json the same
+// way.
 func (r *Repo) RevokePublisher(ctx context.Context, publisher string) error {
-	return r.signingEvent(ctx, "publisher remove "+publisher, func(tr *tufrepo.Repo) error { return tr.Revoke(publisher) })
+	return r.signingEvent(ctx, "publisher remove "+publisher, func(tr *tufrepo.Repo) error {
+		st, err := r.loadKeyless(tr)
+		if err != nil {
+			return err
+		}
+		if next, found := st.pubs.Without(publisher); found {
+			data, err := next.Marshal()
+			if err != nil {
+				return err
+			}
+			return r.setKeyless(tr, layout.KeylessPublishers, data)
+		}
+		return tr.Revoke(publisher)
+	})
 }
 
 // Publishers lists the grants of the metadata of record.
@@ -73,6 +103,7 @@ func (r *Repo) signingEvent(ctx context.Context, op string, change func(*tufrepo
 	if err := s.saveMetadata(ctx, tr); err != nil {
 		return err
 	}
+	r.pruneKeyless(tr)
 	r.Config.Publishers = nil
 	for _, g := range tr.Grants() {
 		r.Config.Publishers = append(r.Config.Publishers, PublisherConfig{Name: g.Publisher, Packages: slices.Clone(g.Packages), KeyIDs: g.KeyIDs(), Threshold: g.Threshold})

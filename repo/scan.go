@@ -22,6 +22,12 @@ type item struct {
 	added         time.Time
 	recordAdded   bool            // no added file: the build records its time
 	problem       *pkgfmt.Problem // a layout problem found while scanning
+	bundle        string          // packages/<name>/<version>/<artifact>.sigstore.json, if there is one
+
+	// Filled by the keyless stage, for a keyless publisher's version.
+	keyless   *index.KeylessSignature
+	bundleSHA string
+	bundleLen int64
 
 	// Filled by validation.
 	sha    string
@@ -73,6 +79,8 @@ func (r *Repo) scan() ([]*item, error) {
 			for _, f := range files {
 				switch {
 				case strings.HasPrefix(f.Name(), "."):
+				case strings.HasSuffix(f.Name(), layout.BundleSuffix) && f.Type().IsRegular():
+					it.bundle = filepath.Join(dir, f.Name())
 				case f.Name() == layout.AddedFile:
 					if data, err := os.ReadFile(filepath.Join(dir, layout.AddedFile)); err == nil {
 						if it.added, err = time.Parse(time.RFC3339, strings.TrimSpace(string(data))); err != nil {

@@ -179,6 +179,9 @@ func (b *buildRun) buildPackage(pb *pkgBuild) (tufrepo.Target, index.SummaryPack
 			c.HVCI.Status, c.Kernel = st, kl
 			vsig = &c
 		}
+		if it.keyless != nil {
+			vsig = keylessSignatures(vsig, it.keyless)
+		}
 		desc := *d
 		desc.Manifest.Tests = nil // the index counts the vectors (TestVectors); they travel in the artifact
 		ins = append(ins, index.VersionInput{Description: desc, Length: it.length, SHA256: it.sha, Added: added,
@@ -233,6 +236,9 @@ func (b *buildRun) writeTarget(tp string, data []byte) (tufrepo.Target, error) {
 // the newest stable version — and lists them as TUF targets.
 func (b *buildRun) artifacts(ctx context.Context) error {
 	arts, err := writeArtifacts(ctx, b.w, b.pkgs)
+	if err == nil {
+		err = b.writeKeyless()
+	}
 	if err != nil {
 		return fmt.Errorf("build: %w", err)
 	}

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ebpfrepo/ebpfrepo/internal/pkgpattern"
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 )
 
@@ -46,10 +47,6 @@ var unclaimedPaths = []string{"*/*/*/*", "index/*"}
 // publisherNameRE is a publisher's name: like a package name.
 var publisherNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 
-// packagePatternRE is what a grant may name: a package name, or a prefix
-// of package names followed by "*".
-var packagePatternRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}\*?$`)
-
 // Grant is a publisher's claim on packages: the keys (and how many of
 // them must sign) that alone may vouch for the packages' artifacts.
 type Grant struct {
@@ -77,33 +74,11 @@ func (g Grant) KeyIDs() []string {
 // Claims reports whether the grant covers package name.
 func (g Grant) Claims(name string) bool {
 	for _, p := range g.Packages {
-		if patternClaims(p, name) {
+		if pkgpattern.Claims(p, name) {
 			return true
 		}
 	}
 	return false
-}
-
-func patternClaims(pattern, name string) bool {
-	if prefix, ok := strings.CutSuffix(pattern, "*"); ok {
-		return strings.HasPrefix(name, prefix)
-	}
-	return pattern == name
-}
-
-// patternsOverlap reports whether some package name matches both.
-func patternsOverlap(a, b string) bool {
-	pa, wa := strings.CutSuffix(a, "*")
-	pb, wb := strings.CutSuffix(b, "*")
-	switch {
-	case wa && wb:
-		return strings.HasPrefix(pa, pb) || strings.HasPrefix(pb, pa)
-	case wa:
-		return strings.HasPrefix(pb, pa)
-	case wb:
-		return strings.HasPrefix(pa, pb)
-	}
-	return pa == pb
 }
 
 // paths are the delegated path patterns of the grant: go-tuf matches
@@ -132,7 +107,7 @@ func (g Grant) check() error {
 		return fmt.Errorf("publisher %s: no package granted", g.Publisher)
 	}
 	for _, p := range g.Packages {
-		if !packagePatternRE.MatchString(p) {
+		if !pkgpattern.Valid(p) {
 			return fmt.Errorf("publisher %s: package pattern %q: want a package name or a prefix followed by \"*\"", g.Publisher, p)
 		}
 	}
@@ -272,7 +247,7 @@ func (r *Repo) Grant(g Grant) error {
 		}
 		for _, a := range g.Packages {
 			for _, b := range o.Packages {
-				if patternsOverlap(a, b) {
+				if pkgpattern.Overlap(a, b) {
 					return &GrantError{Publisher: g.Publisher, Err: fmt.Errorf("%w: %q and %s's %q", ErrOverlap, a, o.Publisher, b)}
 				}
 			}
@@ -281,7 +256,7 @@ func (r *Repo) Grant(g Grant) error {
 	}
 	grants = append(grants, g)
 	slices.SortFunc(grants, func(a, b Grant) int { return strings.Compare(a.Publisher, b.Publisher) })
-	return r.signingEvent(r.withGrants(grants))
+	return r.signingEvent(r.withGrants(grants), nil)
 }
 
 // Revoke removes a publisher's grant: its packages become unclaimed (the
@@ -304,11 +279,12 @@ func (r *Repo) Revoke(publisher string) error {
 		return &GrantError{Publisher: publisher, Err: errors.New("no such publisher")}
 	}
 	delete(r.pubs, PublisherPrefix+publisher)
-	return r.signingEvent(r.withGrants(grants))
+	return r.signingEvent(r.withGrants(grants), nil)
 }
 
-// signingEvent re-signs targets with top (and snapshot and timestamp).
-func (r *Repo) signingEvent(top *metadata.Delegations) error {
+// signingEvent re-signs targets with top and the files it lists itself
+// (nil: the current ones), and snapshot and timestamp.
+func (r *Repo) signingEvent(top *metadata.Delegations, files map[string]*metadata.TargetFiles) error {
 	cfg, err := r.opts.Config.withDefaults()
 	if err != nil {
 		return err
@@ -316,7 +292,7 @@ func (r *Repo) signingEvent(top *metadata.Delegations) error {
 	if r.Legacy() {
 		return errors.New("tufrepo: the metadata predates publisher delegations: build once with the targets key to upgrade it first")
 	}
-	_, err = r.apply(r.opts.keys(), cfg, r.opts.now(), plan{top: top, deleg: cloneDelegations(r.unclaimed.md.Signed.Delegations), force: map[string]bool{RoleTargets: true}})
+	_, err = r.apply(r.opts.keys(), cfg, r.opts.now(), plan{top: top, deleg: cloneDelegations(r.unclaimed.md.Signed.Delegations), topFiles: files, force: map[string]bool{RoleTargets: true}})
 	return err
 }
 

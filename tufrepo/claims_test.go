@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ebpfrepo/ebpfrepo/layout"
+	"github.com/google/go-cmp/cmp"
 	"github.com/sigstore/sigstore/pkg/signature"
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 )
@@ -442,5 +443,30 @@ func TestLoadSignerAndPublicKey(t *testing.T) {
 				t.Fatalf("got %v, want a *KeyError saying %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestTopTargets: files listed by the top-level targets role survive a
+// grant and a build's Update, and only a signing event changes them.
+func TestTopTargets(t *testing.T) {
+	r, _ := claimedRepo(t, 1)
+	pub := Target{Path: "keyless/publishers.json", Length: 3, SHA256: strings.Repeat("ab", 32)}
+	if err := r.SetTopTargets([]Target{pub}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.SetTopTargets([]Target{{Path: "a/b/c/d", Length: 1, SHA256: pub.SHA256}}); err == nil {
+		t.Error("a path the delegations cover was accepted")
+	}
+	if _, err := r.Update(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]Target{pub}, r.TopTargets()); diff != "" {
+		t.Errorf("after Update (-want +got):\n%s", diff)
+	}
+	if err := r.SetTopTargets([]Target{{Path: pub.Path, Length: -1}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.TopTargets(); len(got) != 0 {
+		t.Errorf("after removal: %v", got)
 	}
 }

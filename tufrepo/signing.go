@@ -55,6 +55,13 @@ func (sg *signing) targets() error {
 		md.Signed.Version = tgt.md.Signed.Version + 1
 	}
 	md.Signed.Delegations = sg.p.top
+	md.Signed.Targets = sg.p.topFiles
+	if md.Signed.Targets == nil && tgt.md != nil {
+		md.Signed.Targets = tgt.md.Signed.Targets // renewal, grants: the files stay listed
+	}
+	if md.Signed.Targets == nil {
+		md.Signed.Targets = map[string]*metadata.TargetFiles{}
+	}
 	raw, err := signBytes(md, keys)
 	if err != nil {
 		return fmt.Errorf("tufrepo: sign targets: %w", err)

@@ -43,6 +43,9 @@ type plan struct {
 	// force re-signs these roles even if unchanged: RoleTargets,
 	// RoleBins (every bin), RoleSnapshot, RoleTimestamp.
 	force map[string]bool
+	// topFiles are the targets the top-level targets role lists itself;
+	// nil keeps the current ones.
+	topFiles map[string]*metadata.TargetFiles
 }
 
 // Update makes targets the complete target list of the repository. It

@@ -1,0 +1,38 @@
+// Package pkgpattern is the one rule for what a publisher's grant names:
+// a package name, or a prefix of package names followed by "*". Keyed
+// grants (TUF delegations, package tufrepo) and keyless grants
+// (publishers.json, package keyless) both use it.
+package pkgpattern
+
+import (
+	"regexp"
+	"strings"
+)
+
+var patternRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}\*?$`)
+
+// Valid reports whether pattern is a package name or "prefix*".
+func Valid(pattern string) bool { return patternRE.MatchString(pattern) }
+
+// Claims reports whether pattern covers package name.
+func Claims(pattern, name string) bool {
+	if prefix, ok := strings.CutSuffix(pattern, "*"); ok {
+		return strings.HasPrefix(name, prefix)
+	}
+	return pattern == name
+}
+
+// Overlap reports whether some package name matches both patterns.
+func Overlap(a, b string) bool {
+	pa, wa := strings.CutSuffix(a, "*")
+	pb, wb := strings.CutSuffix(b, "*")
+	switch {
+	case wa && wb:
+		return strings.HasPrefix(pa, pb) || strings.HasPrefix(pb, pa)
+	case wa:
+		return strings.HasPrefix(pb, pa)
+	case wb:
+		return strings.HasPrefix(pa, pb)
+	}
+	return pa == pb
+}
