@@ -111,6 +111,7 @@ type Client struct {
 	mu        sync.Mutex
 	up        *Updater // nil until a refresh succeeded
 	refreshed time.Time
+	keyless   *keylessFiles // of the last session that looked
 }
 
 // DefaultCacheDir is the cache directory used when Options.CacheDir is

@@ -144,8 +144,11 @@ again:
 		}
 		return nil, &MismatchError{Target: rel.TargetPath, Field: "sha256", Index: rel.SHA256, Signed: h}
 	}
-	sig := signerOf(up.SignerChain(rel.TargetPath))
-	if err := c.checkPolicy(rel, sig); err != nil {
+	sig, err := c.keylessSigner(ctx, up, rel, rel.SHA256, signerOf(up.SignerChain(rel.TargetPath)))
+	if err == nil {
+		err = c.checkPolicy(rel, sig)
+	}
+	if err != nil {
 		c.mu.Unlock()
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package client
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -50,6 +51,9 @@ func (e *PolicyError) Error() string {
 	got := "repository-signed only"
 	if e.Got.Signer == index.SignerPublisher {
 		got = "signed by publisher " + e.Got.Publisher
+		if k := e.Got.Keyless; k != nil {
+			got += " (keyless: " + k.Identity + ")"
+		}
 	}
 	if e.Want != "" {
 		return fmt.Sprintf("package %s: %s, but publisher %s must sign it (--publisher): not installed", e.Package, got, e.Want)
@@ -94,11 +98,11 @@ func (c *Client) checkPolicy(rel Release, sig index.PackageSignature) error {
 func (c *Client) SignerOf(ctx context.Context, rel Release) (index.PackageSignature, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	up, _, err := c.targetInfo(ctx, rel.TargetPath)
+	up, tf, err := c.targetInfo(ctx, rel.TargetPath)
 	if err != nil {
 		return index.PackageSignature{}, err
 	}
-	return signerOf(up.SignerChain(rel.TargetPath)), nil
+	return c.keylessSigner(ctx, up, rel, hex.EncodeToString(tf.Hashes["sha256"]), signerOf(up.SignerChain(rel.TargetPath)))
 }
 
 // HVCIError is an artifact that verified through TUF but whose drivers

@@ -52,8 +52,11 @@ func (c *Client) VerifyArtifact(ctx context.Context, name, version, artifact str
 			return nil, &MismatchError{Target: tp, Field: "sha256", Index: v.SHA256 + " (file)", Signed: h}
 		}
 		chain := up.SignerChain(tp)
-		sig := signerOf(chain)
 		rel := Release{Name: name, Version: version, Platform: p, Artifact: artifact, TargetPath: tp}
+		sig, err := c.keylessSigner(ctx, up, rel, v.SHA256, signerOf(chain))
+		if err != nil {
+			return nil, err
+		}
 		if err := c.checkPolicy(rel, sig); err != nil {
 			return nil, err
 		}

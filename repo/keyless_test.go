@@ -10,8 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ebpfrepo/ebpfrepo/client"
 	"github.com/ebpfrepo/ebpfrepo/index"
 	"github.com/ebpfrepo/ebpfrepo/internal/sigstoretest"
+	"github.com/ebpfrepo/ebpfrepo/keyless"
 	"github.com/ebpfrepo/ebpfrepo/layout"
 	"github.com/ebpfrepo/ebpfrepo/tufrepo"
 )
@@ -237,5 +239,51 @@ func TestKeylessGrantOverlap(t *testing.T) {
 	}
 	if ps, err := r.KeylessPublishers(ctx); err != nil || len(ps) != 0 {
 		t.Errorf("after remove: %v %v", ps, err)
+	}
+}
+
+// TestKeylessForgedByCI: a CI that ignores publishers.json (it holds the
+// online keys: it can sign bins and publish any bundle) publishes
+// tc-stats with a bundle from another identity. The client, reading the
+// grant the offline targets role signs, refuses it and writes nothing.
+func TestKeylessForgedByCI(t *testing.T) {
+	r, in := keylessRepo(t)
+	ctx := context.Background()
+	art := packed(t, "tc-stats")
+	mallory := sigstoretest.GitHubWorkflow("mallory/tc-stats", ".github/workflows/release.yml", "refs/tags/v1.0.0", "")
+	testHookKeylessGrant = func(g keyless.Publisher) keyless.Publisher {
+		g.Identities = []keyless.Identity{{SAN: mallory.Identity, Issuer: ghIssuer}}
+		return g
+	}
+	defer func() { testHookKeylessGrant = nil }()
+	added, err := r.Add(ctx, []string{art}, AddOptions{Now: t0, Bundle: bundleFor(t, in, art, ciSigner, sigstoretest.Options{})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(bundleFor(t, in, art, mallory, sigstoretest.Options{}))
+	if err := os.WriteFile(added[0].Path+layout.BundleSuffix, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	build(t, r, BuildOptions{Now: time.Now()})
+	out := r.paths().Public()
+	srv := serve(t, out)
+	root, _ := os.ReadFile(filepath.Join(out, layout.FirstRoot))
+	c, err := client.New(client.Options{RepoURL: srv.URL, TrustedRoot: root, CacheDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rel, err := c.Resolve(ctx, "tc-stats", "latest", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	_, err = c.Fetch(ctx, rel, dir)
+	var ke *client.KeylessError
+	var ve *keyless.VerifyError
+	if !errors.As(err, &ke) || !errors.As(err, &ve) || ve.Check != keyless.CheckIdentity || !errors.Is(err, client.ErrVerification) {
+		t.Fatalf("fetch of a forged keyless package: %v, want a KeylessError failing the identity check", err)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Errorf("the refused fetch wrote %v", ents)
 	}
 }

@@ -14,6 +14,11 @@ import (
 	"github.com/ebpfrepo/ebpfrepo/tufrepo"
 )
 
+// testHookKeylessGrant, when set, replaces the grant the build checks
+// bundles against: tests play a compromised CI that ignores
+// publishers.json, to show what clients then refuse.
+var testHookKeylessGrant func(keyless.Publisher) keyless.Publisher
+
 // keylessCheck verifies, offline, the Sigstore bundle of every version a
 // keyless publisher holds, as add did: the grant or the trusted root may
 // have changed since, and packages/ is a directory anyone with commit
@@ -32,6 +37,9 @@ func (b *buildRun) keylessCheck(context.Context) error {
 		g, ok := st.pubs.ClaimOf(it.name)
 		if !ok {
 			continue
+		}
+		if testHookKeylessGrant != nil {
+			g = testHookKeylessGrant(g)
 		}
 		rel := filepath.Join(layout.PackagesDir, filepath.FromSlash(it.rel))
 		prob := func(code, file, msg string) {

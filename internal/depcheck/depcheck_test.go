@@ -40,7 +40,7 @@ var allowed = map[string][]string{
 	"index":                      {"internal/suggest", "layout", "pkgfmt"},
 	"tufrepo":                    {"index", "internal/atomicfile", "internal/pkgpattern", "layout"},
 	"site":                       {"authenticode", "bpfobj", "index", "internal/buildx", "layout", "pkgfmt", "progtest"},
-	"client":                     {"authenticode", "index", "internal/atomicfile", "internal/filehash", "internal/suggest", "layout", "pkgfmt"},
+	"client":                     {"authenticode", "index", "internal/atomicfile", "internal/filehash", "internal/suggest", "keyless", "layout", "pkgfmt"},
 	"client/clienttest":          {"index", "layout", "pkgfmt"},
 	"internal/buildcache":        {"index", "internal/buildx", "pkgfmt"},
 	"internal/outtree":           {"internal/atomicfile", "internal/buildcache", "internal/filehash", "layout"},
