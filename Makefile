@@ -12,6 +12,7 @@ all: build
 build:
 	$(GO) build -trimpath -ldflags "-X main.commit=$$(git rev-parse --short=12 HEAD 2>/dev/null)" -o $(BIN) ./cmd/ebpfrepo
 	$(GO) build -trimpath -o bin/tuf-conformance-client ./cmd/tuf-conformance-client
+	$(GO) build -trimpath -o bin/testsigstore ./scripts/testsigstore
 
 # The main job: pack the example packages, build a signed demo repository
 # and catalogue from them, and print where to look.

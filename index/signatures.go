@@ -1,6 +1,10 @@
 package index
 
-import "time"
+import (
+	"fmt"
+	"strings"
+	"time"
+)
 
 // Signatures records, for one version, each of the three signing levels a
 // package may carry: the package itself (TUF: signed by its publisher or
@@ -72,4 +76,17 @@ type KeylessSignature struct {
 	LogID          string    `json:"log_id"`                   // hex
 	LogIndex       int64     `json:"log_index"`
 	IntegratedTime time.Time `json:"integrated_time"`
+}
+
+// PublicGoodRekor is the base URL of Sigstore's public-good Rekor log.
+const PublicGoodRekor = "https://rekor.sigstore.dev"
+
+// LogEntryURL is where a person looks up k's transparency-log entry: the
+// Sigstore search page for the public-good log, else the log's own
+// entry API (a private instance).
+func LogEntryURL(k *KeylessSignature) string {
+	if k.Log == PublicGoodRekor || k.Log == "" {
+		return fmt.Sprintf("https://search.sigstore.dev/?logIndex=%d", k.LogIndex)
+	}
+	return fmt.Sprintf("%s/api/v1/log/entries?logIndex=%d", strings.TrimRight(k.Log, "/"), k.LogIndex)
 }

@@ -163,6 +163,15 @@ func TestKeylessBuild(t *testing.T) {
 	for _, a := range v.Artifacts {
 		c.download(up, layout.BundleTarget(a.Path))
 	}
+	page, err := os.ReadFile(filepath.Join(out, layout.PackagePage("tc-stats")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"signed by publisher acme-ci (keyless)", "Who signed it?", ciSigner.Identity, ciSigner.Commit, in.LogURL() + "/api/v1/log/entries?logIndex="} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("the package page does not show %q", want)
+		}
+	}
 
 	t.Run("bundle replaced", func(t *testing.T) {
 		bp := added[0].Path + layout.BundleSuffix

@@ -42,8 +42,25 @@ for d in testdata/packages/ratelimiting-*/; do
 done
 "$EBPFREPO" sign --publisher acme --key "$AUTHOR/publisher.pem" --repo "$REPO" -o "$AUTHOR" demo/dist/*/*.tar.gz >/dev/null
 "$EBPFREPO" add --repo "$REPO" --signed "$AUTHOR/pub-acme.json" demo/dist/*/*.tar.gz
+# Keyless publishing: tc-stats is released from a CI workflow that signs
+# it with its OIDC identity (a Sigstore bundle) instead of a key. The demo
+# plays Sigstore with a private TEST-ONLY instance (bin/testsigstore); the
+# repository pins that instance's trusted root and grants tc-stats to the
+# workflow, both in the offline-signed targets role.
+SIGSTORE=demo/sigstore
+TESTSIGSTORE=${TESTSIGSTORE:-bin/testsigstore}
+rm -rf "$SIGSTORE"
+"$TESTSIGSTORE" init "$SIGSTORE"
+"$EBPFREPO" sigstore update-trust-root --repo "$REPO" "$SIGSTORE/trusted_root.json" >/dev/null
+"$EBPFREPO" publisher add --repo "$REPO" acme-ci --package tc-stats \
+	--identity-regexp 'https://github\.com/acme/tc-stats/\.github/workflows/release\.yml@refs/tags/v.*' \
+	--issuer https://token.actions.githubusercontent.com >/dev/null
+"$EBPFREPO" pack testdata/packages/tc-stats -o demo/dist/tc-stats >/dev/null
+TCSTATS=$(ls demo/dist/tc-stats/*.tar.gz)
+"$TESTSIGSTORE" sign "$SIGSTORE" acme/tc-stats .github/workflows/release.yml refs/tags/v1.0.0 "$TCSTATS" --dsse
+"$EBPFREPO" add --repo "$REPO" --bundle "$TCSTATS.sigstore.json" "$TCSTATS"
 for d in testdata/packages/*/; do
-	case "$d" in */ratelimiting-*) continue ;; esac
+	case "$d" in */ratelimiting-*|*/tc-stats/) continue ;; esac
 	"$EBPFREPO" add --repo "$REPO" "$d"
 done
 # Kernel signing: a signed light-skeleton loader (bpftool gen skeleton -S)
@@ -71,8 +88,11 @@ Demo repository built (SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH).
 Preview it:
   $EBPFREPO serve $OUT                       # then open http://127.0.0.1:8080/
 Fetch a package through TUF (in another shell); ratelimiting is signed by
-its publisher acme (the key in $AUTHOR), the others by the repository:
+its publisher acme (the key in $AUTHOR), tc-stats by keyless publisher
+acme-ci (a CI workflow's Sigstore bundle), the others by the repository:
   $EBPFREPO get --repo http://127.0.0.1:8080 --root $ROOT ratelimiting@^1.0 --platform jammy -o /tmp --require publisher
+  $EBPFREPO get --repo http://127.0.0.1:8080 --root $ROOT tc-stats --platform jammy -o /tmp --require publisher
+  $EBPFREPO info --repo http://127.0.0.1:8080 --root $ROOT tc-stats      # who signed it, and its log entry
 signed-counter carries a kernel-signed loader; a host that trusts the test CA:
   $EBPFREPO get --repo http://127.0.0.1:8080 --root $ROOT signed-counter --platform noble -o /tmp --require kernel --kernel-cert testdata/kernelsig/keys/ca.pem
 Check a file someone handed you:

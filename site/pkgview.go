@@ -338,7 +338,9 @@ func (pv *packageView) addKernel(d *pkgfmt.Description, m *pkgfmt.Manifest) {
 type signedView struct {
 	Publisher string // "" when only the repository signs
 	Role      string
-	Key       string // the first key id, shortened
+	Key       string                  // the first key id, shortened
+	Keyless   *index.KeylessSignature // a keyless publisher's: what the bundle proved at build
+	LogURL    string                  // its transparency-log entry
 }
 
 func signedOf(s *index.Signatures) *signedView {
@@ -350,6 +352,9 @@ func signedOf(s *index.Signatures) *signedView {
 		v.Publisher = s.Package.Publisher
 		if len(s.Package.KeyIDs) > 0 {
 			v.Key = s.Package.KeyIDs[0][:min(len(s.Package.KeyIDs[0]), 12)]
+		}
+		if k := s.Package.Keyless; k != nil {
+			v.Keyless, v.LogURL = k, index.LogEntryURL(k)
 		}
 	}
 	return v

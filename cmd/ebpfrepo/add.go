@@ -38,6 +38,7 @@ func newAddCmd(g *globals) *cobra.Command {
 		dir    string
 		verify bool
 		signed []string
+		bundle string
 	)
 	cmd := &cobra.Command{
 		Use:   "add --repo REPO_DIR PATH...",
@@ -54,14 +55,23 @@ its author's signed role: --signed pub-<publisher>.json, as ebpfrepo sign
 wrote it. The role is verified (granted keys and threshold, a higher
 version, not expired, every target inside the grant, no earlier target
 changed) and must list the artifact's exact bytes; the repository keeps it
-as signed and never re-signs it.`,
+as signed and never re-signs it.
+
+A package a keyless publisher holds is accepted only with a Sigstore bundle
+over the artifact from one of the publisher's identities: --bundle FILE (or
+ARTIFACT.sigstore.json beside the artifact) — a message signature as
+cosign sign-blob --bundle writes it, or a DSSE in-toto attestation whose
+subject is the artifact (GitHub's attest-build-provenance). It is verified
+offline against the repository's pinned Sigstore trusted root: certificate
+chain, SCT, transparency-log entry, signing time inside the certificate's
+validity, identity and issuer.`,
 		Args: argsBetween(1, -1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			r, err := openRepo(cmd, dir)
 			if err != nil {
 				return err
 			}
-			res, err := r.Add(cmd.Context(), args, repo.AddOptions{Verify: verify, Signed: signed})
+			res, err := r.Add(cmd.Context(), args, repo.AddOptions{Verify: verify, Signed: signed, Bundle: bundle})
 			if err != nil {
 				return repoFail(err)
 			}
@@ -74,6 +84,9 @@ as signed and never re-signs it.`,
 					state = "unchanged"
 				}
 				fmt.Fprintf(g.Stdout, "%s@%s %s (%s, sha256 %s)\n", a.Name, a.Version, state, a.Path, a.SHA256)
+				if k := a.Keyless; k != nil {
+					fmt.Fprintf(g.Stdout, "  keyless signature verified offline: %s (issuer %s), publisher %s, log entry %d\n", k.Identity, k.Issuer, k.Publisher, k.LogIndex)
+				}
 				for _, w := range a.Warnings {
 					fmt.Fprintf(g.Stderr, "warning: %s\n", w)
 				}
@@ -83,6 +96,7 @@ as signed and never re-signs it.`,
 	}
 	repoFlag(cmd, &dir)
 	cmd.Flags().BoolVar(&verify, "verify", false, "also load every program into this kernel's verifier (root)")
+	cmd.Flags().StringVar(&bundle, "bundle", "", "a Sigstore bundle over the one artifact added, for a keyless publisher's package")
 	cmd.Flags().StringArrayVar(&signed, "signed", nil, "a publisher's signed role file pub-<publisher>.json vouching for claimed packages (repeatable)")
 	return cmd
 }

@@ -109,6 +109,9 @@ func signerText(s index.PackageSignature) string {
 	if s.Signer != index.SignerPublisher {
 		return "repository-signed only (no publisher holds this package)"
 	}
+	if k := s.Keyless; k != nil {
+		return fmt.Sprintf("signed by keyless publisher %s (%s, issuer %s; Sigstore bundle verified offline, log entry %d)", s.Publisher, k.Identity, k.Issuer, k.LogIndex)
+	}
 	ids := make([]string, len(s.KeyIDs))
 	for i, id := range s.KeyIDs {
 		ids[i] = id[:min(len(id), 12)]

@@ -2,10 +2,12 @@ package main
 
 import (
 	"fmt"
+	"path"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/ebpfrepo/ebpfrepo/client"
 	"github.com/ebpfrepo/ebpfrepo/index"
 	"github.com/ebpfrepo/ebpfrepo/layout"
 	"github.com/spf13/cobra"
@@ -40,13 +42,31 @@ func newInfoCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return consumerFail(err)
 			}
+			// What a keyless publisher's bundle proves is verified here,
+			// offline, not taken from the index.
+			var ks *index.KeylessSignature
+			if v := p.Featured(); v != nil && len(v.Artifacts) > 0 {
+				a := v.Artifacts[0]
+				sig, err := c.SignerOf(ctx, client.Release{Name: p.Name, Version: v.Version, Platform: a.Platform, Artifact: path.Base(a.Path), TargetPath: a.Path})
+				if err != nil {
+					return consumerFail(err)
+				}
+				ks = sig.Keyless
+			}
 			if g.JSON {
 				return writeJSON(g.Stdout, struct {
-					Package *index.Package   `json:"package"`
-					Signing []index.RoleInfo `json:"signing"`
-				}{p, roles})
+					Package *index.Package          `json:"package"`
+					Signing []index.RoleInfo        `json:"signing"`
+					Keyless *index.KeylessSignature `json:"keyless,omitempty"`
+				}{p, roles, ks})
 			}
-			return printInfo(g, p, roles)
+			if err := printInfo(g, p, roles); err != nil {
+				return err
+			}
+			if ks != nil {
+				printKeyless(g, p.Featured().Version, ks)
+			}
+			return nil
 		},
 	}
 	cf.register(cmd)
@@ -83,6 +103,9 @@ func printInfo(g *globals, p *index.Package, roles []index.RoleInfo) error {
 			signed = "repository"
 			if s.Package.Signer == index.SignerPublisher {
 				signed = "publisher " + s.Package.Publisher
+				if s.Package.Keyless != nil {
+					signed += " (keyless)"
+				}
 			}
 		}
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", v.Version, v.Added.Format(time.DateOnly), strings.Join(v.Platforms(), ","), state, signed)
@@ -111,4 +134,20 @@ func printInfo(g *globals, p *index.Package, roles []index.RoleInfo) error {
 		fmt.Fprintf(tw, "  %s\t%d\t%s\t%d\t%s\n", r.Name, r.Version, r.Expires.UTC().Format(time.RFC3339), r.Threshold, strings.Join(keys, ","))
 	}
 	return tw.Flush()
+}
+
+// printKeyless shows who a keyless publisher's bundle says signed a
+// version, as the client verified it.
+func printKeyless(g *globals, version string, k *index.KeylessSignature) {
+	w := g.Stdout
+	fmt.Fprintf(w, "\nkeyless signature of %s (Sigstore bundle, verified offline against the repository's trusted root):\n", version)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, kv := range [][2]string{{"publisher", k.Publisher}, {"identity", k.Identity}, {"issuer", k.Issuer}, {"repository", k.Repository},
+		{"ref", k.Ref}, {"commit", k.Commit}, {"workflow", k.Workflow}, {"run", k.Run}, {"kind", k.Kind},
+		{"log entry", fmt.Sprintf("%d at %s (%s)", k.LogIndex, k.IntegratedTime.UTC().Format(time.RFC3339), index.LogEntryURL(k))}} {
+		if kv[1] != "" {
+			fmt.Fprintf(tw, "  %s:\t%s\n", kv[0], kv[1])
+		}
+	}
+	tw.Flush()
 }

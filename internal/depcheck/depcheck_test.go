@@ -57,6 +57,7 @@ var allowed = map[string][]string{
 	"internal/depcheck":          nil,
 	"internal/kerneltest":        nil,
 	"scripts/mkvectors":          nil,
+	"scripts/testsigstore":       {"internal/sigstoretest"},
 }
 
 // benchAllowed are the packages of the scale harness: they may use the
