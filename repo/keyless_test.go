@@ -295,4 +295,10 @@ func TestKeylessForgedByCI(t *testing.T) {
 	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
 		t.Errorf("the refused fetch wrote %v", ents)
 	}
+	// ebpfrepo verify of the same bytes (a file someone handed you) too.
+	artData, _ := os.ReadFile(art)
+	_, err = c.VerifyArtifact(ctx, rel.Name, rel.Version, rel.Artifact, []string{rel.Platform}, artData)
+	if !errors.As(err, &ve) || ve.Check != keyless.CheckIdentity {
+		t.Fatalf("verify of a forged keyless package: %v, want the identity check to fail", err)
+	}
 }
