@@ -23,6 +23,7 @@ type CheckReport struct {
 	Versions    int      `json:"versions"`
 	Targets     int      `json:"targets"`      // artifacts verified against the signed targets
 	L3afd       int      `json:"l3afd"`        // files of the plain l3afd tree found equal to their targets
+	Keyless     int      `json:"keyless"`      // keyless publishers' Sigstore bundles verified (one per artifact target)
 	Bytes       int64    `json:"bytes"`        // artifact bytes read and hashed
 	Problems    []string `json:"problems"`     // each names the file and what is wrong with it
 	RootVersion int64    `json:"root_version"` // the newest root the chain reached
@@ -142,15 +143,27 @@ func (c *Client) CheckWith(ctx context.Context, opts CheckOptions) (*CheckReport
 			for _, a := range v.Artifacts {
 				if !known || (opts.Lookup != nil && opts.Lookup(a.Path)) {
 					c.mu.Lock()
-					_, tf, err := c.targetInfo(ctx, a.Path)
-					c.mu.Unlock()
+					up, tf, err := c.targetInfo(ctx, a.Path)
 					if err != nil {
+						c.mu.Unlock()
 						problem("target %s (%s@%s): %v", a.Path, p.Name, v.Version, err)
 						continue
 					}
 					if h := hex.EncodeToString(tf.Hashes["sha256"]); tf.Length != a.Length || h != a.SHA256 {
+						c.mu.Unlock()
 						problem("target %s: the index says %d bytes sha256 %s, the signed targets %d bytes sha256 %s", a.Path, a.Length, a.SHA256, tf.Length, h)
 						continue
+					}
+					// A keyless publisher's bundle, verified as a client would.
+					rel := newRelease(p.Name, v, &a)
+					sig, err := c.keylessSigner(ctx, up, rel, a.SHA256, signerOf(up.SignerChain(a.Path)))
+					c.mu.Unlock()
+					if err != nil {
+						problem("target %s: %v", layout.BundleTarget(a.Path), err)
+						continue
+					}
+					if sig.Keyless != nil {
+						rep.Keyless++
 					}
 				}
 				j := job{path: a.Path, length: a.Length, sha: a.SHA256, urls: []string{c.base + "/" + layout.Target(a.Path, a.SHA256), c.base + "/" + layout.L3afd(a.Path)}}

@@ -273,6 +273,14 @@ func TestKeylessForgedByCI(t *testing.T) {
 	if err := os.WriteFile(added[0].Path+layout.BundleSuffix, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// The build's own check before the swap verifies bundles as a client
+	// would, and refuses to publish; the compromised CI skips it.
+	if _, err := r.Build(ctx, BuildOptions{Now: time.Now()}); err == nil || !strings.Contains(err.Error(), "failed its own check") ||
+		!strings.Contains(err.Error(), "identity check failed") {
+		t.Fatalf("build with a bundle from another identity: %v, want the self-check to refuse it", err)
+	}
+	testHookSkipCheck = true
+	defer func() { testHookSkipCheck = false }()
 	build(t, r, BuildOptions{Now: time.Now()})
 	out := r.paths().Public()
 	srv := serve(t, out)
@@ -294,6 +302,10 @@ func TestKeylessForgedByCI(t *testing.T) {
 	}
 	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
 		t.Errorf("the refused fetch wrote %v", ents)
+	}
+	// ebpfrepo check finds it, with the check that failed.
+	if _, err := c.Check(ctx); !errors.As(err, &ve) || ve.Check != keyless.CheckIdentity || !strings.Contains(err.Error(), layout.BundleSuffix) {
+		t.Errorf("check of a forged keyless package: %v", err)
 	}
 	// ebpfrepo verify of the same bytes (a file someone handed you) too.
 	artData, _ := os.ReadFile(art)

@@ -16,7 +16,7 @@ import (
 
 // testHookKeylessGrant, when set, replaces the grant the build checks
 // bundles against: tests play a compromised CI that ignores
-// publishers.json, to show what clients then refuse.
+// publishers.json.
 var testHookKeylessGrant func(keyless.Publisher) keyless.Publisher
 
 // keylessCheck verifies, offline, the Sigstore bundle of every version a

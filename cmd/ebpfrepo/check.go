@@ -96,6 +96,9 @@ before it publishes it.`,
 			}
 			fmt.Fprintf(g.Stdout, "ok: %s: root v%d, %d packages, %d versions, %d targets (%d bytes) verified, %d l3afd files equal to their targets\n",
 				cf.repo, rep.RootVersion, rep.Packages, rep.Versions, rep.Targets, rep.Bytes, rep.L3afd)
+			if rep.Keyless > 0 {
+				fmt.Fprintf(g.Stdout, "    %d keyless publishers' Sigstore bundles verified offline\n", rep.Keyless)
+			}
 			return nil
 		},
 	}
