@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"crypto/x509"
+	"encoding/asn1"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -14,6 +16,7 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/fulcio/certificate"
 	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/sigstore/sigstore-go/pkg/verify"
+	"github.com/sigstore/sigstore/pkg/cryptoutils"
 
 	"github.com/ebpfrepo/ebpfrepo/index"
 )
@@ -216,10 +219,16 @@ func (v *verification) validity() (string, string, error) {
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 func (v *verification) chain() (string, string, error) {
+	// Go's x509 does not parse an OtherName SAN (Fulcio issues them for
+	// some identities) and refuses it as an unhandled critical extension;
+	// SummarizeCertificate reads it. sigstore-go's Verify does the same.
+	leaf := *v.leaf
+	leaf.UnhandledCriticalExtensions = slices.DeleteFunc(slices.Clone(leaf.UnhandledCriticalExtensions),
+		func(oid asn1.ObjectIdentifier) bool { return oid.Equal(cryptoutils.SANOID) })
 	for _, t := range v.times {
-		chains, err := verify.VerifyLeafCertificate(t.Time, v.leaf, v.trust)
+		chains, err := verify.VerifyLeafCertificate(t.Time, &leaf, v.trust)
 		if err != nil {
-			return "certificate issued by " + v.leaf.Issuer.String(), "a Fulcio CA of the repository's trusted root", nil
+			return "certificate issued by " + leaf.Issuer.String(), "a Fulcio CA of the repository's trusted root", err
 		}
 		v.chains = chains
 	}
