@@ -61,6 +61,12 @@ func TestReadManifestRejects(t *testing.T) {
 		{"not-object", `[]`},
 		{"number-value", `{"files":{"a":1}}`},
 		{"torn", `{"files":{"a":"b"`},
+		{"torn-string", `{"files":{"a":"b`},
+		{"missing-colon", `{"files":{"a" "b"}}`},
+		{"trailing-comma", `{"files":{"a":"b",}}`},
+		{"control-character", "{\"files\":{\"a\":\"\x01\"}}"},
+		{"bad-escape", `{"files":{"a":"\q"}}`},
+		{"unknown-member", `{"files":{},"other":1}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := filepath.Join(t.TempDir(), "m.json")

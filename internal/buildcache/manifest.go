@@ -2,7 +2,8 @@ package buildcache
 
 import (
 	"bufio"
-	"encoding/json"
+	"fmt"
+	"os"
 )
 
 // TreeManifest lists the files of an output tree outside the catalogue,
@@ -55,20 +56,28 @@ func ReadManifest(path string) (*TreeManifest, error) {
 	return readManifest(path)
 }
 
-// readManifest reads a tree manifest written by writeManifest.
+// readManifest reads a tree manifest written by writeManifest, with the
+// scanner: a member at a time, never the file whole. A key it does not
+// know makes it fail (the manifest is only a cache: a miss).
 func readManifest(path string) (*TreeManifest, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
 	var m TreeManifest
-	err := readJSONObject(path, func(dec *json.Decoder, key string) error {
+	s := &scanner{r: bufio.NewReaderSize(f, 64<<10)}
+	err = s.object(func(key string) error {
 		var err error
 		switch key {
 		case "files":
-			m.Files, err = readJSONMap(dec, readJSONStringValue)
+			m.Files, err = s.stringMap()
 		case "catalogue":
-			m.Catalogue, err = readJSONMap(dec, readJSONStringValue)
+			m.Catalogue, err = s.stringMap()
 		case "retired":
-			m.Retired, err = readJSONMap(dec, readJSONStringValue)
+			m.Retired, err = s.stringMap()
 		default:
-			err = skipJSON(dec)
+			err = fmt.Errorf("unknown member %q", key)
 		}
 		return err
 	})
