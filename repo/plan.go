@@ -65,25 +65,65 @@ func cacheable(its []*item) bool {
 func (b *buildRun) plan(context.Context) error {
 	b.pc = buildcache.LoadPackages(b.r.paths().Cache("packages.json"))
 	b.spare = outtree.Peek(b.out)
-	if b.spare == nil {
+	cloned := b.spare == nil
+	if cloned {
 		b.spare = outtree.CloneLive(b.out) // the first build after a cold build is incremental too
 	}
-	if sp := b.spare; sp != nil && sp.Manifest.Catalogue != nil && validPageNames(sp.Manifest.Catalogue) {
-		b.reused = b.unchangedPackages()
+	var unserved map[string]string
+	b.reused, unserved = b.unchangedPackages()
+	// The spare is the tree before the live one: after a build that
+	// rendered most pages anew (a new ebpfrepo, a new template), it lacks
+	// what the live tree holds. When the live tree serves more unchanged
+	// packages than the spare, a clone of it (a link per file) costs less
+	// than rendering them all a second time.
+	if !cloned && len(unserved) > len(b.reused) && liveServes(b.out, b.r.siteHead(), unserved) > len(b.reused) {
+		if c := outtree.CloneLive(b.out); c != nil {
+			for _, it := range b.items {
+				it.reused = false
+			}
+			b.spare = c
+			b.reused, _ = b.unchangedPackages()
+		}
 	}
 	b.pc.Entries = nil // those still needed are in reused
 	return nil
 }
 
+// liveServes counts the packages of unserved (name → index sha256) whose
+// index file and catalogue pages the live tree holds as they are.
+func liveServes(out string, head *site.Data, unserved map[string]string) int {
+	live := outtree.LiveTree(out)
+	if live == nil || live.Manifest.Catalogue == nil || !validPageNames(live.Manifest.Catalogue) {
+		return 0
+	}
+	fps, err := site.Fingerprints(head, unserved)
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for name, sha := range unserved {
+		if live.Manifest.Files[layout.Target(layout.PackageIndexTarget(name), sha)] == sha && fps[name] != "" && live.Manifest.Catalogue[name] == fps[name] {
+			n++
+		}
+	}
+	return n
+}
+
 // unchangedPackages finds the packages whose every input is what the
 // package cache remembers and whose index file and catalogue pages the
-// spare tree holds, and marks their items reused.
-func (b *buildRun) unchangedPackages() map[string]*buildcache.PackageEntry {
+// spare tree holds, and marks their items reused. Unserved are the
+// unchanged packages the spare does not hold as they are (name → index
+// sha256).
+func (b *buildRun) unchangedPackages() (reused map[string]*buildcache.PackageEntry, unserved map[string]string) {
 	type cand struct {
 		its []*item
 		e   *buildcache.PackageEntry
 	}
 	sp := b.spare
+	if sp == nil || sp.Manifest.Catalogue == nil || !validPageNames(sp.Manifest.Catalogue) {
+		return nil, nil
+	}
+	unserved = map[string]string{}
 	cands := map[string]cand{}
 	digests := map[string]string{}
 	for i := 0; i < len(b.items); {
@@ -99,9 +139,12 @@ func (b *buildRun) unchangedPackages() map[string]*buildcache.PackageEntry {
 		if !ok || e == nil || e.Package == nil || e.Package.Name != name || len(e.Package.Versions) != len(its) {
 			continue
 		}
+		if e.Key != pkgKey(name, its, b.r.Config.Verify, b.v.descs.Salt(), b.yanks, b.signatures(name), b.now) {
+			continue
+		}
 		rel := layout.Target(layout.PackageIndexTarget(name), e.IndexSHA)
-		if sp.Manifest.Files[rel] != e.IndexSHA || e.Key != pkgKey(name, its, b.r.Config.Verify, b.v.descs.Salt(), b.yanks, b.signatures(name), b.now) ||
-			!sp.Intact(rel, e.IndexSHA) || !sp.Has(layout.PackagePage(name)) {
+		if sp.Manifest.Files[rel] != e.IndexSHA || !sp.Intact(rel, e.IndexSHA) || !sp.Has(layout.PackagePage(name)) {
+			unserved[name] = e.IndexSHA
 			continue
 		}
 		cands[name] = cand{its, e}
@@ -109,11 +152,12 @@ func (b *buildRun) unchangedPackages() map[string]*buildcache.PackageEntry {
 	}
 	fps, err := site.Fingerprints(b.r.siteHead(), digests)
 	if err != nil {
-		return nil
+		return nil, nil
 	}
-	reused := map[string]*buildcache.PackageEntry{}
+	reused = map[string]*buildcache.PackageEntry{}
 	for name, c := range cands {
 		if fp := fps[name]; fp == "" || sp.Manifest.Catalogue[name] != fp {
+			unserved[name] = c.e.IndexSHA
 			continue
 		}
 		for _, it := range c.its {
@@ -121,7 +165,7 @@ func (b *buildRun) unchangedPackages() map[string]*buildcache.PackageEntry {
 		}
 		reused[name] = c.e
 	}
-	return reused
+	return reused, unserved
 }
 
 // validPageNames reports whether every package name of a catalogue
