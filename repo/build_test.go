@@ -461,8 +461,8 @@ func TestReusedTreeMatchesFresh(t *testing.T) {
 	}
 	// A tree whose manifest is gone is not reused.
 	ms, _ := filepath.Glob(filepath.Join(outtree.StateDir(out), "*-*.json"))
-	if len(ms) != 2 {
-		t.Errorf("%d tree manifests, want 2 (output and spare)", len(ms))
+	if len(ms) != 3 {
+		t.Errorf("%d tree manifests, want 3 (output, spare, and the spare's by name)", len(ms))
 	}
 	for _, m := range ms {
 		os.Remove(m)

@@ -24,6 +24,7 @@ import (
 //	public/                          the live tree, what readers see
 //	.public.d/t-9c1b…                the spare: the tree before it
 //	.public.d/<dev>-<inode>.json     each tree's manifest
+//	.public.d/name-t-9c1b….json      the spare's, by name (for restored caches)
 //	.public.d/build-…                a build in progress
 //
 // A build renames the spare to its build directory and only adds,
@@ -139,6 +140,11 @@ type Spare struct {
 
 // Peek reads the manifest of the spare tree of out without changing
 // anything; nil if there is no usable spare.
+//
+// A spare whose identity changed (the state directory was restored from
+// a CI cache: new inodes) is found by its name instead: the same trust as
+// the live tree's live.json record, and the build's check reads back
+// every target of it before anything is published.
 func Peek(out string) *Spare {
 	for _, dir := range spares(out) {
 		id, ok := treeID(dir)
@@ -148,12 +154,19 @@ func Peek(out string) *Spare {
 		if m := readManifest(out, id); m != nil {
 			return &Spare{Manifest: m, dir: dir, id: id}
 		}
+		if m := readManifestFile(namedManifestPath(dir)); m != nil {
+			return &Spare{Manifest: m, dir: dir, id: id}
+		}
 	}
 	return nil
 }
 
 func readManifest(out, id string) *buildcache.TreeManifest {
-	m, err := buildcache.ReadManifest(manifestPath(out, id))
+	return readManifestFile(manifestPath(out, id))
+}
+
+func readManifestFile(path string) *buildcache.TreeManifest {
+	m, err := buildcache.ReadManifest(path)
 	if err != nil || m.Files == nil || !ValidManifest(m.Files) || !ValidManifest(m.Retired) {
 		return nil
 	}
@@ -248,6 +261,7 @@ func Adopt(out, tmp string, sp *Spare) *buildcache.TreeManifest {
 	}
 	if id, ok := treeID(sp.dir); ok && id == sp.id {
 		os.Remove(manifestPath(out, id)) // the tree is about to change: the manifest no longer holds
+		os.Remove(namedManifestPath(sp.dir))
 		if os.Remove(tmp) == nil && os.Rename(sp.dir, tmp) == nil {
 			return sp.Manifest
 		}
@@ -295,6 +309,7 @@ func CleanCatalogue(dir string, pages bool) {
 // Linux, or NFS), out is renamed away and tmp renamed in: the one moment
 // without an output, which Swap reports as Atomic false.
 func Swap(tmp, out string, manifest *buildcache.TreeManifest) (atomic bool, err error) {
+	prev := prevRecord(out) // the live tree's manifest: the spare's after the swap
 	if id, ok := treeID(tmp); ok {
 		if err := buildcache.WriteManifest(manifestPath(out, id), manifest); err != nil {
 			return false, err
@@ -330,8 +345,44 @@ func Swap(tmp, out string, manifest *buildcache.TreeManifest) (atomic bool, err 
 		}
 	}
 	step("spared")
+	if prev != "" {
+		// The spare's manifest under its name too: a restore (a CI cache)
+		// gives every directory a new inode, and the name is what is left.
+		os.Link(prev, namedManifestPath(spare))
+	}
 	removeStaleManifests(out)
 	return atomic, nil
+}
+
+// prevRecord returns the file holding the live tree's manifest before a
+// swap replaces it: the one keyed by its identity, or — for a restored
+// tree — live.json, linked aside first since the swap rewrites it. ""
+// when there is none.
+func prevRecord(out string) string {
+	id, ok := treeID(out)
+	if !ok {
+		return ""
+	}
+	if p := manifestPath(out, id); fileExists(p) {
+		return p
+	}
+	aside := manifestPath(out, "live-prev")
+	os.Remove(aside)
+	if os.Link(manifestPath(out, "live"), aside) != nil {
+		return ""
+	}
+	return aside
+}
+
+func fileExists(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.Mode().IsRegular()
+}
+
+// namedManifestPath is where a spare's manifest is kept under the spare's
+// name (name-t-<random>.json beside it), for when its identity changed.
+func namedManifestPath(spare string) string {
+	return filepath.Join(filepath.Dir(spare), "name-"+filepath.Base(spare)+".json")
 }
 
 // removeStaleManifests keeps the manifests of the live tree and of the
@@ -345,6 +396,7 @@ func removeStaleManifests(out string) {
 		if id, ok := treeID(t); ok {
 			keep[manifestPath(out, id)] = true
 		}
+		keep[namedManifestPath(t)] = true
 	}
 	ms, _ := filepath.Glob(filepath.Join(StateDir(out), "*.json"))
 	for _, p := range ms {
