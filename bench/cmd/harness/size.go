@@ -10,6 +10,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
@@ -37,7 +38,11 @@ type SizeResult struct {
 	Incremental measure.Summary `json:"incremental_build"`
 	// AfterCold is the add-one build directly after the last cold build,
 	// as a CI job whose cache was lost runs it: no spare tree yet.
-	AfterCold  measure.Summary `json:"incremental_after_cold"`
+	AfterCold measure.Summary `json:"incremental_after_cold"`
+	// AfterRestore is the add-one build in a copy of the repository made
+	// with cp -a, as a CI job restores its cache: same content, new
+	// inodes.
+	AfterRestore measure.Summary `json:"incremental_after_restore"`
 	Timestamp  measure.Summary `json:"timestamp"`
 	Floor      measure.Summary `json:"floor"`
 	ChartFloor measure.Summary `json:"chart_floor"`
@@ -207,6 +212,7 @@ func measureSize(ctx context.Context, cfg config, opts gen.Options) *SizeResult 
 			incr = append(incr, res)
 			sr.IncrementalJSON = parseBuild(res.Stdout)
 		}
+		sr.AfterRestore = afterRestore(ctx, r, eb, opts, dir, repoDir, &errs)
 		for i := range cfg.runs {
 			logf("n=%d: timestamp %d/%d", n, i+1, cfg.runs)
 			res, err := r.run(ctx, eb, "timestamp", "--repo", repoDir)
@@ -231,6 +237,38 @@ func measureSize(ctx context.Context, cfg config, opts gen.Options) *SizeResult 
 	}
 	measureHelm(ctx, cfg, r, opts, dir, charts, sr, &errs)
 	return sr
+}
+
+// afterRestore measures the add-one build in a copy of the repository
+// made as a CI cache restore makes it (cp -a: the content, hard links and
+// times kept, every inode new); the copy is removed after.
+func afterRestore(ctx context.Context, r runner, eb string, opts gen.Options, dir, repoDir string, errs *errList) measure.Summary {
+	n := opts.N
+	restored := filepath.Join(dir, "restored")
+	os.RemoveAll(restored)
+	defer os.RemoveAll(restored)
+	logf("n=%d: copy the repository as a CI cache restore would (cp -a)", n)
+	if out, err := exec.CommandContext(ctx, "cp", "-a", repoDir, restored).CombinedOutput(); err != nil {
+		errs.add("restore", fmt.Errorf("cp -a: %w: %s", err, out))
+		return measure.Summary{}
+	}
+	extra, err := gen.Extra(opts, 200)
+	if errs.add("extra", err) {
+		return measure.Summary{}
+	}
+	art := filepath.Join(dir, "extra", extra.ArtifactName())
+	if _, err := gen.WriteFile(art, func(w io.Writer) error { return gen.WriteArtifact(w, extra, opts) }); errs.add("extra", err) {
+		return measure.Summary{}
+	}
+	if _, err := r.run(ctx, eb, "add", "--repo", restored, art); errs.add(fmt.Sprintf("n=%d add after restore", n), err) {
+		return measure.Summary{}
+	}
+	logf("n=%d: add one + build after the restore", n)
+	res, err := r.run(ctx, eb, "build", "--repo", restored, "--json")
+	if errs.add(fmt.Sprintf("n=%d build after restore", n), err) {
+		return measure.Summary{}
+	}
+	return measure.Summarize([]measure.Result{res})
 }
 
 // measureHelm times helm repo index, full and --merge after adding one
