@@ -130,6 +130,9 @@ func Verify(data []byte, sha256hex string, trust *TrustRoot, p Publisher, label 
 	if err != nil || len(digest) != sha256.Size {
 		return nil, fail(CheckDigest, "", "a sha256", fmt.Errorf("artifact digest %q", sha256hex))
 	}
+	if trust == nil {
+		return nil, fail(CheckChain, "no trusted root", "the repository's pinned Sigstore trusted root", nil)
+	}
 	b, err := ParseBundle(data)
 	if err != nil {
 		return nil, fail(CheckBundle, "", "", err)
