@@ -43,11 +43,11 @@ type SizeResult struct {
 	// with cp -a, as a CI job restores its cache: same content, new
 	// inodes.
 	AfterRestore measure.Summary `json:"incremental_after_restore"`
-	Timestamp  measure.Summary `json:"timestamp"`
-	Floor      measure.Summary `json:"floor"`
-	ChartFloor measure.Summary `json:"chart_floor"`
-	HelmFull   measure.Summary `json:"helm_full"`
-	HelmMerge  measure.Summary `json:"helm_merge"`
+	Timestamp    measure.Summary `json:"timestamp"`
+	Floor        measure.Summary `json:"floor"`
+	ChartFloor   measure.Summary `json:"chart_floor"`
+	HelmFull     measure.Summary `json:"helm_full"`
+	HelmMerge    measure.Summary `json:"helm_merge"`
 
 	BuildJSON       *buildSummary `json:"cold_build_summary,omitempty"` // --json of the last cold build
 	IncrementalJSON *buildSummary `json:"incremental_build_summary,omitempty"`
