@@ -82,6 +82,10 @@ func TestVerify(t *testing.T) {
 		{name: "no SCT", in: f.in, signer: signer, opts: sigstoretest.Options{NoSCT: true}, check: keyless.CheckSCT},
 		{name: "untrusted instance", in: other.in, signer: signer, check: keyless.CheckTlog},
 		{name: "untrusted root CA", in: otherCA, signer: signer, check: keyless.CheckChain, contains: "other"},
+		// A hashedrekord entry's signature is checked as the entry is
+		// parsed: a bad message signature fails there.
+		{name: "signature over other bytes", in: f.in, signer: signer, opts: sigstoretest.Options{BadSignature: true}, check: keyless.CheckBundle, contains: "invalid signature"},
+		{name: "DSSE signature over other bytes", in: f.in, signer: signer, opts: sigstoretest.Options{DSSE: true, BadSignature: true}, check: keyless.CheckSignature},
 		{name: "truncated", in: f.in, signer: signer, mangle: func(b []byte) []byte { return b[:len(b)/2] }, check: keyless.CheckBundle},
 		{name: "not a bundle", in: f.in, signer: signer, mangle: func([]byte) []byte { return []byte(`{"mediaType":"text/plain"}`) }, check: keyless.CheckBundle},
 		{name: "oversized", in: f.in, signer: signer, mangle: func(b []byte) []byte { return append(b, make([]byte, keyless.MaxBundleSize)...) }, check: keyless.CheckBundle},

@@ -64,7 +64,10 @@ type Options struct {
 	SubjectName         string // the statement's subject (DSSE), default "artifact"
 	NoTlog              bool   // no transparency-log entry
 	NoSCT               bool   // a certificate without an embedded SCT
-	LogIndex            int64
+	// BadSignature signs other bytes than it claims to (and logs that
+	// signature): everything else about the bundle is consistent.
+	BadSignature bool
+	LogIndex     int64
 }
 
 // Bundle signs artifact as s and returns the bundle's JSON (v0.3).
@@ -103,6 +106,9 @@ func (in *Instance) Bundle(artifact []byte, s Signer, o Options) ([]byte, error)
 		const typ = "application/vnd.in-toto+json"
 		pae := fmt.Sprintf("DSSEv1 %d %s %d %s", len(typ), typ, len(payload), payload)
 		h := sha256.Sum256([]byte(pae))
+		if o.BadSignature {
+			h = sha256.Sum256([]byte("not what the envelope holds"))
+		}
 		sig, err := ecdsa.SignASN1(rand.Reader, key, h[:])
 		if err != nil {
 			return nil, err
@@ -125,7 +131,11 @@ func (in *Instance) Bundle(artifact []byte, s Signer, o Options) ([]byte, error)
 			return nil, err
 		}
 	} else {
-		sig, err := ecdsa.SignASN1(rand.Reader, key, digest[:])
+		signed := digest
+		if o.BadSignature {
+			signed = sha256.Sum256([]byte("not the artifact"))
+		}
+		sig, err := ecdsa.SignASN1(rand.Reader, key, signed[:])
 		if err != nil {
 			return nil, err
 		}
