@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ebpfrepo/ebpfrepo/index"
+
 	"github.com/chromedp/chromedp"
 )
 
@@ -30,7 +32,9 @@ const overflowJS = `(() => {
 func TestBrowserResponsive(t *testing.T) {
 	ctx, ev := newBrowser(t)
 	dir := t.TempDir()
-	if err := Write(context.Background(), dir, browserData(t)); err != nil {
+	d := browserData(t)
+	keylessSigned(t, d, "tc-stats")
+	if err := Write(context.Background(), dir, d); err != nil {
 		t.Fatal(err)
 	}
 	base, _ := serveSubPath(t, dir)
@@ -66,6 +70,15 @@ func TestBrowserResponsive(t *testing.T) {
 			step(t, ctx, "home", chromedp.Navigate(base), chromedp.WaitReady(chromedp.CSS(`html[data-js="ready"]`)))
 			if bad := eval[[]string](t, ctx, overflowJS); len(bad) > 0 {
 				t.Errorf("home page overflows: %s", strings.Join(bad, "; "))
+			}
+			// A keyless publisher's page: its "Who signed it?" card holds
+			// long workflow URLs, which must wrap.
+			step(t, ctx, "keyless", chromedp.Navigate(base+"packages/tc-stats/index.html"), chromedp.WaitReady(chromedp.CSS(`html[data-js="ready"]`)))
+			if !eval[bool](t, ctx, `!!document.getElementById('keyless-h')`) {
+				t.Error("the keyless package's page has no \"Who signed it?\" card")
+			}
+			if bad := eval[[]string](t, ctx, overflowJS); len(bad) > 0 {
+				t.Errorf("keyless package page overflows: %s", strings.Join(bad, "; "))
 			}
 			step(t, ctx, "trust", chromedp.Navigate(base+"trust.html"), chromedp.WaitReady(chromedp.CSS(`html[data-js="ready"]`)))
 			if bad := eval[[]string](t, ctx, overflowJS); len(bad) > 0 {
@@ -113,4 +126,27 @@ func TestBrowserThemeAndSort(t *testing.T) {
 		t.Errorf("404 page heading %q", h)
 	}
 	ev.check(t, "theme, sort, 404")
+}
+
+// keylessSigned gives every version of package name the signing record
+// of a keyless publisher, as a build writes it.
+func keylessSigned(t *testing.T, d *Data, name string) {
+	t.Helper()
+	for _, p := range d.Packages {
+		if p.Name != name {
+			continue
+		}
+		for i := range p.Versions {
+			wf := "https://github.com/acme-long-organisation-name/" + name + "/.github/workflows/release-and-attest.yml@refs/tags/v" + p.Versions[i].Version
+			sig := index.RepositorySigned()
+			sig.Package = index.PackageSignature{Signer: index.SignerPublisher, Publisher: "acme-ci", Role: "unclaimed", Keyless: &index.KeylessSignature{
+				Publisher: "acme-ci", Kind: "dsse", Identity: wf, Issuer: "https://token.actions.githubusercontent.com",
+				Repository: "https://github.com/acme-long-organisation-name/" + name, Ref: "refs/tags/v" + p.Versions[i].Version,
+				Commit: "0123456789abcdef0123456789abcdef01234567", Workflow: wf, Log: index.PublicGoodRekor,
+				LogID: "c0d23d6ad406973f9559f3ba2d1ca01f84147d8ffc5b8445c224f98b9591801d", LogIndex: 123456789, IntegratedTime: fixtureTime}}
+			p.Versions[i].Signatures = &sig
+		}
+		return
+	}
+	t.Fatalf("no package %s in the data", name)
 }

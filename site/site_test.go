@@ -444,6 +444,18 @@ func TestSigningBadge(t *testing.T) {
 	if trust := readFile(t, dir, "trust.html"); !strings.Contains(trust, "terminating") || !strings.Contains(trust, "--require publisher") {
 		t.Error("the trust page does not explain publisher signing")
 	}
+
+	// A keyless publisher's version: the badge, who signed, and the log
+	// entry linked (the public-good log: Sigstore's search page).
+	keylessSigned(t, d, d.Packages[2].Name)
+	dir = writeFixture(t, d)
+	page := readFile(t, dir, "packages/"+d.Packages[2].Name+"/index.html")
+	for _, want := range []string{"✓ signed by publisher acme-ci (keyless)", "Who signed it?", "release-and-attest.yml@refs/tags/v",
+		"0123456789abcdef0123456789abcdef01234567", `href="https://search.sigstore.dev/?logIndex=123456789"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the keyless package's page lacks %q", want)
+		}
+	}
 }
 
 func TestNaturalCompare(t *testing.T) {
