@@ -69,11 +69,9 @@ func anchored(expr string) (*regexp.Regexp, error) {
 	return regexp.Compile(`^(?:` + expr + `)$`)
 }
 
-var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
-
 // Check validates one grant on its own.
 func (p Publisher) Check() error {
-	if !nameRE.MatchString(p.Name) {
+	if !pkgpattern.ValidPublisher(p.Name) {
 		return fmt.Errorf("publisher %q: not a valid name ([a-z0-9][a-z0-9_-]{0,62})", p.Name)
 	}
 	if len(p.Identities) == 0 || len(p.Identities) > maxIdentities {

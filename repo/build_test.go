@@ -392,13 +392,7 @@ func TestReusedTreeMatchesFresh(t *testing.T) {
 		kept += res.Kept
 		pagesKept += res.PagesKept
 		pkgsReused += res.PackagesReused
-		fresh := filepath.Join(t.TempDir(), "fresh")
-		build(t, r, BuildOptions{Now: now, OutDir: fresh})
-		got := tree(t, out)
-		for rel := range retiredFiles(out) {
-			delete(got, rel)
-		}
-		if diff := cmp.Diff(tree(t, fresh), got); diff != "" {
+		if diff := freshDiff(t, r, out, BuildOptions{Now: now}); diff != "" {
 			t.Fatalf("%s: reused output differs from a fresh one (-fresh +reused):\n%s", name, diff)
 		}
 	}
@@ -723,13 +717,7 @@ func TestFirstRebuildAfterColdIsIncremental(t *testing.T) {
 	if diff := cmp.Diff(before, tree(t, spares[0])); diff != "" {
 		t.Errorf("the tree readers were reading changed during the rebuild (-before +after):\n%s", diff)
 	}
-	fresh := filepath.Join(t.TempDir(), "fresh")
-	build(t, r, BuildOptions{Now: t0.Add(time.Hour), OutDir: fresh})
-	got := tree(t, out)
-	for rel := range retiredFiles(out) {
-		delete(got, rel)
-	}
-	if diff := cmp.Diff(tree(t, fresh), got); diff != "" {
+	if diff := freshDiff(t, r, out, BuildOptions{Now: t0.Add(time.Hour)}); diff != "" {
 		t.Errorf("output built on the clone differs from a fresh one (-fresh +reused):\n%s", diff)
 	}
 	addGood(t, r, "xdp-root")

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/ebpfrepo/ebpfrepo/client"
 	"github.com/ebpfrepo/ebpfrepo/index"
 	"github.com/ebpfrepo/ebpfrepo/internal/outtree"
@@ -245,4 +247,18 @@ func newCheckClient(t *testing.T, url string, root []byte) *client.Client {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// freshDiff builds r again with opts into a new directory and returns how
+// out differs from it (-fresh +out), files kept only for the grace period
+// left aside: a reused tree must equal a fresh build.
+func freshDiff(t *testing.T, r *Repo, out string, opts BuildOptions) string {
+	t.Helper()
+	opts.OutDir = filepath.Join(t.TempDir(), "fresh")
+	build(t, r, opts)
+	got := tree(t, out)
+	for rel := range retiredFiles(out) {
+		delete(got, rel)
+	}
+	return cmp.Diff(tree(t, opts.OutDir), got)
 }

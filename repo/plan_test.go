@@ -11,7 +11,6 @@ import (
 
 	"github.com/ebpfrepo/ebpfrepo/internal/outtree"
 	"github.com/ebpfrepo/ebpfrepo/layout"
-	"github.com/google/go-cmp/cmp"
 )
 
 // TestRebuildAfterFullRender: a change that renders every page anew (here
@@ -35,13 +34,7 @@ func TestRebuildAfterFullRender(t *testing.T) {
 	if next.PackagesReused != next.Packages || next.PagesRendered != 0 {
 		t.Errorf("the build after it reused %d and rendered %d of %d packages, want all reused", next.PackagesReused, next.PagesRendered, next.Packages)
 	}
-	fresh := filepath.Join(t.TempDir(), "fresh")
-	build(t, r, BuildOptions{Now: t0.Add(2 * time.Hour), OutDir: fresh})
-	got := tree(t, out)
-	for rel := range retiredFiles(out) {
-		delete(got, rel)
-	}
-	if diff := cmp.Diff(tree(t, fresh), got); diff != "" {
+	if diff := freshDiff(t, r, out, BuildOptions{Now: t0.Add(2 * time.Hour)}); diff != "" {
 		t.Errorf("the output built on the clone differs from a fresh one (-fresh +got):\n%s", diff)
 	}
 }
@@ -93,13 +86,7 @@ func TestRestoredStateIsIncremental(t *testing.T) {
 	if b := build(t, ra, BuildOptions{Now: t0.Add(2 * time.Hour)}); b.PackagesReused != b.Packages-1 || !os.SameFile(spare, stat(t, aout)) {
 		t.Errorf("second restore: reused %d of %d packages, built in the restored spare: %t", b.PackagesReused, b.Packages, os.SameFile(spare, stat(t, aout)))
 	}
-	fresh := filepath.Join(t.TempDir(), "fresh")
-	build(t, rr, BuildOptions{Now: t0.Add(time.Hour), OutDir: fresh})
-	got := tree(t, filepath.Join(restored, layout.PublicDir))
-	for rel := range retiredFiles(filepath.Join(restored, layout.PublicDir)) {
-		delete(got, rel)
-	}
-	if diff := cmp.Diff(tree(t, fresh), got); diff != "" {
+	if diff := freshDiff(t, rr, filepath.Join(restored, layout.PublicDir), BuildOptions{Now: t0.Add(time.Hour)}); diff != "" {
 		t.Errorf("the output built on the restored spare differs from a fresh one (-fresh +got):\n%s", diff)
 	}
 }

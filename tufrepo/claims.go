@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -43,9 +42,6 @@ const (
 // unclaimedPaths are the paths of the unclaimed role: every artifact
 // (<name>/<version>/<platform>/<artifact>) and the index files.
 var unclaimedPaths = []string{"*/*/*/*", "index/*"}
-
-// publisherNameRE is a publisher's name: like a package name.
-var publisherNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 
 // Grant is a publisher's claim on packages: the keys (and how many of
 // them must sign) that alone may vouch for the packages' artifacts.
@@ -94,7 +90,7 @@ func (g Grant) paths() []string {
 
 // check validates a grant on its own.
 func (g Grant) check() error {
-	if !publisherNameRE.MatchString(g.Publisher) {
+	if !pkgpattern.ValidPublisher(g.Publisher) {
 		return fmt.Errorf("publisher %q: not a valid name ([a-z0-9][a-z0-9_-]{0,62})", g.Publisher)
 	}
 	if len(g.Keys) == 0 {

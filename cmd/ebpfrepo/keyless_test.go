@@ -19,14 +19,7 @@ import (
 func TestKeylessCLI(t *testing.T) {
 	dir := t.TempDir()
 	r := filepath.Join(dir, "repo")
-	step := func(want int, args ...string) string {
-		t.Helper()
-		out, errOut, code := runCmd(t, args...)
-		if code != want {
-			t.Fatalf("%q: exit %d, want %d\n%s%s", args, code, want, out, errOut)
-		}
-		return out + errOut
-	}
+	step := stepper(t)
 	in, err := sigstoretest.New("cli", time.Now().Add(-time.Hour))
 	if err != nil {
 		t.Fatal(err)

@@ -13,3 +13,16 @@ func TestMain(m *testing.M) {
 	progtest.Serve()
 	os.Exit(m.Run())
 }
+
+// stepper returns a step of a CLI walkthrough: run args through run(),
+// fail unless it exits with want, and return stdout and stderr.
+func stepper(t *testing.T) func(want int, args ...string) string {
+	return func(want int, args ...string) string {
+		t.Helper()
+		out, errOut, code := runCmd(t, args...)
+		if code != want {
+			t.Fatalf("%q: exit %d, want %d\n%s%s", args, code, want, out, errOut)
+		}
+		return out + errOut
+	}
+}

@@ -16,14 +16,7 @@ import (
 func TestPublisherCLI(t *testing.T) {
 	dir := t.TempDir()
 	r := filepath.Join(dir, "repo")
-	step := func(want int, args ...string) string {
-		t.Helper()
-		out, errOut, code := runCmd(t, args...)
-		if code != want {
-			t.Fatalf("%q: exit %d, want %d\n%s%s", args, code, want, out, errOut)
-		}
-		return out + errOut
-	}
+	step := stepper(t)
 	step(0, "init", r)
 	step(0, "publisher", "keygen", "-o", filepath.Join(dir, "alice"))
 	step(0, "publisher", "add", "--repo", r, "acme", "--key", filepath.Join(dir, "alice", "publisher.pub.pem"), "--package", "ratelimiting")

@@ -5,7 +5,14 @@ import (
 	"strings"
 )
 
-var patternRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}\*?$`)
+var (
+	patternRE   = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}\*?$`)
+	publisherRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+)
+
+// ValidPublisher reports whether name is a publisher's name (keyed or
+// keyless): like a package name.
+func ValidPublisher(name string) bool { return publisherRE.MatchString(name) }
 
 // Valid reports whether pattern is a package name or "prefix*".
 func Valid(pattern string) bool { return patternRE.MatchString(pattern) }
