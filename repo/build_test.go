@@ -9,7 +9,6 @@ import (
 	"errors"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -605,13 +604,7 @@ func TestGracePeriod(t *testing.T) {
 		addGood(t, r, "tc-stats")
 		build(t, r, BuildOptions{Now: t0.Add(2 * defaultGrace)})
 		dst := filepath.Join(t.TempDir(), "copy")
-		if out, err := exec.Command("cp", "-a", r.Dir, dst).CombinedOutput(); err != nil {
-			t.Fatalf("cp -a: %v %s", err, out)
-		}
-		r2, err := Open(context.Background(), dst)
-		if err != nil {
-			t.Fatal(err)
-		}
+		r2 := restoreCopy(t, r.Dir, dst)
 		os.RemoveAll(filepath.Join(dst, layout.PackagesDir, "tc-stats"))
 		if res := build(t, r2, BuildOptions{Now: t0.Add(2*defaultGrace + time.Hour)}); res.Retained == 0 {
 			t.Error("nothing retained after a restore from a cache")

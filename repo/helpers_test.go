@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"testing"
@@ -261,4 +262,19 @@ func freshDiff(t *testing.T, r *Repo, out string, opts BuildOptions) string {
 		delete(got, rel)
 	}
 	return cmp.Diff(tree(t, opts.OutDir), got)
+}
+
+// restoreCopy copies the repository directory dir as a CI cache restore
+// would (cp -a: content, hard links and times kept, every inode new) to
+// dst and opens the copy.
+func restoreCopy(t *testing.T, dir, dst string) *Repo {
+	t.Helper()
+	if out, err := exec.Command("cp", "-a", dir, dst).CombinedOutput(); err != nil {
+		t.Fatalf("cp -a: %v\n%s", err, out)
+	}
+	r, err := Open(context.Background(), dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }

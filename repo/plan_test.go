@@ -1,9 +1,7 @@
 package repo
 
 import (
-	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -51,13 +49,7 @@ func TestRestoredStateIsIncremental(t *testing.T) {
 	build(t, r, BuildOptions{Now: t0})
 	prev := build(t, r, BuildOptions{Now: t0}) // now there is a spare
 	restored := filepath.Join(t.TempDir(), "restored")
-	if out, err := exec.Command("cp", "-a", r.Dir, restored).CombinedOutput(); err != nil {
-		t.Fatalf("cp -a: %v\n%s", err, out)
-	}
-	rr, err := Open(context.Background(), restored)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rr := restoreCopy(t, r.Dir, restored)
 	addGood(t, rr, "xdp-root")
 	out := filepath.Join(restored, layout.PublicDir)
 	spare := onlySpare(t, out)
@@ -72,13 +64,7 @@ func TestRestoredStateIsIncremental(t *testing.T) {
 	// And again: the build on a restored tree leaves its spare findable
 	// by name too.
 	again := filepath.Join(t.TempDir(), "again")
-	if out, err := exec.Command("cp", "-a", restored, again).CombinedOutput(); err != nil {
-		t.Fatalf("cp -a: %v\n%s", err, out)
-	}
-	ra, err := Open(context.Background(), again)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ra := restoreCopy(t, restored, again)
 	aout := filepath.Join(again, layout.PublicDir)
 	spare = onlySpare(t, aout)
 	// (xdp-root, added by the build before, is not in that spare: its
