@@ -5,6 +5,7 @@ import (
 	"compress/flate"
 	"encoding/json"
 	"io"
+	"strings"
 	"sync"
 
 	"github.com/ebpfrepo/ebpfrepo/pkgfmt"
@@ -43,9 +44,13 @@ func (it *item) setDesc(d *pkgfmt.Description, raw []byte) {
 		return
 	}
 	it.packed = bytes.Clone(b.Bytes())
+	// The stub's strings are copied: a decoded manifest's strings share
+	// the manifest's whole text (the TOML decoder slices its input), and
+	// the stub lives until the package's index is written — 2 KB a
+	// version, 20 MB at 10,000 versions, held only for three names.
 	m := &d.Manifest
-	it.desc = &pkgfmt.Description{Manifest: pkgfmt.Manifest{Name: m.Name, Version: m.Version, Artifact: m.Artifact},
-		Problems: d.Problems}
+	it.desc = &pkgfmt.Description{Manifest: pkgfmt.Manifest{Name: strings.Clone(m.Name), Version: strings.Clone(m.Version),
+		Artifact: strings.Clone(m.Artifact)}, Problems: d.Problems}
 }
 
 // description returns the whole description of a validated item and

@@ -65,6 +65,7 @@ snapshot and timestamp keys (files in keys/ or EBPFREPO_<ROLE>_KEY).`,
 					bar.Set(done)
 				}
 			}
+			opts.Phase = heapProfileAt(os.Getenv("EBPFREPO_MEMPROFILE_AT"), os.Getenv("EBPFREPO_MEMPROFILE"), opts.Phase)
 			res, err := r.Build(cmd.Context(), opts)
 			if bar != nil {
 				bar.Finish()

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/pprof"
 	"strings"
 	"syscall"
@@ -160,6 +161,29 @@ func startProfile() func() {
 				_ = pprof.Lookup("allocs").WriteTo(m, 0)
 				m.Close()
 			}
+		}
+	}
+}
+
+// heapProfileAt wraps a build's Phase callback so that, as the phase
+// named at starts, the live heap (after a collection) is written to file
+// as a pprof heap profile: EBPFREPO_MEMPROFILE_AT=index shows what the
+// build holds at the end of validation, where an exit profile only shows
+// what it allocated in all. With at or file empty, next is returned as is.
+func heapProfileAt(at, file string, next func(name, what string)) func(name, what string) {
+	if at == "" || file == "" {
+		return next
+	}
+	return func(name, what string) {
+		if name == at {
+			runtime.GC()
+			if m, err := os.Create(file + "." + at); err == nil {
+				_ = pprof.Lookup("heap").WriteTo(m, 0)
+				m.Close()
+			}
+		}
+		if next != nil {
+			next(name, what)
 		}
 	}
 }
