@@ -106,9 +106,11 @@ func (c *Client) CheckWith(ctx context.Context, opts CheckOptions) (*CheckReport
 		sha    string
 		urls   []string // the consistent-snapshot target first, then its l3afd copies
 	}
-	var jobs []job
 	var errs []error
+	var mu sync.Mutex // rep and errs
 	problem := func(format string, args ...any) {
+		mu.Lock()
+		defer mu.Unlock()
 		rep.Problems = append(rep.Problems, fmt.Sprintf(format, args...))
 		for _, a := range args {
 			if err, ok := a.(error); ok {
@@ -117,6 +119,38 @@ func (c *Client) CheckWith(ctx context.Context, opts CheckOptions) (*CheckReport
 		}
 	}
 	lh := &localHashes{sums: map[fileKey]string{}}
+	// The bytes are read by one worker per CPU and a few more (for the
+	// network) while the metadata is walked: a file is checked as soon as
+	// its signed length and sha256 are known, and no list of every file
+	// is held (25,000 targets and their copies at 10,000 versions).
+	work := make(chan job)
+	var wg sync.WaitGroup
+	for range 2 * runtime.NumCPU() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range work {
+				ps, l3, n := checkFiles(ctx, c, lh, j.path, j.length, j.sha, j.urls)
+				mu.Lock()
+				rep.Problems = append(rep.Problems, ps...)
+				rep.L3afd += l3
+				rep.Bytes += n
+				if n > 0 {
+					rep.Targets++
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	send := func(j job) bool {
+		select {
+		case work <- j:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+walk:
 	for _, sp := range sum.Packages {
 		p, known := opts.Known[sp.Name]
 		if known {
@@ -170,58 +204,10 @@ func (c *Client) CheckWith(ctx context.Context, opts CheckOptions) (*CheckReport
 				if v == latest {
 					j.urls = append(j.urls, c.base+"/"+layout.L3afdLatest(p.Name, a.Platform, path.Base(a.Path)))
 				}
-				jobs = append(jobs, j)
-			}
-		}
-	}
-	// The bytes: one worker per CPU and a few more, for the network.
-	var mu sync.Mutex
-	work := make(chan job)
-	var wg sync.WaitGroup
-	for range 2 * runtime.NumCPU() {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range work {
-				var ps []string
-				l3, n := 0, int64(0)
-				for i, u := range j.urls {
-					size, err := lh.verify(ctx, c.fetcher, u, j.length, j.sha)
-					var le *metadata.ErrDownloadLengthMismatch
-					if errors.As(err, &le) {
-						err = fmt.Errorf("longer than the %d bytes signed", j.length)
-					}
-					if err != nil {
-						what := "target"
-						if i > 0 {
-							what = "l3afd copy of"
-						}
-						ps = append(ps, fmt.Sprintf("%s: %s %s: %v", strings.TrimPrefix(u, c.base+"/"), what, j.path, err))
-						continue
-					}
-					if i == 0 {
-						n += size
-					} else {
-						l3++
-					}
+				if !send(j) {
+					break walk
 				}
-				mu.Lock()
-				rep.Problems = append(rep.Problems, ps...)
-				rep.L3afd += l3
-				rep.Bytes += n
-				if n > 0 {
-					rep.Targets++
-				}
-				mu.Unlock()
 			}
-		}()
-	}
-feed:
-	for _, j := range jobs {
-		select {
-		case work <- j:
-		case <-ctx.Done():
-			break feed
 		}
 	}
 	close(work)
@@ -241,6 +227,34 @@ feed:
 		return rep, &CheckError{Repo: c.base, Problems: rep.Problems, Errs: errs}
 	}
 	return rep, nil
+}
+
+// checkFiles verifies a target's files at urls (the consistent-snapshot
+// target first, then its l3afd copies) against its signed length and
+// sha256, and returns the problems, the l3afd copies that matched and the
+// bytes of the target read.
+func checkFiles(ctx context.Context, c *Client, lh *localHashes, target string, length int64, sha string, urls []string) (ps []string, l3 int, n int64) {
+	for i, u := range urls {
+		size, err := lh.verify(ctx, c.fetcher, u, length, sha)
+		var le *metadata.ErrDownloadLengthMismatch
+		if errors.As(err, &le) {
+			err = fmt.Errorf("longer than the %d bytes signed", length)
+		}
+		if err != nil {
+			what := "target"
+			if i > 0 {
+				what = "l3afd copy of"
+			}
+			ps = append(ps, fmt.Sprintf("%s: %s %s: %v", strings.TrimPrefix(u, c.base+"/"), what, target, err))
+			continue
+		}
+		if i == 0 {
+			n += size
+		} else {
+			l3++
+		}
+	}
+	return ps, l3, n
 }
 
 // localHashes remembers the sha256 of the local files Check has read, by

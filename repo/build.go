@@ -168,6 +168,7 @@ type buildRun struct {
 	reused   map[string]*buildcache.PackageEntry // unchanged packages, by name
 
 	// validate
+	parked  *descStore      // where the validated versions' descriptions wait for the index stage
 	valid   []*item         // the versions published
 	invalid map[string]bool // packages with a version left out
 	pkgs    []*pkgBuild     // the packages published, by name

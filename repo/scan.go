@@ -30,13 +30,14 @@ type item struct {
 	bundleLen int64
 
 	// Filled by validation.
-	sha    string
-	length int64
-	desc   *pkgfmt.Description // a stub while packed is set (see setDesc)
-	packed []byte              // the description, deflated JSON
-	cached bool
-	lazy   bool // sha256 known from the stat cache, description not taken yet
-	reused bool // its package is unchanged: built from the package cache
+	sha     string
+	length  int64
+	desc    *pkgfmt.Description // a stub while parked (see setDesc)
+	parked  bool                // the description waits in the description cache
+	descSum [32]byte            // sha256 of its JSON there
+	cached  bool
+	lazy    bool // sha256 known from the stat cache, description not taken yet
+	reused  bool // its package is unchanged: built from the package cache
 	// warnings counts the warnings of its description.
 	warnings int
 }

@@ -99,7 +99,7 @@ func (b *buildRun) unreuse(ctx context.Context) error {
 		return fmt.Errorf("build: %w", err)
 	}
 	b.v = v
-	defer func() { b.v.finish(b.items); b.v = nil }()
+	defer func() { b.v.finish(b.items); b.parked = b.v.store(); b.v = nil }()
 	if err := b.each(ctx, its, false); err != nil {
 		return err
 	}
@@ -128,12 +128,13 @@ func (b *buildRun) index(ctx context.Context) error {
 		if e := b.reused[pb.name]; e != nil {
 			b.targets[i], summaries[i], err = b.keepPackage(pb, e)
 		} else {
-			b.targets[i], summaries[i], err = b.buildPackage(pb)
+			b.targets[i], summaries[i], err = b.buildPackage(ctx, pb)
 		}
 		return err
 	}); err != nil {
 		return fmt.Errorf("build: %w", err)
 	}
+	b.parked = nil // every parked description has been read back
 	b.summary = index.BuildSummary(b.r.Config.Name, b.r.Config.Description, summaries)
 	data, err := index.Marshal(b.summary)
 	if err != nil {
@@ -161,7 +162,7 @@ func (b *buildRun) keepPackage(pb *pkgBuild, e *buildcache.PackageEntry) (tufrep
 // buildPackage builds a package's index from its versions' descriptions,
 // writes the index file and the pages, and keeps what the package cache
 // and the home page need.
-func (b *buildRun) buildPackage(pb *pkgBuild) (tufrepo.Target, index.SummaryPackage, error) {
+func (b *buildRun) buildPackage(ctx context.Context, pb *pkgBuild) (tufrepo.Target, index.SummaryPackage, error) {
 	var ins []index.VersionInput
 	sig := b.signatures(pb.name)
 	for _, it := range pb.items {
@@ -169,7 +170,7 @@ func (b *buildRun) buildPackage(pb *pkgBuild) (tufrepo.Target, index.SummaryPack
 		if it.recordAdded {
 			added = b.now
 		}
-		d, err := it.description()
+		d, err := it.description(ctx, b.parked)
 		if err != nil {
 			return tufrepo.Target{}, index.SummaryPackage{}, fmt.Errorf("package %s: description of %s: %w", pb.name, it.version, err)
 		}

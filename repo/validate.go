@@ -75,6 +75,7 @@ func (b *buildRun) describe(ctx context.Context) error {
 	}
 	b.recheckCached(ctx)
 	b.v.finish(b.items)
+	b.parked = b.v.store()
 	b.v = nil // its caches are not needed past validation: hold less
 	return b.sortValid()
 }

@@ -21,9 +21,24 @@ type Descriptions struct {
 	dir     string
 	mu      sync.Mutex
 	shards  map[string]*descShard
-	pending map[string]*bytes.Buffer // shard → lines to append on flush
+	pending map[string]*pendingShard // shard → lines to append on flush
 	size    int                      // bytes pending
 	salt    string                   // see WithSalt
+}
+
+// pendingShard is what Flush appends to one shard file: the lines, and
+// where each entry's line starts in them (so that a flushed entry can be
+// read back in the same build: a build lets a validated version's
+// description wait in the cache for its package's index file instead of
+// holding it).
+type pendingShard struct {
+	buf   bytes.Buffer
+	lines []pendingLine
+}
+
+type pendingLine struct {
+	key    string
+	off, n int64 // in buf, without the newline
 }
 
 type descShard struct {
@@ -41,7 +56,7 @@ type descSpan struct{ off, n int64 }
 // NewDescriptions opens the description cache in dir (created when first
 // written).
 func NewDescriptions(dir string) *Descriptions {
-	return &Descriptions{dir: dir, shards: map[string]*descShard{}, pending: map[string]*bytes.Buffer{}}
+	return &Descriptions{dir: dir, shards: map[string]*descShard{}, pending: map[string]*pendingShard{}}
 }
 
 // WithSalt makes every key of c also depend on salt: descriptions made
@@ -75,15 +90,33 @@ func shardOf(sha string) string {
 
 func (c *Descriptions) shard(name string) *descShard {
 	c.mu.Lock()
+	sh := c.shardEntry(name)
+	c.mu.Unlock()
+	sh.load(c.dir, name) // outside c.mu: shards load in parallel
+	return sh
+}
+
+// shardLocked is shard for a caller that holds c.mu.
+func (c *Descriptions) shardLocked(name string) *descShard {
+	sh := c.shardEntry(name)
+	sh.load(c.dir, name)
+	return sh
+}
+
+func (c *Descriptions) shardEntry(name string) *descShard {
 	sh := c.shards[name]
 	if sh == nil {
 		sh = &descShard{}
 		c.shards[name] = sh
 	}
-	c.mu.Unlock()
+	return sh
+}
+
+// load indexes the shard file once.
+func (sh *descShard) load(dir, name string) {
 	sh.once.Do(func() {
 		sh.entries = map[string]descSpan{}
-		sh.path = filepath.Join(c.dir, name+".jsonl")
+		sh.path = filepath.Join(dir, name+".jsonl")
 		data, err := os.ReadFile(sh.path)
 		if err != nil {
 			return
@@ -102,11 +135,11 @@ func (c *Descriptions) shard(name string) *descShard {
 			off += int64(i) + 1
 		}
 	})
-	return sh
 }
 
-// Get returns the cached description; each entry is handed out once
-// (the raw bytes are dropped to bound memory).
+// Get returns the cached description. Entries are read from the shard
+// file when asked for, never held: an entry can be asked for again, and
+// one Put in this build can be read back once it is flushed.
 func (c *Descriptions) Get(sha string, verify bool) (*pkgfmt.Description, bool) {
 	d, _, ok := c.GetRaw(sha, verify)
 	return d, ok
@@ -114,16 +147,7 @@ func (c *Descriptions) Get(sha string, verify bool) (*pkgfmt.Description, bool) 
 
 // GetRaw is Get also returning the description's JSON.
 func (c *Descriptions) GetRaw(sha string, verify bool) (*pkgfmt.Description, []byte, bool) {
-	sh := c.shard(shardOf(sha))
-	k := c.key(sha, verify)
-	sh.mu.Lock()
-	sp, ok := sh.entries[k]
-	delete(sh.entries, k)
-	sh.mu.Unlock()
-	if !ok {
-		return nil, nil, false
-	}
-	raw, ok := readDescLine(sh.path, k, sp)
+	raw, ok := c.Raw(sha, verify)
 	if !ok {
 		return nil, nil, false
 	}
@@ -132,6 +156,19 @@ func (c *Descriptions) GetRaw(sha string, verify bool) (*pkgfmt.Description, []b
 		return nil, nil, false
 	}
 	return &d, raw, true
+}
+
+// Raw returns the JSON of the cached description, undecoded.
+func (c *Descriptions) Raw(sha string, verify bool) ([]byte, bool) {
+	sh := c.shard(shardOf(sha))
+	k := c.key(sha, verify)
+	sh.mu.Lock()
+	sp, ok := sh.entries[k]
+	sh.mu.Unlock()
+	if !ok {
+		return nil, false
+	}
+	return readDescLine(sh.path, k, sp)
 }
 
 // readDescLine reads the entry k of a shard file at sp and returns its
@@ -164,15 +201,18 @@ func (c *Descriptions) PutRaw(sha string, verify bool, data []byte) error {
 	name := shardOf(sha)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	b := c.pending[name]
-	if b == nil {
-		b = &bytes.Buffer{}
-		c.pending[name] = b
+	p := c.pending[name]
+	if p == nil {
+		p = &pendingShard{}
+		c.pending[name] = p
 	}
-	b.WriteString(c.key(sha, verify))
-	b.WriteByte(' ')
-	b.Write(data)
-	b.WriteByte('\n')
+	k := c.key(sha, verify)
+	off := int64(p.buf.Len())
+	p.buf.WriteString(k)
+	p.buf.WriteByte(' ')
+	p.buf.Write(data)
+	p.lines = append(p.lines, pendingLine{key: k, off: off, n: int64(p.buf.Len()) - off})
+	p.buf.WriteByte('\n')
 	c.size += len(data)
 	if c.size > maxPendingCache {
 		return c.flushLocked() // bound the memory a cold build holds
@@ -198,21 +238,41 @@ func (c *Descriptions) flushLocked() error {
 		return err
 	}
 	var first error
-	for name, b := range c.pending {
-		f, err := os.OpenFile(filepath.Join(c.dir, name+".jsonl"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
-		if err == nil {
-			_, err = f.Write(b.Bytes())
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
-		}
-		if err != nil && first == nil {
+	for name, p := range c.pending {
+		if err := c.appendShard(name, p); err != nil && first == nil {
 			first = err
 		}
 	}
-	c.pending = map[string]*bytes.Buffer{}
+	c.pending = map[string]*pendingShard{}
 	c.size = 0
 	return first
+}
+
+// appendShard appends p's lines to the shard file and, once they are
+// written, indexes them so that GetRaw finds them.
+func (c *Descriptions) appendShard(name string, p *pendingShard) error {
+	sh := c.shardLocked(name) // index what the file held before the append
+	f, err := os.OpenFile(sh.path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	fi, err := f.Stat()
+	if err == nil {
+		_, err = f.Write(p.buf.Bytes())
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err // a torn append is a miss for every entry in it
+	}
+	base := fi.Size()
+	sh.mu.Lock()
+	for _, l := range p.lines {
+		sh.entries[l.key] = descSpan{base + l.off, l.n}
+	}
+	sh.mu.Unlock()
+	return nil
 }
 
 // Has reports whether the cache holds a description for sha (and
