@@ -85,7 +85,6 @@ func (r *Repo) Add(ctx context.Context, paths []string, opts AddOptions) ([]AddR
 		return nil, err
 	}
 	defer s.close()
-	r.cleanStaging()
 	if opts.Bundle != "" && len(paths) != 1 {
 		return nil, fmt.Errorf("add --bundle %s: a bundle signs one artifact: add the artifacts one by one", opts.Bundle)
 	}
@@ -99,6 +98,7 @@ func (r *Repo) Add(ctx context.Context, paths []string, opts AddOptions) ([]AddR
 	if err := r.acceptBundles(ctx, todo, opts.Bundle); err != nil {
 		return nil, err
 	}
+	r.cleanStaging(todo)
 	return r.writeAdds(todo, opts.Verify || r.Config.Verify, s.now)
 }
 
@@ -374,14 +374,35 @@ func (r *Repo) placeVersion(p *pending, now time.Time) error {
 	return nil
 }
 
-// cleanStaging removes what interrupted adds left under packages/: staging
-// directories, and the temporary files of an atomic write.
-func (r *Repo) cleanStaging() {
-	leftovers, _ := filepath.Glob(filepath.Join(r.paths().Packages(), "*", "."+"*"+stagingInfix+"*"))
-	tmps, _ := filepath.Glob(filepath.Join(r.paths().Packages(), "*", "*", ".*.tmp-*"))
-	for _, p := range append(leftovers, tmps...) {
-		os.RemoveAll(p)
+// cleanStaging removes what interrupted adds left in the directories of
+// the packages about to be added: staging directories, and the temporary
+// files of an atomic write. A build removes them everywhere as it scans
+// (isLeftover); an add looks only where it writes, not at every version
+// of the repository (a glob over 11,000 directories at 10,000 versions).
+func (r *Repo) cleanStaging(todo []*pending) {
+	seen := map[string]bool{}
+	for _, p := range todo {
+		if seen[p.res.Name] {
+			continue
+		}
+		seen[p.res.Name] = true
+		dir := filepath.Join(r.paths().Packages(), p.res.Name)
+		leftovers, _ := filepath.Glob(filepath.Join(dir, "."+"*"+stagingInfix+"*"))
+		tmps, _ := filepath.Glob(filepath.Join(dir, "*", ".*"+tmpInfix+"*"))
+		for _, p := range append(leftovers, tmps...) {
+			os.RemoveAll(p)
+		}
 	}
+}
+
+// tmpInfix is in the name of an atomic write's temporary file.
+const tmpInfix = ".tmp-"
+
+// isLeftover reports whether a name under packages/ is what an
+// interrupted add left: a staging directory (in a package's directory)
+// or an atomic write's temporary file (in a version's).
+func isLeftover(name, infix string) bool {
+	return strings.HasPrefix(name, ".") && strings.Contains(name[1:], infix)
 }
 
 // checkExisting compares p with what packages/<name>/<version>/ holds.

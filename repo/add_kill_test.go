@@ -59,13 +59,37 @@ func TestAddKilled(t *testing.T) {
 			if tc.present && len(ents) != 2 {
 				t.Errorf("version directory holds %d entries, want the artifact and added", len(ents))
 			}
+			// An atomic write's temporary file left in another version's
+			// directory (a crash while recording an added date).
+			tmp := filepath.Join(r.Dir, layout.PackagesDir, "xdp-root", readManifestOf(t, testpkgs.Dir("xdp-root")).Version, "."+layout.AddedFile+".tmp-123")
+			if err := os.WriteFile(tmp, []byte("2026"), 0o644); err != nil {
+				t.Fatal(err)
+			}
 			build(t, r, BuildOptions{})
 			left, _ := filepath.Glob(filepath.Join(r.Dir, layout.PackagesDir, "tc-stats", ".*"))
+			if _, err := os.Lstat(tmp); err == nil {
+				left = append(left, tmp)
+			}
 			if len(left) != 0 {
 				t.Errorf("leftovers after the next build: %v", left)
 			}
 			addGood(t, r, "tc-stats") // and adding again works
 		})
+	}
+}
+
+// TestAddCleansItsPackage: an add removes what an interrupted add left in
+// the directory of the package it adds (no build needed in between).
+func TestAddCleansItsPackage(t *testing.T) {
+	r := newRepo(t)
+	pdir := filepath.Join(r.Dir, layout.PackagesDir, "tc-stats")
+	stage := filepath.Join(pdir, ".1.0.0"+stagingInfix+"42")
+	if err := os.MkdirAll(filepath.Join(stage, "x"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	addGood(t, r, "tc-stats")
+	if _, err := os.Lstat(stage); err == nil {
+		t.Errorf("%s is still there after an add of the package", stage)
 	}
 }
 

@@ -237,10 +237,10 @@ func (b *buildRun) close() {
 	b.session.close()
 }
 
-// scan lists packages/ and the yanks.
+// scan lists packages/ (removing what interrupted adds left there) and
+// the yanks.
 func (b *buildRun) scan(ctx context.Context) error {
 	var err error
-	b.r.cleanStaging()
 	if b.items, err = b.r.scan(); err != nil {
 		return fmt.Errorf("build: %w", err)
 	}

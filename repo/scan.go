@@ -45,7 +45,8 @@ type item struct {
 func (it *item) label() string { return it.name + "@" + it.version }
 
 // scan lists packages/<name>/<version>/<artifact>, sorted by name and
-// directory name.
+// directory name, and removes on the way what interrupted adds left
+// (isLeftover): one listing of every directory, not two.
 func (r *Repo) scan() ([]*item, error) {
 	root := r.paths().Packages()
 	names, err := os.ReadDir(root)
@@ -65,6 +66,9 @@ func (r *Repo) scan() ([]*item, error) {
 			return nil, err
 		}
 		for _, v := range vers {
+			if isLeftover(v.Name(), stagingInfix) {
+				os.RemoveAll(filepath.Join(root, n.Name(), v.Name()))
+			}
 			if strings.HasPrefix(v.Name(), ".") || !v.IsDir() {
 				continue
 			}
@@ -79,6 +83,8 @@ func (r *Repo) scan() ([]*item, error) {
 			regular := map[string]bool{}
 			for _, f := range files {
 				switch {
+				case isLeftover(f.Name(), tmpInfix):
+					os.Remove(filepath.Join(dir, f.Name()))
 				case strings.HasPrefix(f.Name(), "."):
 				case strings.HasSuffix(f.Name(), layout.BundleSuffix) && f.Type().IsRegular():
 					it.bundle = filepath.Join(dir, f.Name())
