@@ -87,13 +87,32 @@ func TestKeylessAdd(t *testing.T) {
 	art := packed(t, "tc-stats")
 	other := packed(t, "xdp-root")
 	mallory := sigstoretest.GitHubWorkflow("mallory/tc-stats", ".github/workflows/release.yml", "refs/tags/v1.0.0", "")
+	gitlab := ciSigner
+	gitlab.Issuer = "https://gitlab.com"
+	otherCA, err := in.WithOtherCA()
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	expired := sigstoretest.Options{SignedAt: now, NotBefore: now.Add(-time.Hour), NotAfter: now.Add(-50 * time.Minute)}
+	truncated := bundleFor(t, in, art, ciSigner, sigstoretest.Options{})
+	if b, err := os.ReadFile(truncated); err != nil || os.WriteFile(truncated, b[:len(b)/2], 0o644) != nil {
+		t.Fatal("truncating the bundle")
+	}
+	// One refusal per check of keyless.Verify, through add.
 	for _, tc := range []struct {
 		name, bundle, want string
 	}{
 		{"no bundle", "", "repo.keyless-unsigned"},
-		{"wrong identity", bundleFor(t, in, art, mallory, sigstoretest.Options{}), "identity check failed: found https://github.com/mallory/"},
-		{"another file", bundleFor(t, in, other, ciSigner, sigstoretest.Options{}), "artifact digest check failed"},
+		{"truncated", truncated, "bundle check failed"},
+		{"expired at signing", bundleFor(t, in, art, ciSigner, expired), "certificate validity check failed"},
 		{"no log entry", bundleFor(t, in, art, ciSigner, sigstoretest.Options{NoTlog: true}), "transparency log check failed"},
+		{"untrusted CA", bundleFor(t, otherCA, art, ciSigner, sigstoretest.Options{}), "certificate chain check failed"},
+		{"no SCT", bundleFor(t, in, art, ciSigner, sigstoretest.Options{NoSCT: true}), "certificate transparency check failed"},
+		{"wrong identity", bundleFor(t, in, art, mallory, sigstoretest.Options{}), "identity check failed: found https://github.com/mallory/"},
+		{"wrong issuer", bundleFor(t, in, art, gitlab, sigstoretest.Options{}), "issuer check failed"},
+		{"another file", bundleFor(t, in, other, ciSigner, sigstoretest.Options{}), "artifact digest check failed"},
+		{"bad DSSE signature", bundleFor(t, in, art, ciSigner, sigstoretest.Options{DSSE: true, BadSignature: true}), "signature check failed"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := r.Add(ctx, []string{art}, AddOptions{Now: t0, Bundle: tc.bundle})
