@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -75,6 +76,22 @@ func readArtifactInto(buf []byte, path string, lim pkgfmt.Limits) ([]byte, strin
 	}
 	sum := sha256.Sum256(data)
 	return data, hex.EncodeToString(sum[:]), nil
+}
+
+// describeFile reads the artifact at path and describes it: the
+// description, its JSON (as the description cache holds it) and the
+// artifact's sha256.
+func describeFile(ctx context.Context, path string, lint pkgfmt.LintOptions) (*pkgfmt.Description, []byte, string, error) {
+	data, sha, err := readArtifact(path, lint.Limits)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	d := describeBytes(ctx, path, data, lint)
+	raw, err := json.Marshal(d)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	return d, raw, sha, nil
 }
 
 // describeBytes validates artifact bytes. A package that cannot be read

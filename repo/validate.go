@@ -89,18 +89,11 @@ func (b *buildRun) recheckCached(ctx context.Context) {
 		if !it.cached || it.reused || it.problem != nil || !it.descErrors() && len(it.checkLayout()) == 0 {
 			continue
 		}
-		data, sha, err := readArtifact(it.path, b.v.lint.Limits)
+		d, raw, sha, err := describeFile(ctx, it.path, b.v.lint)
 		if err != nil {
 			continue // the later stages report it
 		}
-		d := describeBytes(ctx, it.path, data, b.v.lint)
-		raw, err := json.Marshal(d)
-		if err != nil {
-			continue
-		}
-		if sha != it.sha {
-			it.sha = sha
-		}
+		it.sha = sha
 		_ = b.v.descs.PutRaw(sha, b.v.lint.Verify, raw)
 		it.cached = false
 		it.setDesc(d, raw)
