@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"html/template"
 	"io/fs"
 	"os"
 	"path"
@@ -288,15 +287,13 @@ func (w *writer) packagePages(p *index.Package) error {
 	if err := os.MkdirAll(pdir, 0o755); err != nil {
 		return fmt.Errorf("site: %w", err)
 	}
-	memo := map[string]template.HTML{}
-	slugs := versionSlugs(p)
-	li := p.FeaturedIndex()
-	if err := w.renderIn(path.Join("packages", p.Name, "index.html"), w.packageView(p, slugs, li, true, memo)); err != nil {
+	pp := newPkgPages(p)
+	if err := w.renderIn(path.Join("packages", p.Name, "index.html"), w.packageView(pp, pp.featured, true)); err != nil {
 		return err
 	}
 	for i := range p.Versions {
-		file := path.Join("packages", p.Name, slugs[i]+".html")
-		if err := w.renderIn(file, w.packageView(p, slugs, i, false, memo)); err != nil {
+		file := path.Join("packages", p.Name, pp.slugs[i]+".html")
+		if err := w.renderIn(file, w.packageView(pp, i, false)); err != nil {
 			return err
 		}
 	}

@@ -38,7 +38,13 @@ type packageView struct {
 	Artifact    string
 	Readme      template.HTML
 
+	// VersionOptions is the version menu (at most menuSize entries;
+	// MoreVersions when it leaves some out). Versions, the table of every
+	// version, is on the package's own page (Canonical) only: a version's
+	// page links there, so that each page has a bounded size.
 	VersionOptions []versionOption
+	MoreVersions   bool
+	AllVersions    int
 	Versions       []versionRow
 	Artifacts      []artifactRow
 
@@ -173,13 +179,29 @@ func readmeMemo(memo map[string]template.HTML, src string) template.HTML {
 	return h
 }
 
-// packageView builds the page of version vi of p. canonical is true for
-// packages/<name>/index.html, false for packages/<name>/<slug>.html.
-func (w *writer) packageView(p *index.Package, slugs []string, vi int, canonical bool, readmes map[string]template.HTML) *packageView {
+// pkgPages is what every page of one package shares, worked out once
+// per package rather than once per page.
+type pkgPages struct {
+	p                *index.Package
+	slugs            []string // file stem of each version's page
+	featured, latest int      // index.Package.FeaturedIndex, LatestIndex
+	readmes          map[string]template.HTML
+}
+
+func newPkgPages(p *index.Package) *pkgPages {
+	return &pkgPages{p: p, slugs: versionSlugs(p), featured: p.FeaturedIndex(), latest: p.LatestIndex(),
+		readmes: map[string]template.HTML{}}
+}
+
+// packageView builds the page of version vi of pp's package. canonical
+// is true for packages/<name>/index.html, false for
+// packages/<name>/<slug>.html.
+func (w *writer) packageView(pp *pkgPages, vi int, canonical bool) *packageView {
+	p, slugs := pp.p, pp.slugs
 	v := &p.Versions[vi]
 	d := &v.Description
 	m := &d.Manifest
-	li, latest := p.FeaturedIndex(), p.LatestIndex()
+	li, latest := pp.featured, pp.latest
 	title := p.Name + " " + v.Version
 	if canonical {
 		title = p.Name
@@ -209,14 +231,14 @@ func (w *writer) packageView(p *index.Package, slugs []string, vi int, canonical
 		Platforms:   platformsOf(v),
 		Types:       programTypes(m),
 		Artifact:    m.Artifact,
-		Readme:      readmeMemo(readmes, d.Readme),
+		Readme:      readmeMemo(pp.readmes, d.Readme),
 		Problems:    d.Problems,
 	}
 	pv.pageBase.Description = m.Description
 
-	for i := range p.Versions {
+	pv.AllVersions = len(p.Versions)
+	for _, i := range menuVersions(len(p.Versions), vi, latest) {
 		o := &p.Versions[i]
-		href := slugs[i] + ".html"
 		label := o.Version
 		switch {
 		case i == latest:
@@ -226,17 +248,11 @@ func (w *writer) packageView(p *index.Package, slugs []string, vi int, canonical
 		case o.Prerelease:
 			label += " (pre-release)"
 		}
-		pv.VersionOptions = append(pv.VersionOptions, versionOption{Version: o.Version, Href: href, Label: label, Selected: i == vi})
-		row := versionRow{
-			Version: o.Version, Href: href, Current: i == vi, Added: formatDate(o.Added),
-			Platforms: platformsOf(o), Prerelease: o.Prerelease, Yanked: yank(o.Yanked),
-			Multi: len(o.Artifacts) > 1,
-		}
-		if len(o.Artifacts) > 0 {
-			a := o.Artifacts[0]
-			row.Size, row.SHA256, row.ShortSHA = formatSize(a.Length), a.SHA256, shortSHA(a.SHA256)
-		}
-		pv.Versions = append(pv.Versions, row)
+		pv.VersionOptions = append(pv.VersionOptions, versionOption{Version: o.Version, Href: slugs[i] + ".html", Label: label, Selected: i == vi})
+	}
+	pv.MoreVersions = len(pv.VersionOptions) < len(p.Versions)
+	if canonical {
+		pv.Versions = versionRows(p, slugs, vi)
 	}
 	for _, a := range v.Artifacts {
 		pv.Artifacts = append(pv.Artifacts, artifactRow{
@@ -392,4 +408,56 @@ func driversOf(ds []pkgfmt.DriverReport) []driverView {
 		out = append(out, v)
 	}
 	return out
+}
+
+// menuSize bounds the versions the version menu lists, so that a page
+// costs the same whatever the number of versions (every page listing
+// every version made a package of n versions cost n² rows).
+const menuSize = 10
+
+// menuVersions picks the versions the menu of version vi lists, in the
+// package's order (newest first): the latest (when there is one) and the
+// versions nearest vi, at most menuSize in all.
+func menuVersions(n, vi, latest int) []int {
+	size := min(n, menuSize)
+	lo := min(max(0, vi-size/2), n-size)
+	hi := lo + size
+	if latest >= 0 && (latest < lo || latest >= hi) {
+		// Room for the latest: the window loses the end farther from vi.
+		if vi-lo > hi-1-vi {
+			lo++
+		} else {
+			hi--
+		}
+	}
+	out := make([]int, 0, size)
+	if latest >= 0 && latest < lo {
+		out = append(out, latest)
+	}
+	for i := lo; i < hi; i++ {
+		out = append(out, i)
+	}
+	if latest >= hi {
+		out = append(out, latest)
+	}
+	return out
+}
+
+// versionRows is the table of every version, on the package's own page.
+func versionRows(p *index.Package, slugs []string, vi int) []versionRow {
+	rows := make([]versionRow, 0, len(p.Versions))
+	for i := range p.Versions {
+		o := &p.Versions[i]
+		row := versionRow{
+			Version: o.Version, Href: slugs[i] + ".html", Current: i == vi, Added: formatDate(o.Added),
+			Platforms: platformsOf(o), Prerelease: o.Prerelease, Yanked: yank(o.Yanked),
+			Multi: len(o.Artifacts) > 1,
+		}
+		if len(o.Artifacts) > 0 {
+			a := o.Artifacts[0]
+			row.Size, row.SHA256, row.ShortSHA = formatSize(a.Length), a.SHA256, shortSHA(a.SHA256)
+		}
+		rows = append(rows, row)
+	}
+	return rows
 }

@@ -520,3 +520,130 @@ func TestTestsShown(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkPackageVersions renders one package of N versions: the cost
+// per version (ns/version) stays flat as N grows when a version's page is
+// bounded in size, and grows with N when every page lists every version.
+func BenchmarkPackageVersions(b *testing.B) {
+	for _, n := range []int{10, 100, 1000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			d := manyVersions(n)
+			dir := b.TempDir()
+			var bytes int64
+			for b.Loop() {
+				if err := Write(context.Background(), dir, d); err != nil {
+					b.Fatal(err)
+				}
+			}
+			filepath.WalkDir(filepath.Join(dir, "packages"), func(_ string, e fs.DirEntry, _ error) error {
+				if fi, err := e.Info(); err == nil && !e.IsDir() {
+					bytes += fi.Size()
+				}
+				return nil
+			})
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/version")
+			b.ReportMetric(float64(bytes)/float64(n), "bytes/version")
+		})
+	}
+}
+
+// manyVersions is the fixture with only its first package, in n stable
+// versions 1.n.0 … 1.1.0 (newest first).
+func manyVersions(n int) *Data {
+	d := fixtureData()
+	p := *d.Packages[0]
+	base := p.Versions[0]
+	p.Versions = nil
+	for j := range n {
+		v := base
+		v.Version = fmt.Sprintf("1.%d.0", n-j)
+		v.Prerelease, v.Yanked = false, nil
+		p.Versions = append(p.Versions, v)
+	}
+	d.Packages = []*index.Package{&p}
+	return d
+}
+
+func TestMenuVersions(t *testing.T) {
+	seq := func(lo, hi int) []int {
+		var s []int
+		for i := lo; i < hi; i++ {
+			s = append(s, i)
+		}
+		return s
+	}
+	for _, tc := range []struct {
+		name          string
+		n, vi, latest int
+		want          []int
+	}{
+		{"few", 4, 2, 0, seq(0, 4)},
+		{"exactly menuSize", menuSize, 9, 3, seq(0, menuSize)},
+		{"newest", 30, 0, 0, seq(0, 10)},
+		{"oldest, latest far away", 30, 29, 0, append([]int{0}, seq(21, 30)...)},
+		{"middle", 30, 15, 0, append([]int{0}, seq(11, 20)...)},
+		{"middle, latest inside", 30, 15, 12, seq(10, 20)},
+		{"pre-releases first, latest below", 30, 0, 20, append(seq(0, 9), 20)},
+		{"no stable version", 30, 15, -1, seq(10, 20)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := menuVersions(tc.n, tc.vi, tc.latest)
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("menuVersions(%d, %d, %d) (-want +got):\n%s", tc.n, tc.vi, tc.latest, diff)
+			}
+		})
+	}
+	// Whatever the package, the menu is bounded, ordered, and lists the
+	// page's own version and the latest.
+	for n := 1; n <= 40; n++ {
+		for vi := range n {
+			for latest := -1; latest < n; latest++ {
+				got := menuVersions(n, vi, latest)
+				if len(got) != min(n, menuSize) || !slices.IsSorted(got) ||
+					!slices.Contains(got, vi) || (latest >= 0 && !slices.Contains(got, latest)) {
+					t.Fatalf("menuVersions(%d, %d, %d) = %v", n, vi, latest, got)
+				}
+				if len(slices.Compact(slices.Clone(got))) != len(got) {
+					t.Fatalf("menuVersions(%d, %d, %d) = %v: a version twice", n, vi, latest, got)
+				}
+			}
+		}
+	}
+}
+
+// TestPagesBounded checks that a version's page does not grow with the
+// number of versions: its menu lists menuSize of them and links to the
+// package's page, which alone has the table of every version.
+func TestPagesBounded(t *testing.T) {
+	const n = 30
+	dir := writeFixture(t, manyVersions(n))
+	name := "ratelimiting"
+	rowRE := regexp.MustCompile(`<tr(?: class="current")?><th scope="row"><a href="1\.\d+\.0\.html"`)
+	menuRE := regexp.MustCompile(`<li><a href="1\.\d+\.0\.html"`)
+	for _, tc := range []struct {
+		page       string
+		rows, menu int
+		all        bool // links to the table of every version
+	}{
+		{"index.html", n, menuSize, true},
+		{"1.30.0.html", 0, menuSize, true},
+		{"1.15.0.html", 0, menuSize, true},
+		{"1.1.0.html", 0, menuSize, true},
+	} {
+		t.Run(tc.page, func(t *testing.T) {
+			page := readFile(t, dir, "packages/"+name+"/"+tc.page)
+			if got := len(rowRE.FindAllString(page, -1)); got != tc.rows {
+				t.Errorf("%d rows in the versions table, want %d", got, tc.rows)
+			}
+			if got := len(menuRE.FindAllString(page, -1)); got != tc.menu {
+				t.Errorf("%d versions in the menu, want %d", got, tc.menu)
+			}
+			if got := strings.Contains(page, `<a href="index.html#versions-h">All 30 versions</a>`); got != tc.all {
+				t.Errorf("link to all versions in the menu: %v, want %v", got, tc.all)
+			}
+		})
+	}
+	if page := readFile(t, dir, "packages/"+name+"/1.15.0.html"); !strings.Contains(page, "1.15.0 is one of the 30 versions of ratelimiting") {
+		t.Error("a version page does not say where the other versions are")
+	}
+}
