@@ -81,6 +81,11 @@ type CheckOptions struct {
 	// build's plan hashes the index files it reuses — and that Check
 	// then does not read again.
 	Verified map[string]string
+	// Hashes, if set, are local files already read (by inode, size and
+	// modification time), which Check does not read again under any of
+	// their names — for ebpfrepo build, the artifacts it read under
+	// packages/, which the tree it checks links. Check adds what it reads.
+	Hashes *FileHashes
 	// Lookup, if set, names the artifacts of known packages that are
 	// still looked up through TUF — for ebpfrepo build, those in the
 	// hashed bins it re-signed — and compared with the known package.
@@ -118,7 +123,10 @@ func (c *Client) CheckWith(ctx context.Context, opts CheckOptions) (*CheckReport
 			}
 		}
 	}
-	lh := &localHashes{sums: map[fileKey]string{}}
+	lh := opts.Hashes
+	if lh == nil {
+		lh = NewFileHashes()
+	}
 	// The bytes are read by one worker per CPU and a few more (for the
 	// network) while the metadata is walked: a file is checked as soon as
 	// its signed length and sha256 are known, and no list of every file
@@ -233,7 +241,7 @@ walk:
 // target first, then its l3afd copies) against its signed length and
 // sha256, and returns the problems, the l3afd copies that matched and the
 // bytes of the target read.
-func checkFiles(ctx context.Context, c *Client, lh *localHashes, target string, length int64, sha string, urls []string) (ps []string, l3 int, n int64) {
+func checkFiles(ctx context.Context, c *Client, lh *FileHashes, target string, length int64, sha string, urls []string) (ps []string, l3 int, n int64) {
 	for i, u := range urls {
 		size, err := lh.verify(ctx, c.fetcher, u, length, sha)
 		var le *metadata.ErrDownloadLengthMismatch
@@ -257,40 +265,22 @@ func checkFiles(ctx context.Context, c *Client, lh *localHashes, target string, 
 	return ps, l3, n
 }
 
-// localHashes remembers the sha256 of the local files Check has read, by
-// device and inode: the artifact of every platform, its l3afd copy and
-// latest/ are hard links to one file in a build's output, read once.
-type localHashes struct {
-	mu   sync.Mutex
-	sums map[fileKey]string
-}
-
-type fileKey struct {
-	dev, ino uint64
-	size     int64
-	mtime    int64
-}
-
 // verify checks the file at u against length and sha256 and returns its
 // length. A file:// URL is read from the disk directly (each file
 // once); any other through the fetcher.
-func (lh *localHashes) verify(ctx context.Context, f *Fetcher, u string, length int64, want string) (int64, error) {
+func (lh *FileHashes) verify(ctx context.Context, f *Fetcher, u string, length int64, want string) (int64, error) {
 	if p, ok := strings.CutPrefix(u, "file://"); ok {
 		if k, ok := keyOf(p); ok {
 			if k.size != length {
 				return 0, fmt.Errorf("%d bytes, signed %d", k.size, length)
 			}
-			lh.mu.Lock()
-			sum, seen := lh.sums[k]
-			lh.mu.Unlock()
+			sum, seen := lh.get(k)
 			if !seen {
 				var err error
 				if sum, err = fileSHA256(p); err != nil {
 					return 0, err
 				}
-				lh.mu.Lock()
-				lh.sums[k] = sum
-				lh.mu.Unlock()
+				lh.put(k, sum)
 			}
 			if sum != want {
 				return 0, fmt.Errorf("sha256 %s, signed %s", sum, want)

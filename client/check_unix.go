@@ -3,6 +3,7 @@
 package client
 
 import (
+	"io/fs"
 	"os"
 	"syscall"
 )
@@ -11,7 +12,14 @@ import (
 // modification time; false for anything else.
 func keyOf(p string) (fileKey, bool) {
 	fi, err := os.Stat(p)
-	if err != nil || !fi.Mode().IsRegular() {
+	if err != nil {
+		return fileKey{}, false
+	}
+	return keyOfInfo(fi)
+}
+
+func keyOfInfo(fi fs.FileInfo) (fileKey, bool) {
+	if !fi.Mode().IsRegular() {
 		return fileKey{}, false
 	}
 	st, ok := fi.Sys().(*syscall.Stat_t)

@@ -12,7 +12,9 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
+	"github.com/ebpfrepo/ebpfrepo/client"
 	"github.com/ebpfrepo/ebpfrepo/pkgfmt"
 )
 
@@ -39,7 +41,7 @@ func (e *InvalidError) Error() string {
 // readArtifact reads an artifact whole (it is bounded by the archive size
 // limit) and returns its bytes and sha256.
 func readArtifact(path string, lim pkgfmt.Limits) ([]byte, string, error) {
-	return readArtifactInto(nil, path, lim)
+	return readArtifactInto(nil, path, lim, nil)
 }
 
 // artifactBufs recycles the buffers a build reads artifacts into: the
@@ -47,8 +49,9 @@ func readArtifact(path string, lim pkgfmt.Limits) ([]byte, string, error) {
 var artifactBufs sync.Pool
 
 // readArtifactInto is readArtifact reading into buf when it is large
-// enough.
-func readArtifactInto(buf []byte, path string, lim pkgfmt.Limits) ([]byte, string, error) {
+// enough, noting the file's sha256 in hashes (if not nil): the build's
+// check then need not read it again through the output's hard links.
+func readArtifactInto(buf []byte, path string, lim pkgfmt.Limits, hashes *client.FileHashes) ([]byte, string, error) {
 	lim = lim.WithDefaults()
 	f, err := os.Open(path)
 	if err != nil {
@@ -71,11 +74,18 @@ func readArtifactInto(buf []byte, path string, lim pkgfmt.Limits) ([]byte, strin
 	} else {
 		data = make([]byte, fi.Size())
 	}
+	start := time.Now()
 	if _, err := io.ReadFull(f, data); err != nil {
 		return nil, "", fmt.Errorf("%s: %w", path, err)
 	}
 	sum := sha256.Sum256(data)
-	return data, hex.EncodeToString(sum[:]), nil
+	hexSum := hex.EncodeToString(sum[:])
+	if hashes != nil {
+		// Keyed by the size and mtime read before the bytes: a file that
+		// changed since no longer matches the key (FileHashes.Note).
+		hashes.Note(fi, start, hexSum)
+	}
+	return data, hexSum, nil
 }
 
 // describeFile reads the artifact at path and describes it: the

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ebpfrepo/ebpfrepo/client"
 	"github.com/ebpfrepo/ebpfrepo/index"
 	"github.com/ebpfrepo/ebpfrepo/internal/buildcache"
 	"github.com/ebpfrepo/ebpfrepo/internal/outtree"
@@ -157,7 +158,12 @@ type buildRun struct {
 	ticks int // items validated, for Progress
 
 	trustSalt string // the digest of what signatures are verified against (lintTrust), in package keys
-	keyless   *keylessState
+	// hashes are the artifacts read in this build (digest, rehash), by
+	// inode, which the check does not read again through the tree's
+	// links; stopRehash ends the background rehash.
+	hashes     *client.FileHashes
+	stopRehash func()
+	keyless    *keylessState
 
 	// plan
 	spare *outtree.Spare
@@ -228,6 +234,9 @@ func (b *buildRun) mark(name string) {
 // close removes the temporary output unless it was published, and lets
 // the lock go.
 func (b *buildRun) close() {
+	if b.stopRehash != nil {
+		b.stopRehash()
+	}
 	if b.cleaned != nil {
 		<-b.cleaned
 	}

@@ -84,7 +84,11 @@ func (b *buildRun) check(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("build: check: %w", err)
 	}
-	opts := client.CheckOptions{Known: b.knownPackages()}
+	if b.stopRehash != nil {
+		b.stopRehash()
+		b.stopRehash = nil
+	}
+	opts := client.CheckOptions{Known: b.knownPackages(), Hashes: b.hashes}
 	if opts.Known != nil {
 		opts.Verified = b.verified // the reused index files plan hashed in the adopted spare
 		// An artifact in a bin this build re-signed goes through TUF,

@@ -80,6 +80,16 @@ func TestCorruptedState(t *testing.T) {
 			flipByte(t, m[0])
 			return "tc-stats"
 		}, true},
+		{"bit rot under packages/ in a file older than the build", func(t *testing.T, r *Repo) string {
+			// Old enough for the build's background rehash to note what it
+			// reads (client.FileHashes), which the check then takes.
+			m, _ := filepath.Glob(filepath.Join(r.Dir, layout.PackagesDir, "tc-stats", "*", "*.tar.gz"))
+			old := time.Now().Add(-time.Hour)
+			os.Chtimes(m[0], old, old)
+			build(t, r, BuildOptions{Now: t0.Add(90 * time.Second)}) // the stat cache learns the new mtime
+			flipByte(t, m[0])
+			return "tc-stats"
+		}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := newRepo(t)
@@ -188,5 +198,60 @@ func TestCheckKnownPackages(t *testing.T) {
 		Lookup: func(string) bool { looked++; return true }})
 	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "the signed targets") || looked == 0 {
 		t.Errorf("a known package looked up through TUF: %v (%d lookups), want the index/targets disagreement", err, looked)
+	}
+}
+
+// TestCheckHashes: the files CheckOptions.Hashes holds are not read again
+// — a wrong sum there is a problem the check reports — as long as their
+// size and mtime are those noted; a file changed since, or noted while
+// racily new, is read again.
+func TestCheckHashes(t *testing.T) {
+	r := newRepo(t)
+	addGood(t, r, "tc-stats")
+	m, _ := filepath.Glob(filepath.Join(r.Dir, layout.PackagesDir, "tc-stats", "*", "*.tar.gz"))
+	art := m[0]
+	old := time.Now().Add(-time.Hour)
+	os.Chtimes(art, old, old)
+	build(t, r, BuildOptions{Now: t0})
+	out, _ := filepath.Abs(filepath.Join(r.Dir, layout.PublicDir))
+	root, _ := os.ReadFile(filepath.Join(out, "metadata", "1.root.json"))
+	c := newCheckClient(t, "file://"+out, root)
+	wrong := strings.Repeat("0", 64)
+	noted := func(t *testing.T, mtime time.Time) *client.FileHashes {
+		t.Helper()
+		fi, err := os.Stat(art)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := client.NewFileHashes()
+		h.Note(fi, mtime.Add(2*time.Second), wrong)
+		return h
+	}
+	check := func(h *client.FileHashes) error {
+		_, err := c.CheckWith(context.Background(), client.CheckOptions{Hashes: h})
+		return err
+	}
+
+	if err := check(noted(t, old)); err == nil || !strings.Contains(err.Error(), "sha256 "+wrong) {
+		t.Errorf("a noted (wrong) sum: %v, want the check to take it and refuse", err)
+	}
+	h := noted(t, old)
+	changed := old.Add(time.Minute)
+	os.Chtimes(art, changed, changed)
+	if err := check(h); err != nil {
+		t.Errorf("a file changed since it was noted is read again: %v", err)
+	}
+	fi, _ := os.Stat(art)
+	racy := client.NewFileHashes()
+	racy.Note(fi, fi.ModTime().Add(time.Millisecond), wrong) // read 1 ms after it was written
+	if err := check(racy); err != nil {
+		t.Errorf("a racily new file is not noted: %v", err)
+	}
+	hashed := client.NewFileHashes()
+	if _, err := hashed.Hash(art); err != nil {
+		t.Fatal(err)
+	}
+	if err := check(hashed); err != nil {
+		t.Errorf("a file Hash read: %v", err)
 	}
 }

@@ -37,6 +37,7 @@ type item struct {
 	descSum [32]byte            // sha256 of its JSON there
 	cached  bool
 	lazy    bool // sha256 known from the stat cache, description not taken yet
+	read    bool // sha256 of its bytes, read in this build
 	reused  bool // its package is unchanged: built from the package cache
 	// warnings counts the warnings of its description.
 	warnings int

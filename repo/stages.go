@@ -99,6 +99,7 @@ func (b *buildRun) unreuse(ctx context.Context) error {
 		return fmt.Errorf("build: %w", err)
 	}
 	b.v = v
+	v.hashes = b.hashes
 	defer func() { b.v.finish(b.items); b.parked = b.v.store(); b.v = nil }()
 	if err := b.each(ctx, its, false); err != nil {
 		return err

@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/ebpfrepo/ebpfrepo/bpfobj"
+	"github.com/ebpfrepo/ebpfrepo/client"
 	"github.com/ebpfrepo/ebpfrepo/internal/buildcache"
 	"github.com/ebpfrepo/ebpfrepo/layout"
 	"github.com/ebpfrepo/ebpfrepo/pkgfmt"
@@ -25,6 +26,9 @@ type validator struct {
 
 	mu    sync.Mutex
 	fresh map[string]buildcache.StatEntry // artifacts read in this build
+	// hashes are the artifacts read in this build, by inode, for the
+	// check (buildRun.hashes).
+	hashes *client.FileHashes
 }
 
 func (r *Repo) newValidator() (*validator, error) {
@@ -51,7 +55,44 @@ func (b *buildRun) digest(ctx context.Context) error {
 		return fmt.Errorf("build: %w", err)
 	}
 	b.trustSalt = b.v.descs.Salt()
-	return b.each(ctx, b.items, true)
+	b.hashes = client.NewFileHashes()
+	b.v.hashes = b.hashes
+	if err := b.each(ctx, b.items, true); err != nil {
+		return err
+	}
+	b.rehash(ctx)
+	return nil
+}
+
+// rehash reads, on one core in the background while the next stages run,
+// the artifacts whose sha256 came from the stat cache rather than from
+// their bytes, noting them in b.hashes: the check reads back every
+// artifact of the tree it publishes (it is what finds an artifact under
+// packages/ that changed without its size and mtime), and finds these
+// already read. Whatever rehash has not reached when the check starts
+// (stopRehash), the check reads itself.
+func (b *buildRun) rehash(ctx context.Context) {
+	var todo []string
+	for _, it := range b.items {
+		if it.sha != "" && !it.read && it.problem == nil {
+			todo = append(todo, it.path)
+		}
+	}
+	if len(todo) == 0 {
+		return
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for _, p := range todo {
+			if ctx.Err() != nil {
+				return
+			}
+			_, _ = b.hashes.Hash(p) // a file it cannot read, the check reports
+		}
+	}()
+	b.stopRehash = func() { cancel(); <-done }
 }
 
 // describe takes the descriptions plan did not make unnecessary, then
@@ -223,7 +264,7 @@ func (v *validator) validateOne(ctx context.Context, it *item, lazy bool) (hashe
 	if b, ok := artifactBufs.Get().(*[]byte); ok {
 		buf = *b
 	}
-	data, sha, err := readArtifactInto(buf, it.path, v.lint.Limits)
+	data, sha, err := readArtifactInto(buf, it.path, v.lint.Limits, v.hashes)
 	if err != nil {
 		return false, err
 	}
@@ -234,7 +275,7 @@ func (v *validator) validateOne(ctx context.Context, it *item, lazy bool) (hashe
 			artifactBufs.Put(&data)
 		}
 	}()
-	it.sha = sha
+	it.sha, it.read = sha, true
 	it.length = int64(len(data))
 	v.mu.Lock()
 	v.fresh[it.rel] = buildcache.StatEntry{Size: fi.Size(), MTime: fi.ModTime().UnixNano(), SHA256: sha}

@@ -17,6 +17,12 @@ func SHA256(path string) (string, int64, error) {
 		return "", 0, err
 	}
 	defer f.Close()
+	return SHA256File(f)
+}
+
+// SHA256File is SHA256 for a file the caller has open, read from its
+// current offset to its end.
+func SHA256File(f *os.File) (string, int64, error) {
 	h := sha256.New()
 	buf := bufs.Get().(*[]byte)
 	defer bufs.Put(buf)
