@@ -117,9 +117,10 @@ func (b *buildRun) unreuse(ctx context.Context) error {
 // one package per worker at a time, then the summary (all.json). A
 // package is built from its versions' packed descriptions, so only the
 // packages in the workers' hands are decoded; once its pages are written
-// only its featured version's description is still needed (the home page
-// and search.json), so the others are dropped: a build holds about one
-// description per package, not one per version.
+// only what the home page and search.json read of its featured version's
+// description is still needed (site.HomeDescription), so the rest is
+// dropped: a build holds a fraction of one description per package, not
+// one per version.
 func (b *buildRun) index(ctx context.Context) error {
 	b.targets = make([]tufrepo.Target, len(b.pkgs), len(b.pkgs)+1)
 	summaries := make([]index.SummaryPackage, len(b.pkgs))
@@ -205,11 +206,14 @@ func (b *buildRun) buildPackage(ctx context.Context, pb *pkgBuild) (tufrepo.Targ
 	if err := b.cat.WritePackage(p, t.SHA256); err != nil {
 		return tufrepo.Target{}, index.SummaryPackage{}, fmt.Errorf("catalogue: %w", err)
 	}
+	// What is left of the descriptions is what the home page reads of
+	// the featured version's, for the home page and the package cache.
 	fi := p.FeaturedIndex()
 	for j := range p.Versions {
 		if j != fi {
 			p.Versions[j].Description = pkgfmt.Description{}
 		} else {
+			p.Versions[j].Description = site.HomeDescription(&p.Versions[j].Description)
 			internDescription(&p.Versions[j].Description)
 		}
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/ebpfrepo/ebpfrepo/bpfobj"
 	"github.com/ebpfrepo/ebpfrepo/index"
+	"github.com/ebpfrepo/ebpfrepo/pkgfmt"
 	"github.com/ebpfrepo/ebpfrepo/internal/testpkgs"
 )
 
@@ -645,5 +646,43 @@ func TestPagesBounded(t *testing.T) {
 	}
 	if page := readFile(t, dir, "packages/"+name+"/1.15.0.html"); !strings.Contains(page, "1.15.0 is one of the 30 versions of ratelimiting") {
 		t.Error("a version page does not say where the other versions are")
+	}
+}
+
+// TestHomeDescription: the home page and search.json are the same bytes
+// whether a package's featured version carries its whole description or
+// only HomeDescription of it, and its other versions none (what a build
+// keeps per package, and what the package cache gives back).
+func TestHomeDescription(t *testing.T) {
+	full := fixtureData()
+	lean := fixtureData()
+	for _, p := range lean.Packages {
+		fi := p.FeaturedIndex()
+		for j := range p.Versions {
+			if j == fi {
+				p.Versions[j].Description = HomeDescription(&p.Versions[j].Description)
+			} else {
+				p.Versions[j].Description = pkgfmt.Description{}
+			}
+		}
+	}
+	a, b := writeFixture(t, full), writeFixture(t, lean)
+	for _, name := range []string{"index.html", "search.json"} {
+		if diff := cmp.Diff(readFile(t, a, name), readFile(t, b, name)); diff != "" {
+			t.Errorf("%s from the whole descriptions (-) and from HomeDescription (+):\n%s", name, diff)
+		}
+	}
+	// The fixture exercises what HomeDescription keeps.
+	var helpers, setBy, verifier, tests bool
+	for _, p := range full.Packages {
+		d := &p.Featured().Description
+		h, _ := helpersAndKfuncs(d)
+		helpers = helpers || len(h) > 0
+		setBy = setBy || d.Kernel != nil && len(d.Kernel.SetBy) > 0
+		verifier = verifier || d.Verifier != nil
+		tests = tests || d.TestVectors > 0
+	}
+	if !helpers || !setBy || !verifier || !tests {
+		t.Errorf("the fixture lacks featured versions with helpers %v, kernel set_by %v, verifier results %v, test vectors %v", helpers, setBy, verifier, tests)
 	}
 }

@@ -312,6 +312,45 @@ func facets(items []homeItem, get func(*homeItem) []string) []facet {
 	return out
 }
 
+// HomeDescription is what the home page and search.json read of a
+// package's featured version's description (home): its manifest's
+// description, program types, keywords, license, platforms and declared
+// minimum kernel; the helpers and kfuncs its programs call; the inferred
+// minimum kernel and what sets it; the verifier's and the test vectors'
+// results. A build keeps this much of one description per package once
+// the package's pages are written, and remembers it in the package cache
+// (repo), instead of the whole description. TestHomeDescription renders
+// both ways and compares the bytes: a field home comes to read must be
+// kept here.
+func HomeDescription(d *pkgfmt.Description) pkgfmt.Description {
+	m := &d.Manifest
+	h := pkgfmt.Description{
+		Manifest: pkgfmt.Manifest{Description: m.Description, Keywords: m.Keywords, License: m.License,
+			Platforms: m.Platforms, MinKernel: m.MinKernel},
+		Verifier:    d.Verifier,
+		TestVectors: d.TestVectors,
+		Tests:       d.Tests,
+	}
+	for _, p := range m.Programs {
+		h.Manifest.Programs = append(h.Manifest.Programs, pkgfmt.Program{Type: p.Type})
+	}
+	for _, o := range d.Objects {
+		var ho bpfobj.ObjectReport
+		for _, p := range o.Programs {
+			if len(p.Helpers) > 0 || len(p.Kfuncs) > 0 {
+				ho.Programs = append(ho.Programs, bpfobj.ProgramReport{Helpers: p.Helpers, Kfuncs: p.Kfuncs})
+			}
+		}
+		if ho.Programs != nil {
+			h.Objects = append(h.Objects, ho)
+		}
+	}
+	if k := d.Kernel; k != nil {
+		h.Kernel = &bpfobj.KernelReport{MinVersion: k.MinVersion, SetBy: k.SetBy}
+	}
+	return h
+}
+
 func (w *writer) home() (*homeView, *searchIndex) {
 	hv := &homeView{pageBase: w.base("", "packages", w.d.Repository), RepoDescription: w.d.Description}
 	if hv.RepoDescription == "" && w.d.Summary != nil {

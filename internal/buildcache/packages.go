@@ -11,9 +11,10 @@ import (
 
 // Packages remembers, for each package, what a build derived from its
 // versions: the digest and length of its index file, its summary line
-// and its versions with only the description the catalogue's home page
-// needs (that of index.Package.Featured). An entry is keyed by a digest
-// of every input of the package (the caller computes it), so a rebuild neither decodes
+// and its versions with only what the catalogue's home page reads of the
+// featured version's description (site.HomeDescription). An entry is
+// keyed by a digest of every input of the package (the caller computes
+// it), so a rebuild neither decodes
 // the descriptions of an unchanged package nor writes its index file
 // again: it is only used when the reused output tree still holds that
 // index file and the package's catalogue pages. It lives in
