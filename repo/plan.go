@@ -73,15 +73,22 @@ func (b *buildRun) plan(context.Context) error {
 	b.reused, unserved = b.unchangedPackages()
 	// The spare is the tree before the live one: after a build that
 	// rendered most pages anew (a new ebpfrepo, a new template), it lacks
-	// what the live tree holds. When the live tree serves more unchanged
-	// packages than the spare, a clone of it (a link per file) costs less
-	// than rendering them all a second time.
-	if !cloned && len(unserved) > len(b.reused) && liveServes(b.out, b.r.siteHead(), unserved) > len(b.reused) {
-		if c := outtree.CloneLive(b.out); c != nil {
+	// what the live tree holds. What the live tree serves of the unchanged
+	// packages is grafted into the spare (a link per file), which costs
+	// less than rendering them a second time; should that fail, a clone of
+	// the whole live tree does.
+	if !cloned && len(unserved) > 0 {
+		if g, n := liveServes(b.out, b.r.siteHead(), unserved); n > 0 {
+			if err := b.spare.Graft(b.out, g); err != nil {
+				how := "cloned the live tree instead"
+				if b.spare = outtree.CloneLive(b.out); b.spare == nil {
+					how = "built the output anew"
+				}
+				b.res.Notes = append(b.res.Notes, fmt.Sprintf("the spare output tree could not take the live tree's files (%v): %s", err, how))
+			}
 			for _, it := range b.items {
 				it.reused = false
 			}
-			b.spare = c
 			b.reused, _ = b.unchangedPackages()
 		}
 	}
@@ -89,24 +96,27 @@ func (b *buildRun) plan(context.Context) error {
 	return nil
 }
 
-// liveServes counts the packages of unserved (name → index sha256) whose
-// index file and catalogue pages the live tree holds as they are.
-func liveServes(out string, head *site.Data, unserved map[string]string) int {
+// liveServes finds the packages of unserved (name → index sha256) whose
+// index file and catalogue pages the live tree holds as they are, and
+// returns them as what to graft into the spare, and how many.
+func liveServes(out string, head *site.Data, unserved map[string]string) (outtree.Graft, int) {
+	g := outtree.Graft{Files: map[string]string{}, Pages: map[string]string{}}
 	live := outtree.LiveTree(out)
 	if live == nil || live.Manifest.Catalogue == nil || !validPageNames(live.Manifest.Catalogue) {
-		return 0
+		return g, 0
 	}
 	fps, err := site.Fingerprints(head, unserved)
 	if err != nil {
-		return 0
+		return g, 0
 	}
-	n := 0
 	for name, sha := range unserved {
-		if live.Manifest.Files[layout.Target(layout.PackageIndexTarget(name), sha)] == sha && fps[name] != "" && live.Manifest.Catalogue[name] == fps[name] {
-			n++
+		rel := layout.Target(layout.PackageIndexTarget(name), sha)
+		if live.Manifest.Files[rel] == sha && fps[name] != "" && live.Manifest.Catalogue[name] == fps[name] {
+			g.Files[rel] = sha
+			g.Pages[name] = fps[name]
 		}
 	}
-	return n
+	return g, len(g.Pages)
 }
 
 // unchangedPackages finds the packages whose every input is what the
