@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -20,6 +21,7 @@ func TestWriteManifestMatchesMarshal(t *testing.T) {
 		{"nil", TreeManifest{}},
 		{"empty", TreeManifest{Files: map[string]string{}, Catalogue: map[string]string{}}},
 		{"plain", TreeManifest{Files: map[string]string{"b/c": "01", "a": "ff"}, Catalogue: map[string]string{"x": "1"}}},
+		{"repeated values", TreeManifest{Files: map[string]string{"t/jammy/x": "ab", "t/noble/x": "ab", "l/noble/x": "ab", "y": "\u00e9"}}},
 		{"escaped", TreeManifest{Files: map[string]string{"a<b>&\"\\\n": "é\u2028", "\xff": "z"}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -50,6 +52,14 @@ func TestWriteManifestMatchesMarshal(t *testing.T) {
 			}
 			if diff := cmp.Diff(back, *got, cmp.AllowUnexported(TreeManifest{}), cmpopts.EquateEmpty()); diff != "" {
 				t.Errorf("readManifest (-want +got):\n%s", diff)
+			}
+			// Equal values are one string (a digest at five names).
+			seen := map[string]*byte{}
+			for k, v := range got.Files {
+				if p, ok := seen[v]; ok && p != unsafe.StringData(v) {
+					t.Errorf("%s: value %q held twice", k, v)
+				}
+				seen[v] = unsafe.StringData(v)
 			}
 		})
 	}

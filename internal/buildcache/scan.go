@@ -46,7 +46,15 @@ func (s *scanner) expect(want byte) error {
 }
 
 // str reads a string whose opening quote was read.
-func (s *scanner) str() (string, error) {
+func (s *scanner) str() (string, error) { return s.strIn(nil) }
+
+// strIn is str that, with seen set, returns the string seen holds for
+// the same text instead of a new one (and records a new text): a tree
+// manifest's values are digests, one per content, and the same content
+// sits at five names (the target of each platform, its l3afd copies, its
+// latest/ copy), so its 67,000 values at 10,000 versions are mostly
+// repeats.
+func (s *scanner) strIn(seen map[string]string) (string, error) {
 	s.buf = append(s.buf[:0], '"')
 	plain := true
 	for {
@@ -66,7 +74,15 @@ func (s *scanner) str() (string, error) {
 		case c == '"':
 			body := s.buf[1 : len(s.buf)-1]
 			if plain && utf8.Valid(body) {
-				return string(body), nil
+				if seen == nil {
+					return string(body), nil
+				}
+				if v, ok := seen[string(body)]; ok {
+					return v, nil
+				}
+				v := string(body)
+				seen[v] = v
+				return v, nil
 			}
 			var out string
 			err := json.Unmarshal(s.buf, &out)
@@ -94,6 +110,7 @@ func (s *scanner) stringMap() (map[string]string, error) {
 		return nil, errors.New("not an object")
 	}
 	m := map[string]string{}
+	values := map[string]string{}
 	for first := true; ; first = false {
 		c, err := s.space()
 		if err != nil {
@@ -115,7 +132,7 @@ func (s *scanner) stringMap() (map[string]string, error) {
 		if err := s.expect('"'); err != nil {
 			return nil, errors.New("a value is not a string")
 		}
-		v, err := s.str()
+		v, err := s.strIn(values)
 		if err != nil {
 			return nil, err
 		}
