@@ -142,6 +142,8 @@ func run(ctx context.Context, cfg config) error {
 	for _, s := range skipped {
 		logf("example not used as a template: %s", s)
 	}
+	emptyTrash(cfg.out) // what an interrupted run left
+	defer emptyTrash(cfg.out)
 	rep := &Report{Machine: machine(ctx, cfg)}
 	if res, err := (runner{cfg: cfg}).run(ctx, "true"); err == nil {
 		rep.BaselineRSSMiB = float64(res.MaxRSS) / (1 << 20)

@@ -149,7 +149,7 @@ func measureSize(ctx context.Context, cfg config, opts gen.Options) *SizeResult 
 	// Cold full builds: no description cache, no previous output.
 	var cold, noop, add, incr, ts []measure.Result
 	for i := range cfg.runs {
-		if err := cleanOutput(repoDir); errs.add("clean", err) {
+		if err := cleanOutput(cfg.out, repoDir); errs.add("clean", err) {
 			return sr
 		}
 		if err := resetMetadata(dir, repoDir); errs.add("reset metadata", err) {
@@ -245,8 +245,8 @@ func measureSize(ctx context.Context, cfg config, opts gen.Options) *SizeResult 
 func afterRestore(ctx context.Context, r runner, eb string, opts gen.Options, dir, repoDir string, errs *errList) measure.Summary {
 	n := opts.N
 	restored := filepath.Join(dir, "restored")
-	os.RemoveAll(restored)
-	defer os.RemoveAll(restored)
+	discard(r.cfg.out, restored)
+	defer discard(r.cfg.out, restored)
 	logf("n=%d: copy the repository as a CI cache restore would (cp -a)", n)
 	if out, err := exec.CommandContext(ctx, "cp", "-a", repoDir, restored).CombinedOutput(); err != nil {
 		errs.add("restore", fmt.Errorf("cp -a: %w: %s", err, out))
@@ -498,17 +498,12 @@ func copyDir(src, dst string) error {
 // cleanOutput removes what a previous build left for the next one: the
 // caches (.cache), the output (public) and whatever the build keeps
 // beside it to reuse (.public.*, e.g. the spare tree and its manifests).
-func cleanOutput(repoDir string) error {
+func cleanOutput(out, repoDir string) error {
 	paths, err := filepath.Glob(filepath.Join(repoDir, ".public*"))
 	if err != nil {
 		return err
 	}
-	for _, p := range append(paths, filepath.Join(repoDir, ".cache"), filepath.Join(repoDir, "public")) {
-		if err := os.RemoveAll(p); err != nil {
-			return err
-		}
-	}
-	return nil
+	return discard(out, append(paths, filepath.Join(repoDir, ".cache"), filepath.Join(repoDir, "public"))...)
 }
 
 // claimedClientRun grants one package to a publisher (a key made here),
