@@ -19,8 +19,8 @@ import (
 
 	"github.com/ebpfrepo/ebpfrepo/bpfobj"
 	"github.com/ebpfrepo/ebpfrepo/index"
-	"github.com/ebpfrepo/ebpfrepo/pkgfmt"
 	"github.com/ebpfrepo/ebpfrepo/internal/testpkgs"
+	"github.com/ebpfrepo/ebpfrepo/pkgfmt"
 )
 
 // activeContentRE matches anything in HTML that could run script, load
