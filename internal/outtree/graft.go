@@ -47,6 +47,7 @@ func (s *Spare) Graft(out string, g Graft) error {
 		}
 		s.Manifest.Files[rel] = sha
 		delete(s.Manifest.Retired, rel)
+		delete(s.verified, rel) // another file now: Intact reads it again
 	}
 	for name, fp := range g.Pages {
 		if name == "" || name == "." || name == ".." || strings.ContainsAny(name, `/\`) {

@@ -416,6 +416,9 @@ func randomID() string {
 // content sha (read and hashed: for the small files a build reuses
 // without writing them again).
 func (s *Spare) Intact(rel, sha string) bool {
+	if s.verified[rel] == sha && sha != "" {
+		return true // read back already (plan asks again after a graft)
+	}
 	p := filepath.Join(s.dir, filepath.FromSlash(rel))
 	if fi, err := os.Lstat(p); err != nil || !fi.Mode().IsRegular() {
 		return false
