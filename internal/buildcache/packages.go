@@ -6,6 +6,7 @@ import (
 	"errors"
 	"reflect"
 	"slices"
+	"unique"
 
 	"github.com/ebpfrepo/ebpfrepo/index"
 	"github.com/ebpfrepo/ebpfrepo/internal/buildx"
@@ -92,16 +93,12 @@ func (c *Packages) Save() error {
 // of a repository (each decoded anew, they were about 2 MB of the cache's
 // 20 MB at 10,000 versions).
 type sharer struct {
-	strs map[string]string
 	sigs []*index.Signatures
 }
 
 func (sh *sharer) entry(e *PackageEntry) {
 	if e == nil || e.Package == nil {
 		return
-	}
-	if sh.strs == nil {
-		sh.strs = map[string]string{}
 	}
 	// The decoder grows slices by doubling: an exact copy gives back the
 	// spare capacity (a version is 520 bytes; 10 of them took 16).
@@ -110,18 +107,10 @@ func (sh *sharer) entry(e *PackageEntry) {
 		v := &e.Package.Versions[i]
 		for j := range v.Artifacts {
 			a := &v.Artifacts[j]
-			a.Platform, a.SHA256 = sh.str(a.Platform), sh.str(a.SHA256)
+			a.Platform, a.SHA256 = unique.Make(a.Platform).Value(), unique.Make(a.SHA256).Value()
 		}
 		v.Signatures = sh.sig(v.Signatures)
 	}
-}
-
-func (sh *sharer) str(s string) string {
-	if v, ok := sh.strs[s]; ok {
-		return v
-	}
-	sh.strs[s] = s
-	return s
 }
 
 // sig returns a record equal to s that an earlier version holds, if any

@@ -64,31 +64,18 @@ func (s *Spare) Graft(out string, g Graft) error {
 	return nil
 }
 
-// graftPages replaces the spare's directory rel with links to the
-// regular files of the live tree's (pages are files, one level deep;
-// anything else fails it).
+// graftPages replaces the spare's directory rel with links to the files
+// of the live tree's (linkTree: anything but regular files and
+// directories fails it).
 func (s *Spare) graftPages(out, rel string) error {
-	from := filepath.Join(out, filepath.FromSlash(rel))
-	ents, err := os.ReadDir(from)
-	if err != nil {
-		return err
-	}
 	to := filepath.Join(s.dir, filepath.FromSlash(rel))
 	if err := os.RemoveAll(to); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(to, 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
 		return err
 	}
-	for _, e := range ents {
-		if !e.Type().IsRegular() {
-			return fmt.Errorf("%s/%s: not a regular file", rel, e.Name())
-		}
-		if err := os.Link(filepath.Join(from, e.Name()), filepath.Join(to, e.Name())); err != nil {
-			return err
-		}
-	}
-	return nil
+	return linkTree(filepath.Join(out, filepath.FromSlash(rel)), to)
 }
 
 // replaceLink makes to a hard link to from, unlinking what was there.
