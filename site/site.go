@@ -56,8 +56,7 @@ func (e *DataError) Unwrap() error { return e.Err }
 type writer struct {
 	d      *Data
 	dir    string
-	pkgs   []*index.Package    // sorted by name
-	slugs  map[string][]string // package name → file stem of each version's page
+	pkgs   []*index.Package // sorted by name
 	assets assetNames
 }
 
@@ -83,7 +82,7 @@ func newWriter(dir string, d *Data) (*writer, error) {
 		}
 		d = &c
 	}
-	w := &writer{d: d, dir: dir, slugs: make(map[string][]string)}
+	w := &writer{d: d, dir: dir}
 	return w, w.prepare()
 }
 
@@ -102,7 +101,6 @@ func (w *writer) prepare() error {
 		}
 		seen[p.Name] = true
 		w.pkgs = append(w.pkgs, p)
-		w.slugs[p.Name] = versionSlugs(p)
 	}
 	slices.SortFunc(w.pkgs, func(a, b *index.Package) int { return strings.Compare(a.Name, b.Name) })
 	if rp := w.d.Trust.RootPath; rp != "" {
