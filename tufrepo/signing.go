@@ -107,8 +107,7 @@ func (sg *signing) bins() error {
 	sr := sg.p.deleg.SuccinctRoles
 	names := sr.GetRoles()
 	sg.binsOut = make(map[string]binMeta, len(names))
-	var todo []*metadata.Metadata[metadata.TargetsType]
-	var todoNames []string
+	var todo []binJob
 	for _, n := range names {
 		cur, ok := sg.r.bins[n]
 		var want []binEntry
@@ -121,20 +120,11 @@ func (sg *signing) bins() error {
 			sg.binsOut[n] = cur
 			continue
 		}
-		md := metadata.Targets(sg.cfg.expiry(RoleBins, sg.now))
-		md.Signed.Version = sg.r.binVersion(n) + 1
-		switch {
-		case sg.p.bins != nil || !ok:
-			md.Signed.Targets = targetFiles(want)
-		default:
-			old, err := cur.parse()
-			if err != nil {
-				return fmt.Errorf("tufrepo: re-sign %s: %w", n, err)
-			}
-			md.Signed.Targets = old.Signed.Targets
+		j := binJob{name: n, version: sg.r.binVersion(n) + 1, want: want}
+		if sg.p.bins == nil && ok {
+			j.old = &cur // re-signed with the targets it has
 		}
-		todo = append(todo, md)
-		todoNames = append(todoNames, n)
+		todo = append(todo, j)
 	}
 	if len(todo) == 0 {
 		return nil
@@ -143,13 +133,13 @@ func (sg *signing) bins() error {
 	if err != nil {
 		return err
 	}
-	raws, err := signAll(todo, keys)
+	signed, err := signBins(todo, keys, sg.cfg.expiry(RoleBins, sg.now))
 	if err != nil {
 		return err
 	}
-	for i, md := range todo {
-		sg.binsOut[todoNames[i]] = newBinMeta(md, raws[i])
-		sg.changed = append(sg.changed, todoNames[i])
+	for i, j := range todo {
+		sg.binsOut[j.name] = signed[i]
+		sg.changed = append(sg.changed, j.name)
 	}
 	return nil
 }

@@ -407,11 +407,39 @@ func signBytes[T metadata.Roles](md *metadata.Metadata[T], keys []*Key) ([]byte,
 	return md.ToBytes(false)
 }
 
-// signAll signs many metadata in parallel.
-func signAll(mds []*metadata.Metadata[metadata.TargetsType], keys []*Key) ([][]byte, error) {
-	raws := make([][]byte, len(mds))
-	errs := make([]error, len(mds))
-	workers := min(runtime.GOMAXPROCS(0), len(mds))
+// binJob is a bin to sign: version, and its targets (want, or those of
+// old when set).
+type binJob struct {
+	name    string
+	version int64
+	want    []binEntry
+	old     *binMeta
+}
+
+// metadata is the go-tuf form of the bin j signs.
+func (j binJob) metadata(expires time.Time) (*metadata.Metadata[metadata.TargetsType], error) {
+	md := metadata.Targets(expires)
+	md.Signed.Version = j.version
+	if j.old == nil {
+		md.Signed.Targets = targetFiles(j.want)
+		return md, nil
+	}
+	old, err := j.old.parse()
+	if err != nil {
+		return nil, fmt.Errorf("re-sign %s: %w", j.name, err)
+	}
+	md.Signed.Targets = old.Signed.Targets
+	return md, nil
+}
+
+// signBins signs the bins of jobs in parallel. Each worker builds one
+// bin's go-tuf form, signs it and keeps only its bytes and summary
+// (binMeta): at most one parsed bin per worker is held at a time, never
+// every bin of a cold build at once.
+func signBins(jobs []binJob, keys []*Key, expires time.Time) ([]binMeta, error) {
+	out := make([]binMeta, len(jobs))
+	errs := make([]error, len(jobs))
+	workers := min(runtime.GOMAXPROCS(0), len(jobs))
 	var wg sync.WaitGroup
 	next := make(chan int)
 	for range workers {
@@ -419,21 +447,31 @@ func signAll(mds []*metadata.Metadata[metadata.TargetsType], keys []*Key) ([][]b
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				raws[i], errs[i] = signBytes(mds[i], keys)
+				md, err := jobs[i].metadata(expires)
+				if err != nil {
+					errs[i] = err
+					continue
+				}
+				raw, err := signBytes(md, keys)
+				if err != nil {
+					errs[i] = fmt.Errorf("sign %s version %d: %w", jobs[i].name, md.Signed.Version, err)
+					continue
+				}
+				out[i] = newBinMeta(md, raw)
 			}
 		}()
 	}
-	for i := range mds {
+	for i := range jobs {
 		next <- i
 	}
 	close(next)
 	wg.Wait()
-	for i, err := range errs {
+	for _, err := range errs {
 		if err != nil {
-			return nil, fmt.Errorf("tufrepo: sign bin version %d: %w", mds[i].Signed.Version, err)
+			return nil, fmt.Errorf("tufrepo: %w", err)
 		}
 	}
-	return raws, nil
+	return out, nil
 }
 
 // CanSign reports, before any signing starts, whether the keys at hand
