@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -169,15 +170,17 @@ func startProfile() func() {
 // named at starts, the live heap (after a collection) is written to file
 // as a pprof heap profile: EBPFREPO_MEMPROFILE_AT=index shows what the
 // build holds at the end of validation, where an exit profile only shows
-// what it allocated in all. With at or file empty, next is returned as is.
+// what it allocated in all. at may name several phases, comma-separated
+// (one file each). With at or file empty, next is returned as is.
 func heapProfileAt(at, file string, next func(name, what string)) func(name, what string) {
 	if at == "" || file == "" {
 		return next
 	}
+	phases := strings.Split(at, ",")
 	return func(name, what string) {
-		if name == at {
+		if slices.Contains(phases, name) {
 			runtime.GC()
-			if m, err := os.Create(file + "." + at); err == nil {
+			if m, err := os.Create(file + "." + name); err == nil {
 				_ = pprof.Lookup("heap").WriteTo(m, 0)
 				m.Close()
 			}
