@@ -392,7 +392,7 @@ func (b *buildRun) catalogue(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if b.res.Retained, err = b.w.Retain(outtree.LiveTree(b.out), b.signNow, grace); err != nil {
+	if b.res.Retained, err = b.w.Retain(b.out, b.signNow, grace); err != nil {
 		return fmt.Errorf("build: keeping the previous output's files through the grace period: %w", err)
 	}
 	for _, rel := range b.w.Damaged() {

@@ -27,9 +27,10 @@ func FuzzDescShard(f *testing.F) {
 	})
 }
 
-// FuzzReadManifest: whatever the file, readManifest never panics, and
-// what it accepts is exactly what json.Unmarshal reads from the same
-// bytes.
+// FuzzReadManifest: whatever the file, ReadManifest and ScanManifest
+// never panic, what ReadManifest accepts is exactly what json.Unmarshal
+// reads from the same bytes, and ScanManifest hands over the same files
+// wherever the manifest has them.
 func FuzzReadManifest(f *testing.F) {
 	f.Add([]byte(`{"files":{"a/b":"01","c":"ff"},"catalogue":{"x":"1"},"retired":{"r":"12"}}`))
 	f.Add([]byte(`{"files":{"a\u003cb\\\"":"\u00e9\u2028","\ufffd":"z"}}`))
@@ -41,7 +42,20 @@ func FuzzReadManifest(f *testing.F) {
 		if err := os.WriteFile(p, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		got, err := readManifest(p)
+		scanned := map[string]string{}
+		sm, serr := ScanManifest(p, func(rel, sha string) error { scanned[rel] = sha; return nil })
+		got, err := ReadManifest(p)
+		if (serr == nil) != (err == nil && got.Files != nil) {
+			t.Fatalf("ScanManifest error %v, ReadManifest error %v (files %v): %q", serr, err, got, data)
+		}
+		if serr == nil {
+			if diff := cmp.Diff(got.Files, scanned); diff != "" {
+				t.Fatalf("ScanManifest's files differ from ReadManifest's (-read +scanned):\n%s\ninput %q", diff, data)
+			}
+			if sm.Files != nil || !cmp.Equal(sm.Catalogue, got.Catalogue) || !cmp.Equal(sm.Retired, got.Retired) {
+				t.Fatalf("ScanManifest = %+v, ReadManifest = %+v", sm, got)
+			}
+		}
 		if err != nil {
 			return
 		}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -42,9 +43,20 @@ func TestWriteManifestMatchesMarshal(t *testing.T) {
 			if err := os.WriteFile(p, b.Bytes(), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			got, err := readManifest(p)
+			got, err := ReadManifest(p)
 			if err != nil {
 				t.Fatal(err)
+			}
+			scanned := map[string]string{}
+			sm, err := ScanManifest(p, func(rel, sha string) error { scanned[rel] = sha; return nil })
+			if tc.m.Files == nil {
+				if err == nil {
+					t.Errorf("ScanManifest of files null = %+v, want an error", sm)
+				}
+			} else if err != nil {
+				t.Fatal(err)
+			} else if diff := cmp.Diff(got.Files, scanned, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("ScanManifest's files (-ReadManifest +ScanManifest):\n%s", diff)
 			}
 			var back TreeManifest // what json.Unmarshal reads back
 			if err := json.Unmarshal(want, &back); err != nil {
@@ -83,9 +95,33 @@ func TestReadManifestRejects(t *testing.T) {
 			if err := os.WriteFile(p, []byte(tc.data), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			if m, err := readManifest(p); err == nil {
-				t.Errorf("readManifest(%s) = %+v, want an error", tc.data, m)
+			if m, err := ReadManifest(p); err == nil {
+				t.Errorf("ReadManifest(%s) = %+v, want an error", tc.data, m)
+			}
+			if m, err := ScanManifest(p, func(string, string) error { return nil }); err == nil {
+				t.Errorf("ScanManifest(%s) = %+v, want an error", tc.data, m)
 			}
 		})
+	}
+	// What ReadManifest takes (files absent or null) but a scan cannot
+	// hand over.
+	for _, data := range []string{`{}`, `{"files":null}`, `{"catalogue":{"a":"b"}}`} {
+		p := filepath.Join(t.TempDir(), "m.json")
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if m, err := ScanManifest(p, func(string, string) error { return nil }); err == nil {
+			t.Errorf("ScanManifest(%s) = %+v, want an error", data, m)
+		}
+	}
+	// An error from the function stops the scan and is returned.
+	p := filepath.Join(t.TempDir(), "m.json")
+	if err := os.WriteFile(p, []byte(`{"files":{"a":"1","b":"2"}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stop := errors.New("stop")
+	var n int
+	if _, err := ScanManifest(p, func(string, string) error { n++; return stop }); !errors.Is(err, stop) || n != 1 {
+		t.Errorf("ScanManifest with a failing function: %v after %d files, want %v after 1", err, n, stop)
 	}
 }

@@ -2,6 +2,7 @@ package buildcache
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"os"
 )
@@ -53,13 +54,27 @@ func writeManifest(w *bufio.Writer, m *TreeManifest) error {
 // ReadManifest reads a tree manifest written by WriteManifest, a member at
 // a time (it never holds the file whole).
 func ReadManifest(path string) (*TreeManifest, error) {
-	return readManifest(path)
+	return readManifest(path, nil)
+}
+
+// ScanManifest reads a tree manifest as ReadManifest does but hands each
+// file (path, sha256) to each as it is read instead of holding them: the
+// manifest returned has no Files. A manifest without files (or with
+// files null) is an error. each may have been called for some files of a
+// manifest that then fails to read: what it gathered is only good once
+// ScanManifest returns without error.
+func ScanManifest(path string, each func(rel, sha string) error) (*TreeManifest, error) {
+	if each == nil {
+		return nil, errors.New("no function for the files")
+	}
+	return readManifest(path, each)
 }
 
 // readManifest reads a tree manifest written by writeManifest, with the
 // scanner: a member at a time, never the file whole. A key it does not
-// know makes it fail (the manifest is only a cache: a miss).
-func readManifest(path string) (*TreeManifest, error) {
+// know makes it fail (the manifest is only a cache: a miss). With each
+// set, the files go to each (see ScanManifest).
+func readManifest(path string, each func(rel, sha string) error) (*TreeManifest, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -67,11 +82,17 @@ func readManifest(path string) (*TreeManifest, error) {
 	defer f.Close()
 	var m TreeManifest
 	s := &scanner{r: bufio.NewReaderSize(f, 64<<10)}
+	files := false
 	err = s.object(func(key string) error {
 		var err error
 		switch key {
 		case "files":
-			m.Files, err = s.stringMap()
+			if each == nil {
+				m.Files, err = s.stringMap()
+			} else if err = s.eachString(nil, each); err == nil && s.null {
+				err = errors.New("files is null")
+			}
+			files = true
 		case "catalogue":
 			m.Catalogue, err = s.stringMap()
 		case "retired":
@@ -83,6 +104,9 @@ func readManifest(path string) (*TreeManifest, error) {
 	})
 	if err != nil {
 		return nil, err
+	}
+	if each != nil && !files {
+		return nil, errors.New("no files")
 	}
 	return &m, nil
 }

@@ -16,8 +16,9 @@ import (
 // json.Unmarshal would change (invalid UTF-8) go through json.Unmarshal,
 // so what it returns is exactly what json.Unmarshal would.
 type scanner struct {
-	r   *bufio.Reader
-	buf []byte
+	r    *bufio.Reader
+	buf  []byte
+	null bool // the last eachString read null
 }
 
 func (s *scanner) space() (byte, error) {
@@ -93,57 +94,79 @@ func (s *scanner) strIn(seen map[string]string) (string, error) {
 	}
 }
 
-// stringMap reads an object of string values, or null (nil).
+// stringMap reads an object of string values, or null (nil). Values are
+// shared: one string per distinct text.
 func (s *scanner) stringMap() (map[string]string, error) {
+	var m map[string]string
+	values := map[string]string{}
+	err := s.eachString(values, func(k, v string) error {
+		if m == nil {
+			m = map[string]string{}
+		}
+		m[k] = v
+		return nil
+	})
+	if err == nil && m == nil && !s.null {
+		m = map[string]string{}
+	}
+	return m, err
+}
+
+// eachString reads an object of string values, or null (s.null set),
+// handing each member to each as it is read; with seen set, values are
+// shared as strIn shares them.
+func (s *scanner) eachString(seen map[string]string, each func(k, v string) error) error {
+	s.null = false
 	c, err := s.space()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if c == 'n' {
 		var rest [3]byte
 		if _, err := io.ReadFull(s.r, rest[:]); err != nil || string(rest[:]) != "ull" {
-			return nil, errors.New("not an object")
+			return errors.New("not an object")
 		}
-		return nil, nil
+		s.null = true
+		return nil
 	}
 	if c != '{' {
-		return nil, errors.New("not an object")
+		return errors.New("not an object")
 	}
-	m := map[string]string{}
-	values := map[string]string{}
 	for first := true; ; first = false {
 		c, err := s.space()
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if c == '}' && first {
-			return m, nil
+			return nil
 		}
 		if c != '"' {
-			return nil, fmt.Errorf("want a key, found %q", c)
+			return fmt.Errorf("want a key, found %q", c)
 		}
 		k, err := s.str()
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if err := s.expect(':'); err != nil {
-			return nil, err
+			return err
 		}
 		if err := s.expect('"'); err != nil {
-			return nil, errors.New("a value is not a string")
+			return errors.New("a value is not a string")
 		}
-		v, err := s.strIn(values)
+		v, err := s.strIn(seen)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		m[k] = v
+		if err := each(k, v); err != nil {
+			return err
+		}
 		switch c, err := s.space(); {
 		case err != nil:
-			return nil, err
+			return err
 		case c == '}':
-			return m, nil
+			return nil
 		case c != ',':
-			return nil, fmt.Errorf("want ',' or '}', found %q", c)
+			return fmt.Errorf("want ',' or '}', found %q", c)
 		}
 	}
 }

@@ -188,15 +188,44 @@ type Live struct {
 // file it keeps, so a stale record can only leave files out, never
 // publish wrong bytes.
 func LiveTree(out string) *Live {
+	return liveTree(out, readManifestFile)
+}
+
+// ScanLive is LiveTree for a reader that needs each file of the live
+// tree once (Retain): the manifest's files are handed to each as they
+// are read, not held (67,000 paths at 10,000 versions), and the Live
+// returned has no Files. When ScanLive returns nil, what each was handed
+// is not the live tree's: the manifest proved unusable part way.
+func ScanLive(out string, each func(rel, sha string)) *Live {
+	return liveTree(out, func(path string) *buildcache.TreeManifest {
+		bad := false
+		m, err := buildcache.ScanManifest(path, func(rel, sha string) error {
+			if !validPath(rel) {
+				bad = true
+				return errors.New("invalid path")
+			}
+			each(rel, sha)
+			return nil
+		})
+		if err != nil || bad || !ValidManifest(m.Retired) {
+			return nil
+		}
+		return m
+	})
+}
+
+// liveTree finds the live tree's manifest (by the tree's identity, else
+// live.json) and reads it with read.
+func liveTree(out string, read func(path string) *buildcache.TreeManifest) *Live {
 	if _, err := os.Lstat(out); err != nil {
 		return nil
 	}
 	var m *buildcache.TreeManifest
 	if id, ok := treeID(out); ok {
-		m = readManifest(out, id)
+		m = read(manifestPath(out, id))
 	}
 	if m == nil {
-		m = readManifest(out, "live")
+		m = read(manifestPath(out, "live"))
 	}
 	if m == nil {
 		return nil
@@ -275,12 +304,18 @@ func Adopt(out, tmp string, sp *Spare) *buildcache.TreeManifest {
 // forged manifest must never make a build touch anything else.
 func ValidManifest(files map[string]string) bool {
 	for rel := range files {
-		if !layout.InTUFTree(rel) || path.Clean(rel) != rel ||
-			strings.Contains(rel, "\\") || strings.Contains(rel, "/../") || strings.HasSuffix(rel, "/..") {
+		if !validPath(rel) {
 			return false
 		}
 	}
 	return true
+}
+
+// validPath reports whether a manifest may name rel: a clean path of the
+// TUF tree.
+func validPath(rel string) bool {
+	return layout.InTUFTree(rel) && path.Clean(rel) == rel &&
+		!strings.Contains(rel, "\\") && !strings.Contains(rel, "/../") && !strings.HasSuffix(rel, "/..")
 }
 
 // CleanCatalogue removes what the catalogue wrote into a reused tree:

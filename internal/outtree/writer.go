@@ -21,36 +21,77 @@ import (
 // Writer writes the files of an output tree under dir, keeping those
 // the previous manifest (old) lists with the same content, and records
 // the new manifest. Safe for concurrent use.
+//
+// The old tree's files and the new tree's are one table: a path the two
+// share (nearly all of them, build after build) is held once, with the
+// string the old manifest read, and the new tree's own path strings are
+// dropped as soon as Claim returns.
 type Writer struct {
 	dir  string
-	old  map[string]string // read-only
 	dirs dirMaker
 
 	mu      sync.Mutex
-	files   map[string]string
+	index   map[string]int32 // path → its entry in files
+	files   []fileState
 	retired map[string]string // path → Unix seconds it left the metadata
 	damaged []string          // files of the live tree Retain found damaged and left out
 	kept    int
 }
 
+// fileState is one path of the old tree, the new one or both.
+type fileState struct {
+	old string // sha256 in the old tree; "" if it had no such file
+	sha string // sha256 in the new tree; "" until claimed
+}
+
 func NewWriter(dir string, old map[string]string) *Writer {
-	w := &Writer{dir: dir, old: old, files: map[string]string{}}
-	if w.old == nil {
-		w.old = map[string]string{}
+	w := &Writer{dir: dir, index: make(map[string]int32, len(old)), files: make([]fileState, 0, len(old))}
+	for rel, sha := range old {
+		w.index[rel] = int32(len(w.files))
+		w.files = append(w.files, fileState{old: sha})
 	}
 	w.dirs.made.Store(dir, true)
 	return w
+}
+
+// claim records rel with content sha in the new tree and returns what
+// the old tree had there ("" for nothing).
+func (w *Writer) claim(rel, sha string) string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	i, ok := w.index[rel]
+	if !ok {
+		i = int32(len(w.files))
+		w.index[rel] = i
+		w.files = append(w.files, fileState{})
+	}
+	w.files[i].sha = sha
+	return w.files[i].old
+}
+
+// unclaim takes rel out of the new tree again.
+func (w *Writer) unclaim(rel string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if i, ok := w.index[rel]; ok {
+		w.files[i].sha = ""
+	}
+}
+
+// claimed reports whether the new tree has rel.
+func (w *Writer) claimed(rel string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	i, ok := w.index[rel]
+	return ok && w.files[i].sha != ""
 }
 
 // Claim records rel with content sha and reports whether the file already
 // in the tree can stay. timestamp.json is always rewritten: ebpfrepo
 // timestamp replaces it in place.
 func (w *Writer) Claim(rel, sha string) bool {
-	w.mu.Lock()
-	w.files[rel] = sha
-	w.mu.Unlock()
-	prev, ok := w.old[rel]
-	if ok && prev == sha && rel != layout.Timestamp {
+	prev := w.claim(rel, sha)
+	if prev != "" && prev == sha && rel != layout.Timestamp {
 		if _, err := os.Lstat(w.abs(rel)); err == nil {
 			w.mu.Lock()
 			w.kept++
@@ -58,7 +99,7 @@ func (w *Writer) Claim(rel, sha string) bool {
 			return true
 		}
 	}
-	if ok {
+	if prev != "" {
 		os.Remove(w.abs(rel))
 	}
 	return false
@@ -105,22 +146,35 @@ func (w *Writer) ForgetDirs() {
 }
 
 // Retain keeps in the new tree, for grace after they left the current
-// metadata, the files of the live tree that the new tree does not have —
-// earlier metadata versions, targets of versions removed — so that a
-// client or cache holding the previous timestamp.json or snapshot still
+// metadata, the files of the live tree of out that the new tree does not
+// have — earlier metadata versions, targets of versions removed — so that
+// a client or cache holding the previous timestamp.json or snapshot still
 // finds every file they name. Call it once every current file is
-// written, before Finish; it returns how many files it retained.
-func (w *Writer) Retain(live *Live, now time.Time, grace time.Duration) (int, error) {
-	if live == nil || grace <= 0 {
+// written, before Finish; it returns how many files it retained. The live
+// tree's manifest is streamed (ScanLive): only the files the new tree
+// lacks are held.
+func (w *Writer) Retain(out string, now time.Time, grace time.Duration) (int, error) {
+	if grace <= 0 {
+		return 0, nil
+	}
+	type gone struct{ rel, sha string }
+	var left []gone
+	live := ScanLive(out, func(rel, sha string) {
+		if !w.claimed(rel) {
+			left = append(left, gone{rel, sha})
+		}
+	})
+	if live == nil {
 		return 0, nil
 	}
 	if w.retired == nil {
 		w.retired = map[string]string{}
 	}
 	n := 0
-	for rel, sha := range live.Manifest.Files {
-		if _, ok := w.files[rel]; ok {
-			continue
+	for _, f := range left {
+		rel, sha := f.rel, f.sha
+		if w.claimed(rel) {
+			continue // listed twice
 		}
 		since := now
 		if s, ok := live.Manifest.Retired[rel]; ok {
@@ -137,14 +191,14 @@ func (w *Writer) Retain(live *Live, now time.Time, grace time.Duration) (int, er
 			}
 			src := filepath.Join(live.Dir, filepath.FromSlash(rel))
 			if got, err := HashFile(src); err != nil || got != sha {
-				delete(w.files, rel) // gone or damaged in the live tree: not kept
+				w.unclaim(rel) // gone or damaged in the live tree: not kept
 				w.damaged = append(w.damaged, rel)
 				continue
 			}
 			if err := os.Link(src, w.abs(rel)); err != nil {
 				if err := copyFile(src, w.abs(rel)); err != nil {
 					if errors.Is(err, os.ErrNotExist) {
-						delete(w.files, rel) // gone from the live tree: nothing to keep
+						w.unclaim(rel) // gone from the live tree: nothing to keep
 						continue
 					}
 					return n, err
@@ -176,8 +230,8 @@ func (w *Writer) Retired() map[string]string { return w.retired }
 func (w *Writer) Finish() {
 	var dirs []string
 	seen := map[string]bool{}
-	for rel := range w.old {
-		if _, ok := w.files[rel]; ok {
+	for rel, i := range w.index {
+		if f := w.files[i]; f.old == "" || f.sha != "" {
 			continue
 		}
 		os.Remove(w.abs(rel))
@@ -208,7 +262,18 @@ func (w *Writer) Kept() int {
 func (w *Writer) Files() map[string]string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	f := w.files
-	w.old, w.files = nil, nil
-	return f
+	n := 0
+	for _, f := range w.files {
+		if f.sha != "" {
+			n++
+		}
+	}
+	m := make(map[string]string, n)
+	for rel, i := range w.index {
+		if sha := w.files[i].sha; sha != "" {
+			m[rel] = sha
+		}
+	}
+	w.index, w.files = nil, nil
+	return m
 }
