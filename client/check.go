@@ -1,8 +1,10 @@
 package client
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -92,6 +94,14 @@ type CheckOptions struct {
 	Lookup func(targetPath string) bool
 }
 
+// checkChunk is how many packages' indexes a check holds at once. The
+// TUF lookups of a chunk are made in the order of their paths' sha256 —
+// the order of the hashed bins — and go-tuf is made to drop each bin
+// once the lookups have moved past it: a check holds a few bins, not all
+// of them (every bin of a repository is 24 MB parsed at 10,000 versions),
+// and loads each bin about once per chunk.
+const checkChunk = 2048
+
 // CheckWith is Check, narrowed by opts.
 func (c *Client) CheckWith(ctx context.Context, opts CheckOptions) (*CheckReport, error) {
 	c.mu.Lock()
@@ -100,141 +110,250 @@ func (c *Client) CheckWith(ctx context.Context, opts CheckOptions) (*CheckReport
 		return nil, err
 	}
 	c.mu.Unlock()
-	rep := &CheckReport{}
 	sum, err := c.Summary(ctx)
 	if err != nil {
 		return nil, err
 	}
-	type job struct {
-		path   string // the target path
-		length int64  // and its length and sha256 (hex), as signed
-		sha    string
-		urls   []string // the consistent-snapshot target first, then its l3afd copies
-	}
-	var errs []error
-	var mu sync.Mutex // rep and errs
-	problem := func(format string, args ...any) {
-		mu.Lock()
-		defer mu.Unlock()
-		rep.Problems = append(rep.Problems, fmt.Sprintf(format, args...))
-		for _, a := range args {
-			if err, ok := a.(error); ok {
-				errs = append(errs, err)
-			}
-		}
-	}
-	lh := opts.Hashes
-	if lh == nil {
-		lh = NewFileHashes()
+	r := &checkRun{c: c, opts: opts, lh: opts.Hashes, rep: &CheckReport{}, work: make(chan checkJob)}
+	if r.lh == nil {
+		r.lh = NewFileHashes()
 	}
 	// The bytes are read by one worker per CPU and a few more (for the
 	// network) while the metadata is walked: a file is checked as soon as
 	// its signed length and sha256 are known, and no list of every file
 	// is held (25,000 targets and their copies at 10,000 versions).
-	work := make(chan job)
 	var wg sync.WaitGroup
 	for range 2 * runtime.NumCPU() {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for j := range work {
-				ps, l3, n := checkFiles(ctx, c, lh, j.path, j.length, j.sha, j.urls)
-				mu.Lock()
-				rep.Problems = append(rep.Problems, ps...)
-				rep.L3afd += l3
-				rep.Bytes += n
-				if n > 0 {
-					rep.Targets++
-				}
-				mu.Unlock()
-			}
+			r.read(ctx)
 		}()
 	}
-	send := func(j job) bool {
-		select {
-		case work <- j:
-			return true
-		case <-ctx.Done():
-			return false
+	for chunk := range slices.Chunk(sum.Packages, checkChunk) {
+		pkgs := r.indexes(ctx, chunk)
+		if !r.targets(ctx, pkgs) {
+			break
 		}
 	}
-walk:
-	for _, sp := range sum.Packages {
-		p, known := opts.Known[sp.Name]
-		if known {
-			rel := layout.Target(layout.PackageIndexTarget(sp.Name), sp.IndexSHA256)
-			u := c.base + "/" + rel
-			if opts.Verified[rel] == sp.IndexSHA256 {
-				// read back by the caller in this tree
-			} else if _, err := lh.verify(ctx, c.fetcher, u, sp.IndexLength, sp.IndexSHA256); err != nil {
-				problem("%s: index of %s: %v", strings.TrimPrefix(u, c.base+"/"), sp.Name, err)
-				continue
-			}
-		} else {
-			var err error
-			if p, err = c.releases(ctx, sp.Name); err != nil {
-				problem("%s: %v", layout.PackageIndexTarget(sp.Name), err)
-				continue
-			}
-		}
-		rep.Packages++
-		latest := p.Latest()
-		for i := range p.Versions {
-			v := &p.Versions[i]
-			rep.Versions++
-			for _, a := range v.Artifacts {
-				if !known || (opts.Lookup != nil && opts.Lookup(a.Path)) {
-					c.mu.Lock()
-					up, tf, err := c.targetInfo(ctx, a.Path)
-					if err != nil {
-						c.mu.Unlock()
-						problem("target %s (%s@%s): %v", a.Path, p.Name, v.Version, err)
-						continue
-					}
-					if h := hex.EncodeToString(tf.Hashes["sha256"]); tf.Length != a.Length || h != a.SHA256 {
-						c.mu.Unlock()
-						problem("target %s: the index says %d bytes sha256 %s, the signed targets %d bytes sha256 %s", a.Path, a.Length, a.SHA256, tf.Length, h)
-						continue
-					}
-					// A keyless publisher's bundle, verified as a client would.
-					rel := newRelease(p.Name, v, &a)
-					sig, err := c.keylessSigner(ctx, up, rel, a.SHA256, signerOf(up.SignerChain(a.Path)))
-					c.mu.Unlock()
-					if err != nil {
-						problem("target %s: %v", layout.BundleTarget(a.Path), err)
-						continue
-					}
-					if sig.Keyless != nil {
-						rep.Keyless++
-					}
-				}
-				j := job{path: a.Path, length: a.Length, sha: a.SHA256, urls: []string{c.base + "/" + layout.Target(a.Path, a.SHA256), c.base + "/" + layout.L3afd(a.Path)}}
-				if v == latest {
-					j.urls = append(j.urls, c.base+"/"+layout.L3afdLatest(p.Name, a.Platform, path.Base(a.Path)))
-				}
-				if !send(j) {
-					break walk
-				}
-			}
-		}
-	}
-	close(work)
+	close(r.work)
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	rep := r.rep
 	c.mu.Lock()
 	if c.up != nil {
-		if r := c.up.up.GetTrustedMetadataSet().Root; r != nil {
-			rep.RootVersion = r.Signed.Version
+		if root := c.up.up.GetTrustedMetadataSet().Root; root != nil {
+			rep.RootVersion = root.Signed.Version
 		}
 	}
 	c.mu.Unlock()
 	if len(rep.Problems) > 0 {
 		slices.Sort(rep.Problems)
-		return rep, &CheckError{Repo: c.base, Problems: rep.Problems, Errs: errs}
+		return rep, &CheckError{Repo: c.base, Problems: rep.Problems, Errs: r.errs}
 	}
 	return rep, nil
+}
+
+// checkRun is one CheckWith: its options, what it found so far, and the
+// files queued for the readers.
+type checkRun struct {
+	c    *Client
+	opts CheckOptions
+	lh   *FileHashes
+	work chan checkJob
+
+	mu   sync.Mutex // rep and errs
+	rep  *CheckReport
+	errs []error
+}
+
+// checkJob is a target whose files are to be read: its path, signed
+// length and sha256 (hex), and its URLs — the consistent-snapshot target
+// first, then its l3afd copies.
+type checkJob struct {
+	path   string
+	length int64
+	sha    string
+	urls   []string
+}
+
+// checkPkg is a package of the summary whose index the check verified;
+// known: taken from CheckOptions.Known.
+type checkPkg struct {
+	p     *index.Package
+	known bool
+}
+
+// lookup is an artifact whose signed target information the check looks
+// up through TUF; key is the leading bytes of its path's sha256.
+type lookup struct {
+	key    uint64
+	p      *index.Package
+	v      *index.Version
+	a      *index.Artifact
+	latest bool
+}
+
+// binOrder is the sort key of a target path: lookups in this order take
+// the hashed bins (the leading bits of the sha256) one after the other.
+func binOrder(targetPath string) uint64 {
+	h := sha256.Sum256([]byte(targetPath))
+	return binary.BigEndian.Uint64(h[:8])
+}
+
+func (r *checkRun) problem(format string, args ...any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.rep.Problems = append(r.rep.Problems, fmt.Sprintf(format, args...))
+	for _, a := range args {
+		if err, ok := a.(error); ok {
+			r.errs = append(r.errs, err)
+		}
+	}
+}
+
+// read checks the files of the jobs queued until the queue closes.
+func (r *checkRun) read(ctx context.Context) {
+	for j := range r.work {
+		ps, l3, n := checkFiles(ctx, r.c, r.lh, j.path, j.length, j.sha, j.urls)
+		r.mu.Lock()
+		r.rep.Problems = append(r.rep.Problems, ps...)
+		r.rep.L3afd += l3
+		r.rep.Bytes += n
+		if n > 0 {
+			r.rep.Targets++
+		}
+		r.mu.Unlock()
+	}
+}
+
+// send queues the files of artifact a for the readers; false once ctx
+// is done.
+func (r *checkRun) send(ctx context.Context, p *index.Package, a *index.Artifact, latest bool) bool {
+	base := r.c.base
+	j := checkJob{path: a.Path, length: a.Length, sha: a.SHA256, urls: []string{base + "/" + layout.Target(a.Path, a.SHA256), base + "/" + layout.L3afd(a.Path)}}
+	if latest {
+		j.urls = append(j.urls, base+"/"+layout.L3afdLatest(p.Name, a.Platform, path.Base(a.Path)))
+	}
+	select {
+	case r.work <- j:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// indexes verifies the index file of each package of chunk: a known
+// package's bytes against the signed summary, any other's through TUF
+// (in bin order). A package whose index fails is a problem and nil.
+func (r *checkRun) indexes(ctx context.Context, chunk []index.SummaryPackage) []checkPkg {
+	c := r.c
+	out := make([]checkPkg, len(chunk))
+	var unknown []int
+	for i, sp := range chunk {
+		p, known := r.opts.Known[sp.Name]
+		if !known {
+			unknown = append(unknown, i)
+			continue
+		}
+		rel := layout.Target(layout.PackageIndexTarget(sp.Name), sp.IndexSHA256)
+		u := c.base + "/" + rel
+		if r.opts.Verified[rel] == sp.IndexSHA256 {
+			// read back by the caller in this tree
+		} else if _, err := r.lh.verify(ctx, c.fetcher, u, sp.IndexLength, sp.IndexSHA256); err != nil {
+			r.problem("%s: index of %s: %v", strings.TrimPrefix(u, c.base+"/"), sp.Name, err)
+			continue
+		}
+		out[i] = checkPkg{p: p, known: true}
+	}
+	keys := make(map[int]uint64, len(unknown))
+	for _, i := range unknown {
+		keys[i] = binOrder(layout.PackageIndexTarget(chunk[i].Name))
+	}
+	slices.SortFunc(unknown, func(a, b int) int { return cmp.Compare(keys[a], keys[b]) })
+	for _, i := range unknown {
+		name := chunk[i].Name
+		p, err := c.releases(ctx, name)
+		c.forgetBins(layout.PackageIndexTarget(name))
+		if err != nil {
+			r.problem("%s: %v", layout.PackageIndexTarget(name), err)
+			continue
+		}
+		out[i] = checkPkg{p: p}
+	}
+	return out
+}
+
+// targets queues every artifact of pkgs for the readers, after looking
+// up (in bin order) the signed target information of those TUF vouches
+// for in this check: every artifact of a package not known, and those
+// of known packages that opts.Lookup names. False once ctx is done.
+func (r *checkRun) targets(ctx context.Context, pkgs []checkPkg) bool {
+	var todo []lookup
+	for _, cp := range pkgs {
+		p := cp.p
+		if p == nil {
+			continue
+		}
+		r.rep.Packages++
+		latest := p.Latest()
+		for i := range p.Versions {
+			v := &p.Versions[i]
+			r.rep.Versions++
+			for k := range v.Artifacts {
+				a := &v.Artifacts[k]
+				if !cp.known || (r.opts.Lookup != nil && r.opts.Lookup(a.Path)) {
+					todo = append(todo, lookup{key: binOrder(a.Path), p: p, v: v, a: a, latest: v == latest})
+					continue
+				}
+				if !r.send(ctx, p, a, v == latest) {
+					return false
+				}
+			}
+		}
+	}
+	slices.SortFunc(todo, func(a, b lookup) int { return cmp.Compare(a.key, b.key) })
+	for _, l := range todo {
+		ok := r.lookup(ctx, l)
+		r.c.forgetBins(l.a.Path)
+		if ok && !r.send(ctx, l.p, l.a, l.latest) {
+			return false
+		}
+	}
+	return true
+}
+
+// lookup verifies an artifact's index entry against its signed target
+// information, and a keyless publisher's bundle for it; false (and a
+// problem) when either fails.
+func (r *checkRun) lookup(ctx context.Context, l lookup) bool {
+	c, a := r.c, l.a
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	up, tf, err := c.targetInfo(ctx, a.Path)
+	if err != nil {
+		r.problem("target %s (%s@%s): %v", a.Path, l.p.Name, l.v.Version, err)
+		return false
+	}
+	if h := hex.EncodeToString(tf.Hashes["sha256"]); tf.Length != a.Length || h != a.SHA256 {
+		r.problem("target %s: the index says %d bytes sha256 %s, the signed targets %d bytes sha256 %s", a.Path, a.Length, a.SHA256, tf.Length, h)
+		return false
+	}
+	// A keyless publisher's bundle, verified as a client would.
+	rel := newRelease(l.p.Name, l.v, a)
+	sig, err := c.keylessSigner(ctx, up, rel, a.SHA256, signerOf(up.SignerChain(a.Path)))
+	if err != nil {
+		r.problem("target %s: %v", layout.BundleTarget(a.Path), err)
+		return false
+	}
+	if sig.Keyless != nil {
+		r.mu.Lock()
+		r.rep.Keyless++
+		r.mu.Unlock()
+	}
+	return true
 }
 
 // checkFiles verifies a target's files at urls (the consistent-snapshot

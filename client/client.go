@@ -390,6 +390,16 @@ func (c *Client) targetInfo(ctx context.Context, targetPath string) (*Updater, *
 	}
 }
 
+// forgetBins lets the hashed bins go-tuf holds go but targetPath's
+// (Updater.forgetBins).
+func (c *Client) forgetBins(targetPath string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.up != nil {
+		c.up.forgetBins(targetPath)
+	}
+}
+
 // gone reports whether err is the host answering that a file is not
 // there (404, or 403 as S3 answers for a missing key).
 func gone(err error) bool {

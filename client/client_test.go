@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -490,5 +491,53 @@ func TestMirrorSaysWhatItSkips(t *testing.T) {
 		if e.Name == "gone" {
 			t.Errorf("a wholly yanked package was mirrored: %+v", e)
 		}
+	}
+}
+
+// TestCheckHoldsFewBins: Check looks the targets up in bin order and lets
+// go-tuf drop each hashed bin once it has moved past it; what it verifies
+// is the same.
+func TestCheckHoldsFewBins(t *testing.T) {
+	f := demo(t)
+	var binReqs []string
+	var mu sync.Mutex
+	srv := f.Serve(func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.Contains(r.URL.Path, ".bins-") {
+				mu.Lock()
+				binReqs = append(binReqs, r.URL.Path)
+				mu.Unlock()
+			}
+			next.ServeHTTP(w, r)
+		})
+	})
+	c := newTestClient(t, srv.URL, f.RootBytes())
+	rep, err := c.Check(context.Background())
+	var ce *CheckError
+	if !errors.As(err, &ce) {
+		t.Fatalf("Check: %v, want only the missing l3afd tree reported", err)
+	}
+	for _, p := range ce.Problems {
+		if !strings.HasPrefix(p, "l3afd/") { // the fixture has no plain l3afd tree
+			t.Errorf("problem %q", p)
+		}
+	}
+	if rep.Packages != 2 || rep.Versions != 5 || rep.Targets != 8 {
+		t.Errorf("checked %d packages, %d versions, %d targets; want 2, 5, 8", rep.Packages, rep.Versions, rep.Targets)
+	}
+	// Each bin downloaded once: a bin dropped and needed again comes from
+	// the verified cache.
+	slices.Sort(binReqs)
+	if n := len(slices.Compact(slices.Clone(binReqs))); n != len(binReqs) || n < 2 {
+		t.Errorf("bin requests %v: want each of at least two bins once", binReqs)
+	}
+	held := 0
+	for name := range c.up.up.GetTrustedMetadataSet().Targets {
+		if strings.HasPrefix(name, "bins-") {
+			held++
+		}
+	}
+	if held > 1 {
+		t.Errorf("go-tuf holds %d bins after the check, want at most 1", held)
 	}
 }

@@ -287,6 +287,35 @@ func (u *Updater) walk(md *metadata.Metadata[metadata.TargetsType], targetPath s
 	return nil, false
 }
 
+// forgetBins makes go-tuf drop the hashed bins it has loaded — roles a
+// loaded role's succinct delegation names — but the bin that holds
+// targetPath. go-tuf keeps every delegated role it loads for the
+// updater's life; Check looks targets up in bin order, so the bins
+// behind it are not needed again, and one that is is loaded again the
+// way go-tuf loads any delegated role (from the verified cache, or
+// downloaded at the version the trusted snapshot names), verified
+// afresh. Roles delegated by name (publishers, unclaimed) stay.
+func (u *Updater) forgetBins(targetPath string) {
+	t := u.up.GetTrustedMetadataSet()
+	var srs []*metadata.SuccinctRoles
+	for _, md := range t.Targets {
+		if d := md.Signed.Delegations; d != nil && d.SuccinctRoles != nil {
+			srs = append(srs, d.SuccinctRoles)
+		}
+	}
+	if len(srs) == 0 {
+		return
+	}
+	for name := range t.Targets {
+		for _, sr := range srs {
+			if sr.IsDelegatedRole(name) && sr.GetRolesForTarget(targetPath)[0].Name != name {
+				delete(t.Targets, name)
+				break
+			}
+		}
+	}
+}
+
 // DelegatedRole returns the verified metadata of a role targets
 // delegates to (a publisher's pub-<name>), loading it the way a target
 // lookup would; nil when the role is delegated but has signed nothing
