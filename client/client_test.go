@@ -7,7 +7,9 @@ import (
 	"errors"
 	"net/http"
 	"os"
+	"path"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -539,5 +541,83 @@ func TestCheckHoldsFewBins(t *testing.T) {
 	}
 	if held > 1 {
 		t.Errorf("go-tuf holds %d bins after the check, want at most 1", held)
+	}
+}
+
+// TestCheckReloadsVerified: a bin the check dropped and needs again is
+// verified afresh: a cached copy whose signature no longer verifies is
+// not taken, the bin is downloaded again, and the check still verifies
+// every target.
+func TestCheckReloadsVerified(t *testing.T) {
+	f := demo(t)
+	var c *Client
+	var mu sync.Mutex
+	binReqs := map[string]int{}
+	tampered := map[string]bool{}
+	sig := regexp.MustCompile(`"sig": ?"[0-9a-f]`)
+	srv := f.Serve(func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			if strings.Contains(r.URL.Path, ".bins-") {
+				binReqs[path.Base(r.URL.Path)]++
+			}
+			if strings.HasPrefix(r.URL.Path, "/targets/index/") {
+				// An index file is read once the bin that lists it is
+				// cached: every bin cached so far gets a signature that no
+				// longer verifies.
+				files, _ := filepath.Glob(filepath.Join(c.metadataDir, "bins-*.json"))
+				for _, p := range files {
+					if tampered[p] {
+						continue
+					}
+					tampered[p] = true
+					b, err := os.ReadFile(p)
+					if err != nil {
+						t.Error(err)
+						continue
+					}
+					b = sig.ReplaceAllFunc(b, func(m []byte) []byte {
+						m = slices.Clone(m)
+						if m[len(m)-1] == '0' {
+							m[len(m)-1] = '1'
+						} else {
+							m[len(m)-1] = '0'
+						}
+						return m
+					})
+					if err := os.WriteFile(p, b, 0o644); err != nil {
+						t.Error(err)
+					}
+				}
+				if len(files) == 0 {
+					t.Error("no bins cached before an index file was read")
+				}
+			}
+			mu.Unlock()
+			next.ServeHTTP(w, r)
+		})
+	})
+	c = newTestClient(t, srv.URL, f.RootBytes())
+	rep, err := c.Check(context.Background())
+	var ce *CheckError
+	if !errors.As(err, &ce) {
+		t.Fatalf("Check: %v, want only the missing l3afd tree reported", err)
+	}
+	for _, p := range ce.Problems {
+		if !strings.HasPrefix(p, "l3afd/") {
+			t.Errorf("problem %q", p)
+		}
+	}
+	if rep.Targets != 8 {
+		t.Errorf("verified %d targets, want 8", rep.Targets)
+	}
+	again := 0
+	for _, n := range binReqs {
+		if n > 1 {
+			again++
+		}
+	}
+	if len(tampered) == 0 || again == 0 {
+		t.Errorf("bin requests %v: want a bin whose cached copy was tampered with downloaded again", binReqs)
 	}
 }
