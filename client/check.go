@@ -97,9 +97,10 @@ type CheckOptions struct {
 // checkChunk is how many packages' indexes a check holds at once. The
 // TUF lookups of a chunk are made in the order of their paths' sha256 —
 // the order of the hashed bins — and go-tuf is made to drop each bin
-// once the lookups have moved past it: a check holds a few bins, not all
-// of them (every bin of a repository is 24 MB parsed at 10,000 versions),
-// and loads each bin about once per chunk.
+// once the lookups have moved past it: a check holds one bin at a time,
+// not all of them (every bin of a repository is 24 MB parsed at 10,000
+// versions), and loads each bin about twice per chunk (once for the index
+// files, once for the artifacts).
 const checkChunk = 2048
 
 // CheckWith is Check, narrowed by opts.
