@@ -89,7 +89,9 @@ func readManifest(path string, each func(rel, sha string) error) (*TreeManifest,
 		case "files":
 			if each == nil {
 				m.Files, err = s.stringMap()
-			} else if err = s.eachString(nil, each); err == nil && s.null {
+			} else if null, serr := s.eachString(nil, each); serr != nil {
+				err = serr
+			} else if null {
 				err = errors.New("files is null")
 			}
 			files = true

@@ -16,9 +16,8 @@ import (
 // json.Unmarshal would change (invalid UTF-8) go through json.Unmarshal,
 // so what it returns is exactly what json.Unmarshal would.
 type scanner struct {
-	r    *bufio.Reader
-	buf  []byte
-	null bool // the last eachString read null
+	r   *bufio.Reader
+	buf []byte
 }
 
 func (s *scanner) space() (byte, error) {
@@ -97,76 +96,71 @@ func (s *scanner) strIn(seen map[string]string) (string, error) {
 // stringMap reads an object of string values, or null (nil). Values are
 // shared: one string per distinct text.
 func (s *scanner) stringMap() (map[string]string, error) {
-	var m map[string]string
+	m := map[string]string{}
 	values := map[string]string{}
-	err := s.eachString(values, func(k, v string) error {
-		if m == nil {
-			m = map[string]string{}
-		}
+	null, err := s.eachString(values, func(k, v string) error {
 		m[k] = v
 		return nil
 	})
-	if err == nil && m == nil && !s.null {
-		m = map[string]string{}
+	if err != nil || null {
+		return nil, err
 	}
-	return m, err
+	return m, nil
 }
 
-// eachString reads an object of string values, or null (s.null set),
-// handing each member to each as it is read; with seen set, values are
+// eachString reads an object of string values, handing each member to
+// each as it is read, or null (reported); with seen set, values are
 // shared as strIn shares them.
-func (s *scanner) eachString(seen map[string]string, each func(k, v string) error) error {
-	s.null = false
+func (s *scanner) eachString(seen map[string]string, each func(k, v string) error) (null bool, err error) {
 	c, err := s.space()
 	if err != nil {
-		return err
+		return false, err
 	}
 	if c == 'n' {
 		var rest [3]byte
 		if _, err := io.ReadFull(s.r, rest[:]); err != nil || string(rest[:]) != "ull" {
-			return errors.New("not an object")
+			return false, errors.New("not an object")
 		}
-		s.null = true
-		return nil
+		return true, nil
 	}
 	if c != '{' {
-		return errors.New("not an object")
+		return false, errors.New("not an object")
 	}
 	for first := true; ; first = false {
 		c, err := s.space()
 		if err != nil {
-			return err
+			return false, err
 		}
 		if c == '}' && first {
-			return nil
+			return false, nil
 		}
 		if c != '"' {
-			return fmt.Errorf("want a key, found %q", c)
+			return false, fmt.Errorf("want a key, found %q", c)
 		}
 		k, err := s.str()
 		if err != nil {
-			return err
+			return false, err
 		}
 		if err := s.expect(':'); err != nil {
-			return err
+			return false, err
 		}
 		if err := s.expect('"'); err != nil {
-			return errors.New("a value is not a string")
+			return false, errors.New("a value is not a string")
 		}
 		v, err := s.strIn(seen)
 		if err != nil {
-			return err
+			return false, err
 		}
 		if err := each(k, v); err != nil {
-			return err
+			return false, err
 		}
 		switch c, err := s.space(); {
 		case err != nil:
-			return err
+			return false, err
 		case c == '}':
-			return nil
+			return false, nil
 		case c != ',':
-			return fmt.Errorf("want ',' or '}', found %q", c)
+			return false, fmt.Errorf("want ',' or '}', found %q", c)
 		}
 	}
 }

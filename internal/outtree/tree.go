@@ -198,16 +198,14 @@ func LiveTree(out string) *Live {
 // is not the live tree's: the manifest proved unusable part way.
 func ScanLive(out string, each func(rel, sha string)) *Live {
 	return liveTree(out, func(path string) *buildcache.TreeManifest {
-		bad := false
 		m, err := buildcache.ScanManifest(path, func(rel, sha string) error {
 			if !validPath(rel) {
-				bad = true
 				return errors.New("invalid path")
 			}
 			each(rel, sha)
 			return nil
 		})
-		if err != nil || bad || !ValidManifest(m.Retired) {
+		if err != nil || !ValidManifest(m.Retired) {
 			return nil
 		}
 		return m
