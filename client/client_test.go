@@ -1,6 +1,7 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/ebpfrepo/ebpfrepo/index"
+	"github.com/ebpfrepo/ebpfrepo/layout"
 	"github.com/google/go-cmp/cmp"
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 )
@@ -132,6 +134,32 @@ func TestSearchInfo(t *testing.T) {
 	}
 	if len(roles) != 5 || roles[4].Name[:5] != "bins-" {
 		t.Errorf("Roles: %+v", roles)
+	}
+}
+
+// TestInfoWithoutDescription: a signed index one of whose versions has a
+// null description (decoded as a missing one is) is refused, naming the
+// field, rather than read as a version with an empty manifest.
+func TestInfoWithoutDescription(t *testing.T) {
+	f := demo(t)
+	f.Pkgs["connlimit"].Versions[1].Description = nil // 0.9.0
+	f.Publish()
+	tp := layout.PackageIndexTarget("connlimit")
+	if !bytes.Contains(f.Files[tp], []byte(`"description": null`)) {
+		t.Fatalf("fixture: %s has no null description:\n%s", tp, f.Files[tp])
+	}
+	c := newTestClient(t, f.Serve(nil).URL, f.RootBytes())
+	ctx := context.Background()
+	_, err := c.Info(ctx, "connlimit")
+	var ie *IndexError
+	if !errors.As(err, &ie) || ie.Target != tp || ie.Field != "versions[0.9.0].description" || ie.Msg != "missing" {
+		t.Fatalf("Info: got %v, want *IndexError for %s versions[0.9.0].description", err, tp)
+	}
+	if _, err := c.Resolve(ctx, "connlimit", "1.0.0", "jammy"); !errors.As(err, &ie) {
+		t.Errorf("Resolve: got %v, want *IndexError", err)
+	}
+	if _, err := c.Info(ctx, "ratelimiting"); err != nil {
+		t.Errorf("another package: %v", err)
 	}
 }
 

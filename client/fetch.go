@@ -59,7 +59,7 @@ func releaseOf(p *index.Package, constraint, platform string) (Release, error) {
 func newRelease(name string, v *index.Version, a *index.Artifact) Release {
 	return Release{
 		Name: name, Version: v.Version, Platform: a.Platform, Artifact: path.Base(a.Path),
-		TargetPath: a.Path, Length: a.Length, SHA256: a.SHA256, Yanked: v.Yanked, Description: v.Description,
+		TargetPath: a.Path, Length: a.Length, SHA256: a.SHA256, Yanked: v.Yanked, Description: *v.Describe(),
 		Signatures: v.Signatures,
 	}
 }

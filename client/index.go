@@ -90,8 +90,14 @@ func (c *Client) Info(ctx context.Context, name string) (*index.Package, error) 
 	if err := c.packageIndex(ctx, name, &p, &p.Schema); err != nil {
 		return nil, err
 	}
-	if err := checkPackage(layout.PackageIndexTarget(name), name, &p); err != nil {
+	tp := layout.PackageIndexTarget(name)
+	if err := checkPackage(tp, name, &p); err != nil {
 		return nil, err
+	}
+	for _, v := range p.Versions {
+		if v.Description == nil {
+			return nil, &IndexError{Target: tp, Field: fmt.Sprintf("versions[%s].description", v.Version), Msg: "missing"}
+		}
 	}
 	return &p, nil
 }

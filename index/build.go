@@ -32,10 +32,11 @@ func BuildPackage(name string, inputs []VersionInput) *Package {
 	p := &Package{Schema: Schema, Name: name, Versions: make([]Version, 0, len(inputs))}
 	for _, in := range inputs {
 		m := in.Description.Manifest
+		d := in.Description
 		v := Version{
 			Version:     m.Version,
 			Added:       utcSeconds(in.Added),
-			Description: in.Description,
+			Description: &d,
 			Signatures:  in.Signatures,
 		}
 		v.Prerelease = IsPrereleaseVersion(m.Version)
@@ -81,7 +82,7 @@ func Summarize(p *Package, indexLength int64, indexSHA256 string) SummaryPackage
 	if v == nil {
 		return s
 	}
-	m := v.Description.Manifest
+	m := v.Describe().Manifest
 	if l := p.Latest(); l != nil {
 		s.Latest = l.Version
 	} else {

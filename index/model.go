@@ -20,13 +20,13 @@ type Package struct {
 
 // Version is one published name@version.
 type Version struct {
-	Version     string             `json:"version"`
-	Prerelease  bool               `json:"prerelease,omitempty"`
-	Added       time.Time          `json:"added"` // when the version entered the repository (UTC, whole seconds)
-	Yanked      *Yank              `json:"yanked,omitempty"`
-	Artifacts   []Artifact         `json:"artifacts"` // one per platform, sorted by platform
-	Signatures  *Signatures        `json:"signatures,omitempty"`
-	Description pkgfmt.Description `json:"description"`
+	Version     string              `json:"version"`
+	Prerelease  bool                `json:"prerelease,omitempty"`
+	Added       time.Time           `json:"added"` // when the version entered the repository (UTC, whole seconds)
+	Yanked      *Yank               `json:"yanked,omitempty"`
+	Artifacts   []Artifact          `json:"artifacts"` // one per platform, sorted by platform
+	Signatures  *Signatures         `json:"signatures,omitempty"`
+	Description *pkgfmt.Description `json:"description"` // nil only in a build's lean, in-memory forms: a published index has one for every version
 }
 
 // Yank marks a version withdrawn from range resolution and "latest".
@@ -66,4 +66,13 @@ type SummaryPackage struct {
 	Index        string   `json:"index"` // target path of the package index file
 	IndexLength  int64    `json:"index_length"`
 	IndexSHA256  string   `json:"index_sha256"`
+}
+
+// Describe returns v's description; a version that carries none (the lean
+// forms a build or a check holds in memory) reads as an empty one.
+func (v *Version) Describe() *pkgfmt.Description {
+	if v.Description == nil {
+		return &pkgfmt.Description{}
+	}
+	return v.Description
 }

@@ -211,10 +211,11 @@ func (b *buildRun) buildPackage(ctx context.Context, pb *pkgBuild) (tufrepo.Targ
 	fi := p.FeaturedIndex()
 	for j := range p.Versions {
 		if j != fi {
-			p.Versions[j].Description = pkgfmt.Description{}
+			p.Versions[j].Description = nil
 		} else {
-			p.Versions[j].Description = site.HomeDescription(&p.Versions[j].Description)
-			internDescription(&p.Versions[j].Description)
+			h := site.HomeDescription(p.Versions[j].Describe())
+			internDescription(&h)
+			p.Versions[j].Description = &h
 		}
 	}
 	if !b.invalid[p.Name] && cacheable(pb.items) {

@@ -23,7 +23,7 @@ func ExampleWrite() {
 		Generated:  time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
 		Packages: []*index.Package{{Schema: 1, Name: "xdp-root", Versions: []index.Version{{
 			Version: "1.0.0",
-			Description: pkgfmt.Description{Manifest: pkgfmt.Manifest{
+			Description: &pkgfmt.Description{Manifest: pkgfmt.Manifest{
 				Name: "xdp-root", Version: "1.0.0", Description: "Root of an XDP chain",
 				Artifact: "xdp-root.tar.gz", Platforms: []string{"jammy"},
 				Programs: []pkgfmt.Program{{Name: "xdp_root", Object: "xdp_root.bpf.o", Type: "xdp", Chaining: "l3af", MapName: "xdp_root_next"}},
@@ -65,7 +65,7 @@ func ExampleWriteWith() {
 	for _, name := range []string{"tc-stats", "xdp-root"} {
 		d.Packages = append(d.Packages, &index.Package{Schema: 1, Name: name, Versions: []index.Version{{
 			Version:     "1.0.0",
-			Description: pkgfmt.Description{Manifest: pkgfmt.Manifest{Name: name, Version: "1.0.0", Artifact: name + ".tar.gz"}},
+			Description: &pkgfmt.Description{Manifest: pkgfmt.Manifest{Name: name, Version: "1.0.0", Artifact: name + ".tar.gz"}},
 		}}})
 	}
 	// Digests stand for the package's content: the repository build uses

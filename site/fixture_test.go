@@ -151,7 +151,7 @@ func ratelimitingDesc(version string) pkgfmt.Description {
 
 // withFailingTests gives the only version of p two vectors, one of which failed.
 func withFailingTests(p *index.Package) *index.Package {
-	d := &p.Versions[0].Description
+	d := p.Versions[0].Description
 	d.TestVectors = 2
 	d.Tests = &progtest.Report{Kernel: "6.18.0-1-amd64", Arch: "x86_64", Results: []progtest.Result{
 		{Name: "counts", Program: "tc_conn", Status: "pass", Got: "TC_ACT_OK (0)", Runs: 1},
@@ -165,11 +165,11 @@ func ratelimiting() *index.Package {
 	old := ratelimitingDesc("1.1.0")
 	old.Verifier = nil
 	return &index.Package{Schema: 1, Name: "ratelimiting", Versions: []index.Version{
-		{Version: "1.3.0-rc.1", Prerelease: true, Added: fixtureTime.Add(-2 * time.Hour), Description: rc,
+		{Version: "1.3.0-rc.1", Prerelease: true, Added: fixtureTime.Add(-2 * time.Hour), Description: &rc,
 			Artifacts: artifacts("ratelimiting", "1.3.0-rc.1", "l3af_ratelimiting.tar.gz", 741377, "77aa01c2d3e4f5061728394a5b6c7d8e9f00112233445566778899aabbccddee", "jammy", "noble")},
-		{Version: "1.2.0", Added: fixtureTime.AddDate(0, 0, -20), Description: ratelimitingDesc("1.2.0"),
+		{Version: "1.2.0", Added: fixtureTime.AddDate(0, 0, -20), Description: ptr(ratelimitingDesc("1.2.0")),
 			Artifacts: artifacts("ratelimiting", "1.2.0", "l3af_ratelimiting.tar.gz", 740352, "e3b98a4da31a127d4bde6e43033f66ba274cab0eb7eb1c70ec41402bf6273dd8", "jammy")},
-		{Version: "1.1.0", Added: fixtureTime.AddDate(0, -2, 0), Description: old,
+		{Version: "1.1.0", Added: fixtureTime.AddDate(0, -2, 0), Description: &old,
 			Yanked:    &index.Yank{Reason: "counts SYN-ACKs as SYNs; upgrade to 1.2.0", At: fixtureTime.AddDate(0, 0, -19)},
 			Artifacts: artifacts("ratelimiting", "1.1.0", "l3af_ratelimiting.tar.gz", 739840, "0b1c2d3e4f5061728394a5b6c7d8e9f0a1b2c3d4e5f60718293a4b5c6d7e8f90", "jammy")},
 	}}
@@ -205,7 +205,7 @@ func simple(name, version, desc, typ, section, ktype, attach string, keywords []
 		}},
 	}
 	return &index.Package{Schema: 1, Name: name, Versions: []index.Version{{
-		Version: version, Added: fixtureTime.AddDate(0, 0, -3), Description: d,
+		Version: version, Added: fixtureTime.AddDate(0, 0, -3), Description: &d,
 		Artifacts: artifacts(name, version, name+".tar.gz", 20480, "c0ffee00112233445566778899aabbccddeeff00112233445566778899aabbcc", platforms...),
 	}}}
 }
@@ -245,3 +245,5 @@ func readmeXSS() *index.Package {
 	p.Versions[0].Description.Manifest.Maintainers = []pkgfmt.Maintainer{{Name: `<img src=x onerror="window.__xss=11">`, Email: `"><script>window.__xss=12</script>@x.org`}}
 	return p
 }
+
+func ptr[T any](v T) *T { return &v }

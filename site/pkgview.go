@@ -199,7 +199,7 @@ func newPkgPages(p *index.Package) *pkgPages {
 func (w *writer) packageView(pp *pkgPages, vi int, canonical bool) *packageView {
 	p, slugs := pp.p, pp.slugs
 	v := &p.Versions[vi]
-	d := &v.Description
+	d := v.Describe()
 	m := &d.Manifest
 	li, latest := pp.featured, pp.latest
 	title := p.Name + " " + v.Version
@@ -220,8 +220,8 @@ func (w *writer) packageView(pp *pkgPages, vi int, canonical bool) *packageView 
 		Prerelease:  v.Prerelease,
 		Yanked:      yank(v.Yanked),
 		Signed:      signedOf(v.Signatures),
-		Drivers:     driversOf(v.Description.Drivers),
-		Kernel:      v.Description.KernelSignature,
+		Drivers:     driversOf(d.Drivers),
+		Kernel:      d.KernelSignature,
 		Added:       formatDate(v.Added),
 		License:     m.License,
 		Maintainers: m.Maintainers,

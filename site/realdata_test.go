@@ -55,7 +55,7 @@ func realData(t *testing.T) *Data {
 			Version:     m.Version,
 			Prerelease:  sv.Prerelease() != "",
 			Added:       fixtureTime.Add(-time.Duration(len(dirs)-i) * 36 * time.Hour),
-			Description: *d,
+			Description: d,
 		}
 		for _, p := range slices.Sorted(slices.Values(m.Platforms)) {
 			v.Artifacts = append(v.Artifacts, index.Artifact{Platform: p, Path: m.Name + "/" + m.Version + "/" + p + "/" + m.Artifact,

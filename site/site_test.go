@@ -20,7 +20,6 @@ import (
 	"github.com/ebpfrepo/ebpfrepo/bpfobj"
 	"github.com/ebpfrepo/ebpfrepo/index"
 	"github.com/ebpfrepo/ebpfrepo/internal/testpkgs"
-	"github.com/ebpfrepo/ebpfrepo/pkgfmt"
 )
 
 // activeContentRE matches anything in HTML that could run script, load
@@ -392,7 +391,7 @@ func TestHostileExample(t *testing.T) {
 
 func TestVerifierShown(t *testing.T) {
 	d := fixtureData()
-	v := &d.Packages[1].Versions[0].Description // execsnoop
+	v := d.Packages[1].Versions[0].Description // execsnoop
 	v.Verifier.Programs = append(v.Verifier.Programs, bpfobj.VerifierResult{
 		Object: "execsnoop.bpf.o", Program: "second", Status: "rejected",
 		Reason: "permission denied", LogTail: "R1 invalid mem access 'scalar'\nprocessed 12 insns",
@@ -660,9 +659,10 @@ func TestHomeDescription(t *testing.T) {
 		fi := p.FeaturedIndex()
 		for j := range p.Versions {
 			if j == fi {
-				p.Versions[j].Description = HomeDescription(&p.Versions[j].Description)
+				h := HomeDescription(p.Versions[j].Description)
+				p.Versions[j].Description = &h
 			} else {
-				p.Versions[j].Description = pkgfmt.Description{}
+				p.Versions[j].Description = nil
 			}
 		}
 	}
@@ -675,7 +675,7 @@ func TestHomeDescription(t *testing.T) {
 	// The fixture exercises what HomeDescription keeps.
 	var helpers, setBy, verifier, tests bool
 	for _, p := range full.Packages {
-		d := &p.Featured().Description
+		d := p.Featured().Description
 		h, _ := helpersAndKfuncs(d)
 		helpers = helpers || len(h) > 0
 		setBy = setBy || d.Kernel != nil && len(d.Kernel.SetBy) > 0

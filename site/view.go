@@ -140,7 +140,7 @@ func platformsOf(v *index.Version) []string {
 		ps = append(ps, a.Platform)
 	}
 	if len(ps) == 0 {
-		ps = v.Description.Manifest.Platforms
+		ps = v.Describe().Manifest.Platforms
 	}
 	return sortedUnique(ps)
 }
@@ -362,7 +362,8 @@ func (w *writer) home() (*homeView, *searchIndex) {
 			continue
 		}
 		v := p.Featured()
-		m := &v.Description.Manifest
+		d := v.Describe()
+		m := &d.Manifest
 		item := homeItem{
 			Name:        p.Name,
 			Href:        layout.PackagePage(p.Name),
@@ -372,16 +373,16 @@ func (w *writer) home() (*homeView, *searchIndex) {
 			Platforms:   platformsOf(v),
 			Keywords:    sortedUnique(m.Keywords),
 			License:     m.License,
-			Verified:    verifiedText(v.Description.Verifier),
-			Tests:       testsOf(&v.Description),
+			Verified:    verifiedText(d.Verifier),
+			Tests:       testsOf(d),
 			Prerelease:  v.Prerelease,
 			Yanked:      v.Yanked != nil,
 			Versions:    len(p.Versions),
 		}
-		item.MinKernel, item.MinKernelText = minKernel(m.MinKernel, v.Description.Kernel)
+		item.MinKernel, item.MinKernelText = minKernel(m.MinKernel, d.Kernel)
 		item.Updated = updatedOf(p)
 		hv.Items = append(hv.Items, item)
-		helpers, kfuncs := helpersAndKfuncs(&v.Description)
+		helpers, kfuncs := helpersAndKfuncs(d)
 		si.Packages = append(si.Packages, searchDoc{
 			Name: p.Name, Version: v.Version, Description: m.Description,
 			Keywords: nonNil(item.Keywords), Types: nonNil(item.Types), Platforms: nonNil(item.Platforms),

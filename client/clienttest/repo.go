@@ -184,7 +184,7 @@ func (f *Repo) AddPackage(name, version string, platforms ...string) {
 		f.Pkgs[name] = p
 	}
 	art := "l3af_" + name + ".tar.gz"
-	v := index.Version{Version: version, Added: f.Now, Description: pkgfmt.Description{Manifest: pkgfmt.Manifest{
+	v := index.Version{Version: version, Added: f.Now, Description: &pkgfmt.Description{Manifest: pkgfmt.Manifest{
 		Name: name, Version: version, Description: "test package " + name, Artifact: art, Platforms: platforms,
 		Keywords: []string{"l3af"}, L3afd: &pkgfmt.L3afd{CmdStart: name},
 		Programs: []pkgfmt.Program{{Name: "xdp_" + name, Object: name + ".bpf.o", Type: "xdp", Chaining: "none"}},

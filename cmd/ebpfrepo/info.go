@@ -77,7 +77,7 @@ func printInfo(g *globals, p *index.Package, roles []index.RoleInfo) error {
 	w := g.Stdout
 	fmt.Fprintf(w, "%s\n", p.Name)
 	if l := p.Featured(); l != nil {
-		m := l.Description.Manifest
+		m := l.Describe().Manifest
 		latest := l.Version
 		if p.Latest() == nil {
 			latest = "none (no stable version; newest: " + l.Version + ")"
@@ -115,11 +115,11 @@ func printInfo(g *globals, p *index.Package, roles []index.RoleInfo) error {
 		fmt.Fprintf(w, "\nprograms (%s):\n", v.Version)
 		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "  NAME\tTYPE\tOBJECT\tCHAINING\tMAP")
-		for _, pr := range v.Description.Manifest.Programs {
+		for _, pr := range v.Describe().Manifest.Programs {
 			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", pr.Name, pr.Type, pr.Object, pr.Chaining, pr.MapName)
 		}
 		tw.Flush()
-		if a := v.Description.Manifest.Artifact; a != "" {
+		if a := v.Describe().Manifest.Artifact; a != "" {
 			fmt.Fprintf(w, "  artifact: %s\n", a)
 		}
 	}

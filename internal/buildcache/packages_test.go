@@ -24,7 +24,7 @@ func TestPackagesRoundTrip(t *testing.T) {
 				{Platform: "noble", Path: "p/" + v + "/noble/a.tar.gz", Length: 10, SHA256: sha},
 			},
 			Signatures:  &index.Signatures{Package: index.PackageSignature{Signer: index.SignerRepository, Role: "unclaimed"}},
-			Description: pkgfmt.Description{Manifest: pkgfmt.Manifest{Description: "d " + v}},
+			Description: &pkgfmt.Description{Manifest: pkgfmt.Manifest{Description: "d " + v}},
 		}
 	}
 	path := filepath.Join(t.TempDir(), "packages.json")
