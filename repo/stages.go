@@ -356,22 +356,30 @@ func (b *buildRun) recordSigned(ur *tufrepo.Result) {
 }
 
 // writeMetadata writes the TUF metadata into metadata/: every file
-// tufrepo publishes, plus every N.root.json of the repository.
+// tufrepo publishes, one at a time (a bin just signed is then read back
+// from the new tree rather than held, until Save), plus every
+// N.root.json of the repository.
 func (b *buildRun) writeMetadata() error {
-	files := b.tr.Files()
-	for name, data := range files {
+	written := map[string]bool{}
+	err := b.tr.EachFile(func(name string, data []byte) (string, error) {
 		name = strings.TrimPrefix(filepath.ToSlash(name), layout.MetadataDir+"/")
 		if strings.Contains(name, "/") || name == "" || name == "." || name == ".." {
-			return fmt.Errorf("metadata file name %q", name)
+			return "", fmt.Errorf("metadata file name %q", name)
 		}
-		if _, err := b.w.Write(layout.Metadata(name), data); err != nil {
-			return err
+		rel := layout.Metadata(name)
+		if _, err := b.w.Write(rel, data); err != nil {
+			return "", err
 		}
+		written[rel] = true
+		return filepath.Join(b.tmp, filepath.FromSlash(rel)), nil
+	})
+	if err != nil {
+		return err
 	}
 	roots, _ := filepath.Glob(filepath.Join(b.r.paths().Metadata(), "*.root.json"))
 	for _, p := range roots {
 		rel := layout.Metadata(filepath.Base(p))
-		if _, ok := files[rel]; ok {
+		if written[rel] {
 			continue
 		}
 		data, err := os.ReadFile(p)

@@ -52,7 +52,10 @@ func (r *Repo) Timestamp(ctx context.Context, opts TimestampOptions) (*Timestamp
 	if err != nil {
 		return nil, err
 	}
-	before := tr.Files()
+	before, err := tr.Files()
+	if err != nil {
+		return nil, err
+	}
 	res := &TimestampResult{}
 	if rr, rerr := tr.Refresh(); rerr == nil {
 		res.Resigned = rr.Changed
@@ -82,8 +85,12 @@ func (r *Repo) Timestamp(ctx context.Context, opts TimestampOptions) (*Timestamp
 	if _, err := os.Stat(filepath.Join(out, layout.MetadataDir)); err != nil {
 		return res, nil // not built yet: the next build publishes it
 	}
+	after, err := tr.Files()
+	if err != nil {
+		return nil, err
+	}
 	files := map[string][]byte{}
-	for name, data := range tr.Files() {
+	for name, data := range after {
 		rel := layout.Metadata(strings.TrimPrefix(filepath.ToSlash(name), layout.MetadataDir+"/"))
 		if old, ok := before[name]; ok && string(old) == string(data) && rel != layout.Timestamp {
 			continue

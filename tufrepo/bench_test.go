@@ -121,7 +121,7 @@ func BenchmarkLoadUpdateOne(b *testing.B) {
 		if _, err := l.with(kr, Config{}, testNow).Update(context.Background(), targets); err != nil {
 			b.Fatal(err)
 		}
-		_ = l.Files()
+		_ = filesOf(b, l)
 	}
 }
 

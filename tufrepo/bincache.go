@@ -96,7 +96,7 @@ func (c *binCache) lookup(name string, raw []byte, want int64) (binMeta, bool) {
 	if err != nil || len(d) != sha256.Size {
 		return binMeta{}, false
 	}
-	b := binMeta{raw: raw, version: e.Version, expires: time.Unix(e.Expires, 0).UTC(), plain: e.Plain}
+	b := binMeta{raw: raw, sum: sum, size: int64(len(raw)), version: e.Version, expires: time.Unix(e.Expires, 0).UTC(), plain: e.Plain}
 	copy(b.digest[:], d)
 	return b, true
 }

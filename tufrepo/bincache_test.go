@@ -41,13 +41,13 @@ func TestBinCache(t *testing.T) {
 	var name string
 	var b binMeta
 	for n, m := range r.bins {
-		if strings.Contains(string(m.raw), `"sha256":"`) {
+		if strings.Contains(string(binBytes(t, m)), `"sha256":"`) {
 			name, b = n, m
 			break
 		}
 	}
 	file := fmt.Sprintf("%d.%s.json", b.version, name)
-	bad := replaceAfter(b.raw, `"sha256":"`, 'f', '0')
+	bad := replaceAfter(binBytes(t, b), `"sha256":"`, 'f', '0')
 	d := t.TempDir()
 	copyDir(t, dir, d)
 	if err := os.WriteFile(filepath.Join(d, file), bad, 0o644); err != nil {

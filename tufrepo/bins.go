@@ -3,6 +3,7 @@ package tufrepo
 import (
 	"crypto/sha256"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -11,13 +12,19 @@ import (
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 )
 
-// binMeta is one signed bin kept compactly: the published bytes and a
-// summary of them. The parsed go-tuf form of a bin is built only to sign
-// it (or to re-sign it unchanged) and dropped afterwards, so that a
-// repository of many targets costs little memory and an Update costs
-// work proportional to the bins that change.
+// binMeta is one signed bin kept compactly: a summary of its bytes, and
+// the bytes themselves only until a file holds them. The parsed go-tuf
+// form of a bin is built only to sign it (or to re-sign it unchanged) and
+// dropped afterwards, and a bin loaded or written out is read back from
+// its file when its bytes are wanted, so that a repository of many
+// targets costs little memory (the bins' bytes are 4.8 MB at 10,000
+// versions) and an Update costs work proportional to the bins that
+// change.
 type binMeta struct {
-	raw     []byte
+	raw     []byte // nil once file holds them
+	file    string
+	sum     [sha256.Size]byte // of the bytes
+	size    int64
 	version int64
 	expires time.Time
 	// digest is binDigest of the bin's targets; plain is false when a
@@ -80,16 +87,43 @@ func targetFiles(entries []binEntry) map[string]*metadata.TargetFiles {
 
 // newBinMeta summarises a bin just signed as md with bytes raw.
 func newBinMeta(md *metadata.Metadata[metadata.TargetsType], raw []byte) binMeta {
-	b := binMeta{raw: raw, version: md.Signed.Version, expires: md.Signed.Expires}
+	b := binMeta{raw: raw, sum: sha256.Sum256(raw), size: int64(len(raw)), version: md.Signed.Version, expires: md.Signed.Expires}
 	if entries, ok := entriesOf(md.Signed.Targets); ok {
 		b.digest, b.plain = binDigest(entries), true
 	}
 	return b
 }
 
+// errChangedFile: a bin's file no longer holds the bytes this Repo read
+// or wrote there.
+var errChangedFile = errors.New("changed since this run read or wrote it (another ebpfrepo at work, or an edit): run again")
+
+// spill drops b's bytes: file holds exactly them.
+func (b *binMeta) spill(file string) { b.raw, b.file = nil, file }
+
+// bytes returns b's bytes, read back from its file when b no longer holds
+// them; a file whose bytes are not those b summarises is an error.
+func (b binMeta) bytes() ([]byte, error) {
+	if b.raw != nil || b.file == "" {
+		return b.raw, nil
+	}
+	raw, err := readMetaFile(b.file)
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(raw)) != b.size || sha256.Sum256(raw) != b.sum {
+		return nil, &MetadataError{File: b.file, Err: errChangedFile}
+	}
+	return raw, nil
+}
+
 // parse returns the go-tuf form of b, to re-sign it with its targets.
 func (b binMeta) parse() (*metadata.Metadata[metadata.TargetsType], error) {
-	return new(metadata.Metadata[metadata.TargetsType]).FromBytes(b.raw)
+	raw, err := b.bytes()
+	if err != nil {
+		return nil, err
+	}
+	return new(metadata.Metadata[metadata.TargetsType]).FromBytes(raw)
 }
 
 // binVerifier verifies bins against the succinct delegation of targets.

@@ -3,7 +3,9 @@ package tufrepo
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -33,8 +35,8 @@ func TestBinTampered(t *testing.T) {
 	var name string
 	var raw []byte
 	for n, b := range r.bins {
-		if bytes.Contains(b.raw, []byte(`"sha256":"`)) {
-			name, raw = fmt.Sprintf("%d.%s.json", b.version, n), b.raw
+		if bytes.Contains(binBytes(t, b), []byte(`"sha256":"`)) {
+			name, raw = fmt.Sprintf("%d.%s.json", b.version, n), binBytes(t, b)
 			break
 		}
 	}
@@ -120,7 +122,7 @@ func TestBinOtherSerialisation(t *testing.T) {
 	if len(res.Changed) != 0 {
 		t.Errorf("no-change Update re-signed %v", res.Changed)
 	}
-	if got := l.Files()[MetadataDir+"/"+file]; !bytes.Equal(got, pretty) {
+	if got := filesOf(t, l)[MetadataDir+"/"+file]; !bytes.Equal(got, pretty) {
 		t.Errorf("no-change Update changed the bytes of %s", file)
 	}
 	targets[0] = targetOf(targets[0].Path, []byte("new"))
@@ -149,7 +151,7 @@ func TestRefreshKeepsBinTargets(t *testing.T) {
 	}
 	for n, b := range r.bins {
 		o := before[n]
-		if b.version != o.version+1 || b.digest != o.digest || !b.plain || bytes.Equal(b.raw, o.raw) {
+		if b.version != o.version+1 || b.digest != o.digest || !b.plain || b.sum == o.sum {
 			t.Errorf("%s: version %d → %d, same targets %v", n, o.version, b.version, b.digest == o.digest)
 		}
 	}
@@ -213,4 +215,114 @@ func TestBinBitsFor(t *testing.T) {
 	if got, old := perClient(310000, BinBitsFor(310000)), perClient(310000, 13); got*3 > old {
 		t.Errorf("per-client bytes at 310,000 targets: %d, with 8,192 bins %d", got, old)
 	}
+}
+
+// TestBinReadBack: a loaded Repo holds none of its bins' bytes but reads
+// them back from the files it loaded, and refuses, naming the file, one
+// changed since (same length or not); Save then leaves the metadata of
+// record as it was. A bin just signed is held until EachFile is told
+// where its bytes now are, then read back from there.
+func TestBinReadBack(t *testing.T) {
+	ctx := context.Background()
+	_, kr, targets, dir := binRepo(t, 200)
+	l, err := Load(ctx, dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var name string
+	for n, b := range l.bins {
+		if b.raw != nil {
+			t.Errorf("%s: bytes held after Load", n)
+		}
+		name = fmt.Sprintf("%d.%s.json", b.version, n)
+	}
+	for rel, data := range filesOf(t, l) {
+		if disk, err := os.ReadFile(filepath.Join(dir, strings.TrimPrefix(rel, MetadataDir+"/"))); err != nil || !bytes.Equal(disk, data) {
+			t.Errorf("%s: Files differs from the file Save wrote (%v)", rel, err)
+		}
+	}
+	good, err := os.ReadFile(filepath.Join(dir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	timestamp, _ := os.ReadFile(filepath.Join(dir, RoleTimestamp+".json"))
+	for what, bad := range map[string][]byte{
+		"same length": replaceAfter(good, `"sig":"`, 'f', '0'),
+		"longer":      append(bytes.Clone(good), '\n'),
+	} {
+		t.Run(what, func(t *testing.T) {
+			if err := os.WriteFile(filepath.Join(dir, name), bad, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			defer os.WriteFile(filepath.Join(dir, name), good, 0o644)
+			_, err := l.Files()
+			var me *MetadataError
+			if !errors.As(err, &me) || me.File != filepath.Join(dir, name) || !errors.Is(err, errChangedFile) {
+				t.Fatalf("Files: got %v, want a MetadataError for %s: %v", err, name, errChangedFile)
+			}
+			if err := l.Save(ctx, dir); !errors.Is(err, errChangedFile) {
+				t.Fatalf("Save: got %v, want %v", err, errChangedFile)
+			}
+			if now, _ := os.ReadFile(filepath.Join(dir, RoleTimestamp+".json")); !bytes.Equal(now, timestamp) {
+				t.Error("Save wrote timestamp.json after refusing a bin")
+			}
+		})
+	}
+
+	// A changed target re-signs one bin, held until EachFile places it.
+	targets[7] = targetOf(targets[7].Path, []byte("other bytes"))
+	res, err := l.with(kr, Config{}, testNow).Update(ctx, targets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	held := map[string]bool{}
+	for n, b := range l.bins {
+		if b.raw != nil {
+			held[n] = true
+		}
+	}
+	if len(held) != 1 || !slices.Contains(res.Changed, slices.Collect(maps.Keys(held))[0]) {
+		t.Fatalf("held after Update: %v, re-signed %v", held, res.Changed)
+	}
+	out := t.TempDir()
+	placed := map[string]string{}
+	if err := l.EachFile(func(rel string, data []byte) (string, error) {
+		p := filepath.Join(out, filepath.Base(rel))
+		placed[rel] = p
+		return p, os.WriteFile(p, data, 0o644)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for n, b := range l.bins {
+		if b.raw != nil {
+			t.Errorf("%s: still held after EachFile placed it", n)
+		}
+		if held[n] && b.file != placed[MetadataDir+"/"+fmt.Sprintf("%d.%s.json", b.version, n)] {
+			t.Errorf("%s: read back from %s", n, b.file)
+		}
+	}
+	if err := l.Save(ctx, dir); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(metaFilesOf(t, l), readDir(t, dir)); diff != "" {
+		t.Errorf("metadata of record after Save (-Files +disk):\n%s", diff)
+	}
+}
+
+// readDir reads the regular files of dir, by name.
+func readDir(t *testing.T, dir string) map[string][]byte {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string][]byte{}
+	for _, e := range ents {
+		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m[e.Name()] = data
+	}
+	return m
 }

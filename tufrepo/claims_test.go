@@ -120,7 +120,7 @@ func TestPublisherRoleChecks(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r, _ := claimedRepo(t, tc.th)
 			raw := tc.raw(r)
-			before := r.Files()
+			before := filesOf(t, r)
 			_, err := r.AcceptPublisherRole(tc.publisher, raw)
 			if tc.want == nil {
 				if err != nil {
@@ -132,7 +132,7 @@ func TestPublisherRoleChecks(t *testing.T) {
 			if !errors.Is(err, tc.want) || !errors.As(err, &pe) || pe.Publisher != tc.publisher {
 				t.Fatalf("got %v, want a *PublisherRoleError naming %s that wraps %v", err, tc.publisher, tc.want)
 			}
-			if len(r.Files()) != len(before) {
+			if len(filesOf(t, r)) != len(before) {
 				t.Error("a refused role changed the repository")
 			}
 		})

@@ -43,7 +43,10 @@ func Example() {
 	if err := repo.Save(ctx, filepath.Join(tmp, "metadata")); err != nil {
 		panic(err)
 	}
-	files := repo.Files()
+	files, err := repo.Files()
+	if err != nil {
+		panic(err)
+	}
 	fmt.Println(len(files["metadata/1.root.json"]) > 0, len(files["metadata/timestamp.json"]) > 0)
 	fmt.Println(layout.ConsistentTargetName("index/all.json", "ab12"))
 

@@ -76,7 +76,11 @@ func (s *site) publish(r *Repo, data map[string][]byte) {
 			delete(s.files, k)
 		}
 	}
-	for k, v := range r.Files() {
+	files, err := r.Files()
+	if err != nil {
+		panic(err) // a test helper without a t: the files Save just wrote
+	}
+	for k, v := range files {
 		s.files[k] = v
 	}
 	for p, b := range data {
@@ -207,4 +211,34 @@ func (r *Repo) withKeys(kr *Keyring, now time.Time) *Repo {
 func (r *Repo) at(cfg Config, now time.Time) *Repo {
 	r.opts.Config, r.opts.Now = cfg, now
 	return r
+}
+
+// filesOf is r.Files, failing t on an error.
+func filesOf(t testing.TB, r *Repo) map[string][]byte {
+	t.Helper()
+	m, err := r.Files()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// metaFilesOf is filesOf by file name in metadata/.
+func metaFilesOf(t testing.TB, r *Repo) map[string][]byte {
+	t.Helper()
+	m := map[string][]byte{}
+	for k, v := range filesOf(t, r) {
+		m[strings.TrimPrefix(k, MetadataDir+"/")] = v
+	}
+	return m
+}
+
+// binBytes is b.bytes, failing t on an error.
+func binBytes(t testing.TB, b binMeta) []byte {
+	t.Helper()
+	raw, err := b.bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
 }

@@ -3,6 +3,7 @@ package tufrepo
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -229,37 +230,79 @@ func binsDelegation(ks []*Key, bits int) (*metadata.Delegations, error) {
 // published root: metadata/1.root.json … metadata/N.root.json,
 // metadata/N.targets.json, metadata/N.bins-XX.json for every bin,
 // metadata/N.snapshot.json and metadata/timestamp.json. The byte slices
-// are shared with the Repo: do not modify them.
-func (r *Repo) Files() map[string][]byte {
+// may be shared with the Repo: do not modify them. It holds every bin's
+// bytes at once; EachFile gives them one at a time.
+func (r *Repo) Files() (map[string][]byte, error) {
+	m := map[string][]byte{}
+	err := r.EachFile(func(name string, data []byte) (string, error) {
+		m[name] = data
+		return "", nil
+	})
+	return m, err
+}
+
+// EachFile calls fn with each file of Files, in name order, one at a
+// time, reading back from its file each bin the Repo no longer holds. fn
+// returns the path of a file that now holds exactly data, or "": a bin
+// just signed is then no longer held either, and is read back from there
+// when wanted again (by Save: that file must outlast it).
+func (r *Repo) EachFile(fn func(name string, data []byte) (string, error)) error {
 	if !r.ready() {
-		return map[string][]byte{}
+		return nil
 	}
-	m := make(map[string][]byte, len(r.roots)+len(r.bins)+3)
-	for k, v := range r.metaFiles() {
-		m[MetadataDir+"/"+k] = v
+	files := r.metaFiles()
+	for _, n := range slices.Sorted(maps.Keys(files)) {
+		f := files[n]
+		data, err := r.metaBytes(f)
+		if err != nil {
+			return err
+		}
+		kept, err := fn(MetadataDir+"/"+n, data)
+		if err != nil {
+			return err
+		}
+		if b, ok := r.bins[f.bin]; ok && kept != "" && b.raw != nil {
+			b.spill(kept)
+			r.bins[f.bin] = b
+		}
 	}
-	return m
+	return nil
+}
+
+// metaFile is one file of the metadata directory: its bytes, or the bin
+// whose bytes it is.
+type metaFile struct {
+	raw []byte
+	bin string
 }
 
 // metaFiles are the files of the metadata directory, by file name.
-func (r *Repo) metaFiles() map[string][]byte {
-	m := make(map[string][]byte, len(r.roots)+len(r.bins)+3)
+func (r *Repo) metaFiles() map[string]metaFile {
+	m := make(map[string]metaFile, len(r.roots)+len(r.bins)+3)
 	for i, s := range r.roots {
-		m[fmt.Sprintf("%d.root.json", i+1)] = s.raw
+		m[fmt.Sprintf("%d.root.json", i+1)] = metaFile{raw: s.raw}
 	}
-	m[fmt.Sprintf("%d.%s.json", r.targets.md.Signed.Version, RoleTargets)] = r.targets.raw
+	m[fmt.Sprintf("%d.%s.json", r.targets.md.Signed.Version, RoleTargets)] = metaFile{raw: r.targets.raw}
 	if r.unclaimed.md != nil {
-		m[fmt.Sprintf("%d.%s.json", r.unclaimed.md.Signed.Version, RoleUnclaimed)] = r.unclaimed.raw
+		m[fmt.Sprintf("%d.%s.json", r.unclaimed.md.Signed.Version, RoleUnclaimed)] = metaFile{raw: r.unclaimed.raw}
 	}
 	for n, s := range r.pubs {
-		m[fmt.Sprintf("%d.%s.json", s.md.Signed.Version, n)] = s.raw
+		m[fmt.Sprintf("%d.%s.json", s.md.Signed.Version, n)] = metaFile{raw: s.raw}
 	}
 	for n, b := range r.bins {
-		m[fmt.Sprintf("%d.%s.json", b.version, n)] = b.raw
+		m[fmt.Sprintf("%d.%s.json", b.version, n)] = metaFile{bin: n}
 	}
-	m[fmt.Sprintf("%d.%s.json", r.snapshot.md.Signed.Version, RoleSnapshot)] = r.snapshot.raw
-	m[RoleTimestamp+".json"] = r.timestamp.raw
+	m[fmt.Sprintf("%d.%s.json", r.snapshot.md.Signed.Version, RoleSnapshot)] = metaFile{raw: r.snapshot.raw}
+	m[RoleTimestamp+".json"] = metaFile{raw: r.timestamp.raw}
 	return m
+}
+
+// metaBytes returns f's bytes.
+func (r *Repo) metaBytes(f metaFile) ([]byte, error) {
+	if f.bin == "" {
+		return f.raw, nil
+	}
+	return r.bins[f.bin].bytes()
 }
 
 // rootJSON returns version's root metadata (1 is what clients pin) or

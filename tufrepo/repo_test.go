@@ -79,7 +79,7 @@ func TestEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(r.Files(), loaded.Files()); diff != "" {
+	if diff := cmp.Diff(filesOf(t, r), filesOf(t, loaded)); diff != "" {
 		t.Fatalf("Load(Save) differs (-saved +loaded):\n%s", diff)
 	}
 	s.publish(loaded, data)
@@ -90,7 +90,7 @@ func TestEndToEnd(t *testing.T) {
 	downloadAll(t, up, data)
 
 	t.Run("published names", func(t *testing.T) {
-		files := loaded.Files()
+		files := filesOf(t, loaded)
 		want := []string{"metadata/1.root.json", "metadata/1.targets.json", fmt.Sprintf("metadata/%d.unclaimed.json", res.Versions[RoleUnclaimed]),
 			"metadata/2.snapshot.json", "metadata/timestamp.json"}
 		for _, n := range loaded.succinct().GetRoles() {
@@ -140,7 +140,7 @@ func TestIncrementalUpdate(t *testing.T) {
 	}
 	for _, st := range steps {
 		t.Run(st.name, func(t *testing.T) {
-			before := r.Files()
+			before := filesOf(t, r)
 			prev := r.result(nil).Versions
 			targets = st.edit(slices.Clone(targets), data)
 			later := testNow.Add(time.Hour)
@@ -160,7 +160,7 @@ func TestIncrementalUpdate(t *testing.T) {
 					t.Errorf("%s version %d, want %d", role, v, want)
 				}
 			}
-			after := r.Files()
+			after := filesOf(t, r)
 			var rewritten []string
 			for k, v := range after {
 				if !bytes.Equal(before[k], v) {
@@ -188,7 +188,7 @@ func TestNoChangeIsByteIdentical(t *testing.T) {
 	if err := r.Save(ctx, dir); err != nil {
 		t.Fatal(err)
 	}
-	before := r.Files()
+	before := filesOf(t, r)
 	for _, later := range []time.Duration{0, time.Hour, 11 * time.Hour} {
 		r2, err := Load(ctx, dir, Options{})
 		if err != nil {
@@ -203,7 +203,7 @@ func TestNoChangeIsByteIdentical(t *testing.T) {
 		if len(res.Changed) != 0 {
 			t.Errorf("+%v: changed %v, want nothing", later, res.Changed)
 		}
-		if diff := cmp.Diff(before, r2.Files()); diff != "" {
+		if diff := cmp.Diff(before, filesOf(t, r2)); diff != "" {
 			t.Errorf("+%v: files differ:\n%s", later, diff)
 		}
 	}
@@ -295,14 +295,14 @@ func TestBinBitsChangeKeepsClientsWorking(t *testing.T) {
 
 func TestTimestampOnly(t *testing.T) {
 	r, kr, _, data := updatedRepo(t, 50)
-	before := r.Files()
+	before := filesOf(t, r)
 	v := r.timestamp.md.Signed.Version
 	later := testNow.Add(20 * time.Hour)
 	// Only the timestamp key is needed.
 	if err := r.with(NewKeyring().With(RoleTimestamp, kr.Keys(RoleTimestamp)...), Config{}, later).Timestamp(); err != nil {
 		t.Fatal(err)
 	}
-	after := r.Files()
+	after := filesOf(t, r)
 	for k := range after {
 		if k != "metadata/timestamp.json" && !bytes.Equal(before[k], after[k]) {
 			t.Errorf("%s changed", k)
@@ -354,7 +354,7 @@ func TestExpiryTruncated(t *testing.T) {
 		}
 	}
 	expires := regexp.MustCompile(`"expires":"([^"]*)"`)
-	for name, b := range r.Files() {
+	for name, b := range filesOf(t, r) {
 		m := expires.FindAllSubmatch(b, -1)
 		if len(m) != 1 {
 			t.Errorf("%s: %d expires fields", name, len(m))
@@ -376,7 +376,7 @@ func TestNoPrivateKeyInFiles(t *testing.T) {
 		for _, k := range kr.Keys(role) {
 			seed := k.Private.Seed()
 			pem, _ := k.PEM()
-			for name, b := range r.Files() {
+			for name, b := range filesOf(t, r) {
 				for _, secret := range [][]byte{seed, []byte(hex.EncodeToString(seed)), []byte(base64.StdEncoding.EncodeToString(seed)), pem[28:60]} {
 					if bytes.Contains(b, secret) {
 						t.Errorf("%s holds private key material of %s", name, role)

@@ -130,7 +130,7 @@ func TestRotateNeedsKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	before := r.Files()
+	before := filesOf(t, r)
 	// Rotating timestamp without the root key.
 	err = r.withKeys(NewKeyring().With(RoleTimestamp, kr.Keys(RoleTimestamp)...), testNow).RotateKey(RoleTimestamp, poolKey(t, 10))
 	var mk *MissingKeyError
@@ -143,7 +143,7 @@ func TestRotateNeedsKeys(t *testing.T) {
 	if !errors.As(err, &mk) || mk.Role != RoleTimestamp {
 		t.Errorf("got %v, want MissingKeyError for timestamp", err)
 	}
-	if len(r.Files()) != len(before) || r.rootVersion() != 1 {
+	if len(filesOf(t, r)) != len(before) || r.rootVersion() != 1 {
 		t.Errorf("failed rotation changed the repository")
 	}
 	if err := r.withKeys(kr, testNow).RotateKey("nobody", poolKey(t, 10)); err == nil {
@@ -189,11 +189,11 @@ func TestRefreshAndExpiring(t *testing.T) {
 		t.Errorf("expiring after 5 days (-want +got):\n%s", diff)
 	}
 	// Without the snapshot key the refresh fails and changes nothing.
-	before := r.Files()
+	before := filesOf(t, r)
 	if _, err := r.with(kr.With(RoleSnapshot), Config{}, later).Refresh(); err == nil {
 		t.Error("Refresh without the snapshot key: no error")
 	}
-	if diff := cmp.Diff(before, r.Files()); diff != "" {
+	if diff := cmp.Diff(before, filesOf(t, r)); diff != "" {
 		t.Error("failed Refresh changed the repository")
 	}
 	res, err := r.with(NewKeyring().With(RoleSnapshot, kr.Keys(RoleSnapshot)...).With(RoleTimestamp, kr.Keys(RoleTimestamp)...), Config{}, later).Refresh()

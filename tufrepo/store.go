@@ -183,7 +183,10 @@ func version[T metadata.Roles](md *metadata.Metadata[T]) int64 {
 }
 
 func readMeta(dir, name string) ([]byte, error) {
-	p := filepath.Join(dir, name)
+	return readMetaFile(filepath.Join(dir, name))
+}
+
+func readMetaFile(p string) ([]byte, error) {
 	f, err := os.Open(p)
 	if err != nil {
 		return nil, &MetadataError{File: p, Err: err}
@@ -228,7 +231,13 @@ func (r *Repo) Save(ctx context.Context, dir string) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if err := writeIfChanged(filepath.Join(dir, n), files[n]); err != nil {
+		p, f := filepath.Join(dir, n), files[n]
+		b, isBin := r.bins[f.bin]
+		data, err := r.metaBytes(f)
+		if err == nil && (!isBin || b.file != p) { // a bin's own file was just read back
+			err = writeIfChanged(p, data)
+		}
+		if err != nil {
 			return fmt.Errorf("tufrepo: save: %w", err)
 		}
 	}
@@ -300,12 +309,10 @@ func loadBins(ctx context.Context, dir string, targets *metadata.Metadata[metada
 				}
 				if b, ok := cache.lookup(names[i], raw, v); ok {
 					bins[i] = b // exactly the bytes verified before, under this delegation
-					continue
-				}
-				bins[i], errs[i] = bv.load(raw, names[i], filepath.Join(dir, name), v)
-				if errs[i] == nil {
+				} else if bins[i], errs[i] = bv.load(raw, names[i], filepath.Join(dir, name), v); errs[i] == nil {
 					cache.remember(names[i], raw, bins[i])
 				}
+				bins[i].spill(filepath.Join(dir, name))
 			}
 		}()
 	}

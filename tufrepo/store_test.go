@@ -21,7 +21,7 @@ func TestLoadErrors(t *testing.T) {
 		t.Errorf("Load(empty dir): %v, want fs.ErrNotExist", err)
 	}
 	r, _, _, _ := updatedRepo(t, 20)
-	for name, b := range r.metaFiles() {
+	for name, b := range metaFilesOf(t, r) {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
 			if err := r.Save(ctx, dir); err != nil {
@@ -93,7 +93,7 @@ func FuzzLoad(f *testing.F) {
 			return
 		}
 		d := t.TempDir()
-		for n, b := range r.metaFiles() {
+		for n, b := range metaFilesOf(t, r) {
 			if n == name {
 				b = data
 			}
@@ -119,7 +119,7 @@ func TestZeroRepo(t *testing.T) {
 	if err := r.Save(context.Background(), t.TempDir()); err == nil {
 		t.Error("Save of a zero Repo: no error")
 	}
-	if len(r.Files()) != 0 || r.Info().Bins != 0 || r.rootVersion() != 0 {
+	if len(filesOf(t, &r)) != 0 || r.Info().Bins != 0 || r.rootVersion() != 0 {
 		t.Error("zero Repo reports content")
 	}
 }
@@ -135,7 +135,7 @@ func TestSaveIsCommittedByTimestamp(t *testing.T) {
 	if err := r.Save(ctx, dir); err != nil {
 		t.Fatal(err)
 	}
-	old := r.Files()
+	old := filesOf(t, r)
 	fi1, _ := os.Stat(filepath.Join(dir, "1.root.json"))
 	if err := r.Save(ctx, dir); err != nil {
 		t.Fatal(err)
@@ -147,7 +147,7 @@ func TestSaveIsCommittedByTimestamp(t *testing.T) {
 	if _, err := r.with(kr, Config{}, testNow).Update(ctx, targets); err != nil {
 		t.Fatal(err)
 	}
-	for name, b := range r.metaFiles() {
+	for name, b := range metaFilesOf(t, r) {
 		if name != "timestamp.json" {
 			if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
 				t.Fatal(err)
@@ -158,7 +158,7 @@ func TestSaveIsCommittedByTimestamp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(old, loaded.Files()); diff != "" {
+	if diff := cmp.Diff(old, filesOf(t, loaded)); diff != "" {
 		t.Errorf("interrupted save: loaded state is not the previous one:\n%s", diff)
 	}
 }
