@@ -68,8 +68,58 @@ type placement struct {
 // l3afd/<name>/latest/ for the newest stable, non-yanked version — with
 // one worker per CPU, and returns the artifacts as TUF targets.
 func writeArtifacts(ctx context.Context, w *outtree.Writer, pkgs []*pkgBuild) ([]tufrepo.Target, error) {
+	jobs := make(chan placement)
+	errc := make(chan error, outtree.IOWorkers())
+	var wg sync.WaitGroup
+	for range outtree.IOWorkers() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for pl := range jobs {
+				l := w.Linker(pl.src)
+				for _, d := range pl.dsts {
+					if err := w.Place(d, pl.sha, l); err != nil {
+						select {
+						case errc <- err:
+						default:
+						}
+						break
+					}
+				}
+			}
+		}()
+	}
+	// The placements go to the workers as they are made: their paths
+	// (67,000 at 10,000 versions, 7 MB) are never all held at once.
+	send := func(pl placement) error {
+		select {
+		case jobs <- pl:
+			return nil
+		case err := <-errc:
+			return err
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	targets, err := placeArtifacts(pkgs, send)
+	close(jobs)
+	wg.Wait()
+	if err == nil {
+		select {
+		case err = <-errc:
+		default:
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return targets, nil
+}
+
+// placeArtifacts makes the placements of every artifact of pkgs, hands
+// each to send, and returns the artifacts as TUF targets.
+func placeArtifacts(pkgs []*pkgBuild, send func(placement) error) ([]tufrepo.Target, error) {
 	var targets []tufrepo.Target
-	var work []placement
 	for _, pb := range pkgs {
 		p := pb.pkg
 		items := make(map[string]*item, len(pb.items))
@@ -97,55 +147,15 @@ func writeArtifacts(ctx context.Context, w *outtree.Writer, pkgs []*pkgBuild) ([
 					bl.dsts = append(bl.dsts, layout.Target(bt, it.bundleSHA))
 				}
 			}
-			work = append(work, pl)
-			if len(bl.dsts) > 0 {
-				work = append(work, bl)
+			if err := send(pl); err != nil {
+				return nil, err
 			}
-		}
-	}
-	jobs := make(chan placement)
-	errc := make(chan error, outtree.IOWorkers())
-	var wg sync.WaitGroup
-	for range outtree.IOWorkers() {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for pl := range jobs {
-				l := w.Linker(pl.src)
-				for _, d := range pl.dsts {
-					if err := w.Place(d, pl.sha, l); err != nil {
-						select {
-						case errc <- err:
-						default:
-						}
-						break
-					}
+			if len(bl.dsts) > 0 {
+				if err := send(bl); err != nil {
+					return nil, err
 				}
 			}
-		}()
-	}
-	var err error
-feed:
-	for _, pl := range work {
-		select {
-		case jobs <- pl:
-		case err = <-errc:
-			break feed
-		case <-ctx.Done():
-			err = ctx.Err()
-			break feed
 		}
-	}
-	close(jobs)
-	wg.Wait()
-	if err == nil {
-		select {
-		case err = <-errc:
-		default:
-		}
-	}
-	if err != nil {
-		return nil, err
 	}
 	return targets, nil
 }
