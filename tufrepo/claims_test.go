@@ -139,6 +139,38 @@ func TestPublisherRoleChecks(t *testing.T) {
 	}
 }
 
+// TestUpdateTargetListedTwice: a path listed twice is refused by Update,
+// whether it goes in a bin or its publisher's role lists it, and nothing
+// is re-signed.
+func TestUpdateTargetListedTwice(t *testing.T) {
+	ctx := context.Background()
+	r, kr := claimedRepo(t, 1)
+	s1, _ := publisherKey(t, 10)
+	rl := targetOf("rl/1.0.0/jammy/l3af_rl.tar.gz", []byte("rl 1.0.0"))
+	if _, err := r.AcceptPublisherRole("acme", signedRole(t, nil, []Target{rl}, testNow.Add(24*time.Hour*365), s1)); err != nil {
+		t.Fatal(err)
+	}
+	free := targetOf("free/1.0.0/jammy/l3af_free.tar.gz", []byte("free"))
+	other := targetOf("free/1.0.0/noble/l3af_free.tar.gz", []byte("free"))
+	before := filesOf(t, r)
+	for name, targets := range map[string][]Target{
+		"in a bin":            {free, other, free},
+		"in a bin, other len": {free, other, targetOf(free.Path, []byte("other bytes"))},
+		"claimed":             {rl, free, rl},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := r.with(kr, Config{}, testNow).Update(ctx, targets)
+			var te *TargetError
+			if !errors.As(err, &te) || te.Path != targets[2].Path || te.Field != "path" || te.Msg != "listed twice" {
+				t.Fatalf("got %v, want a TargetError: %s listed twice", err, targets[2].Path)
+			}
+			if diff := cmp.Diff(before, filesOf(t, r)); diff != "" {
+				t.Errorf("metadata changed by a refused Update (-before +after):\n%s", diff)
+			}
+		})
+	}
+}
+
 func TestClaimedTargetsStayOutOfBins(t *testing.T) {
 	ctx := context.Background()
 	r, kr := claimedRepo(t, 1)
