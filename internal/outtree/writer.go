@@ -50,7 +50,7 @@ func NewWriter(dir string, old map[string]string) *Writer {
 		w.index[rel] = int32(len(w.files))
 		w.files = append(w.files, fileState{old: sha})
 	}
-	w.dirs.made.Store(dir, true)
+	w.dirs.root = filepath.Clean(dir)
 	return w
 }
 
@@ -137,12 +137,11 @@ func (w *Writer) Place(rel, sha string, l *Linker) error {
 	return l.place(w.abs(rel))
 }
 
-// ForgetDirs drops the record of the directories made (tens of
-// thousands of paths at scale) once the artifacts are placed; a later
-// mkdirAll of a known directory only costs one mkdir call.
+// ForgetDirs drops the record of the directories made (at most
+// maxDirsMade) once the artifacts are placed; a later mkdirAll of a known
+// directory only costs one mkdir call.
 func (w *Writer) ForgetDirs() {
-	w.dirs.made.Clear()
-	w.dirs.made.Store(w.dir, true)
+	w.dirs.forget()
 }
 
 // Retain keeps in the new tree, for grace after they left the current

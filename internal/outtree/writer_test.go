@@ -1,6 +1,7 @@
 package outtree
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -61,5 +62,40 @@ func TestWriterClaims(t *testing.T) {
 	want := map[string]string{"targets/a/1.0.0/x": "1", "targets/b/1.0.0/x": "22", "targets/d/1.0.0/x": "4", "targets/e/1.0.0/x": "5"}
 	if diff := cmp.Diff(want, w.Files()); diff != "" {
 		t.Errorf("Files() (-want +got):\n%s", diff)
+	}
+}
+
+// TestDirMakerBounded: the directories made are all there, the record of
+// them never exceeds maxDirsMade, and a directory forgotten (or removed
+// behind the record's back after a forget) is made again when asked for.
+func TestDirMakerBounded(t *testing.T) {
+	root := t.TempDir()
+	m := &dirMaker{root: root}
+	var dirs []string
+	for i := range maxDirsMade + 500 {
+		d := filepath.Join(root, "targets", fmt.Sprintf("p%03d", i/10), fmt.Sprint(i%10), "jammy")
+		if err := m.mkdirAll(d); err != nil {
+			t.Fatal(err)
+		}
+		if n := len(m.made); n > maxDirsMade {
+			t.Fatalf("after %d directories the record holds %d, more than %d", i+1, n, maxDirsMade)
+		}
+		dirs = append(dirs, d)
+	}
+	for _, d := range dirs {
+		if fi, err := os.Stat(d); err != nil || !fi.IsDir() {
+			t.Fatalf("%s: not made (%v)", d, err)
+		}
+	}
+	m.forget()
+	gone := filepath.Join(root, "targets", "p000")
+	if err := os.RemoveAll(gone); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.mkdirAll(dirs[0]); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(dirs[0]); err != nil || !fi.IsDir() {
+		t.Fatalf("%s: not made again after forget (%v)", dirs[0], err)
 	}
 }
