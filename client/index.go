@@ -145,7 +145,22 @@ func (c *Client) releases(ctx context.Context, name string) (*index.Package, err
 		return nil, err
 	}
 	p := &index.Package{Schema: lean.Schema, Name: lean.Name, Versions: make([]index.Version, len(lean.Versions))}
+	// A check holds thousands of these at once: the platforms of a version
+	// usually ship the same bytes, and a package has few platforms, so
+	// their strings are shared (a third of the releases' strings).
+	plats := map[string]string{}
 	for i, v := range lean.Versions {
+		for k := range v.Artifacts {
+			a := &v.Artifacts[k]
+			if k > 0 && a.SHA256 == v.Artifacts[k-1].SHA256 {
+				a.SHA256 = v.Artifacts[k-1].SHA256
+			}
+			if s, ok := plats[a.Platform]; ok {
+				a.Platform = s
+			} else {
+				plats[a.Platform] = a.Platform
+			}
+		}
 		p.Versions[i] = index.Version{Version: v.Version, Prerelease: v.Prerelease, Yanked: v.Yanked, Artifacts: v.Artifacts}
 	}
 	if err := checkPackage(layout.PackageIndexTarget(name), name, p); err != nil {
