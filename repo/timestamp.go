@@ -2,6 +2,7 @@ package repo
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -52,8 +53,11 @@ func (r *Repo) Timestamp(ctx context.Context, opts TimestampOptions) (*Timestamp
 	if err != nil {
 		return nil, err
 	}
-	before, err := tr.Files()
-	if err != nil {
+	before := map[string][sha256.Size]byte{} // what is published, by digest: not every bin's bytes twice
+	if err := tr.EachFile(func(name string, data []byte) (string, error) {
+		before[name] = sha256.Sum256(data)
+		return "", nil
+	}); err != nil {
 		return nil, err
 	}
 	res := &TimestampResult{}
@@ -85,17 +89,15 @@ func (r *Repo) Timestamp(ctx context.Context, opts TimestampOptions) (*Timestamp
 	if _, err := os.Stat(filepath.Join(out, layout.MetadataDir)); err != nil {
 		return res, nil // not built yet: the next build publishes it
 	}
-	after, err := tr.Files()
-	if err != nil {
-		return nil, err
-	}
 	files := map[string][]byte{}
-	for name, data := range after {
+	if err := tr.EachFile(func(name string, data []byte) (string, error) {
 		rel := layout.Metadata(strings.TrimPrefix(filepath.ToSlash(name), layout.MetadataDir+"/"))
-		if old, ok := before[name]; ok && string(old) == string(data) && rel != layout.Timestamp {
-			continue
+		if old, ok := before[name]; !ok || old != sha256.Sum256(data) || rel == layout.Timestamp {
+			files[rel] = data
 		}
-		files[rel] = data
+		return "", nil
+	}); err != nil {
+		return nil, err
 	}
 	for rel := range files {
 		res.Published = append(res.Published, rel)
