@@ -11,10 +11,12 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/metrics"
 	"runtime/pprof"
 	"slices"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/ebpfrepo/ebpfrepo/progtest"
 	"github.com/spf13/cobra"
@@ -138,10 +140,12 @@ func writeJSON(w io.Writer, v any) error {
 }
 
 // startProfile writes a CPU profile to $EBPFREPO_CPUPROFILE and a heap
-// profile to $EBPFREPO_MEMPROFILE when they are set (docs/performance.md,
+// profile to $EBPFREPO_MEMPROFILE when they are set, and the live heap
+// at its peak to $EBPFREPO_MEMPROFILE_PEAK (docs/performance.md,
 // "Profiling"); the returned function ends them.
 func startProfile() func() {
 	cpu, mem := os.Getenv("EBPFREPO_CPUPROFILE"), os.Getenv("EBPFREPO_MEMPROFILE")
+	stopPeak := peakProfile(os.Getenv("EBPFREPO_MEMPROFILE_PEAK"), 5*time.Millisecond)
 	var f *os.File
 	if cpu != "" {
 		var err error
@@ -153,6 +157,7 @@ func startProfile() func() {
 		}
 	}
 	return func() {
+		stopPeak()
 		if f != nil {
 			pprof.StopCPUProfile()
 			f.Close()
@@ -188,5 +193,45 @@ func heapProfileAt(at, file string, next func(name, what string)) func(name, wha
 		if next != nil {
 			next(name, what)
 		}
+	}
+}
+
+// peakProfile samples the live heap every interval and, each time it is
+// a MiB above the highest seen, collects and writes a heap profile to
+// file (replacing the last): what a command holds at its peak, which is
+// rarely at a phase boundary. The forced collections slow the command
+// down; with GODEBUG=memprofilerate=1 the figures are exact. With file
+// empty it does nothing. The returned function stops it.
+func peakProfile(file string, interval time.Duration) func() {
+	if file == "" {
+		return func() {}
+	}
+	done, stopped := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+		var peak uint64
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+			metrics.Read(s)
+			if live := s[0].Value.Uint64(); live > peak+1<<20 {
+				peak = live
+				runtime.GC()
+				if m, err := os.Create(file); err == nil {
+					_ = pprof.Lookup("heap").WriteTo(m, 0)
+					m.Close()
+				}
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-stopped
 	}
 }
