@@ -161,8 +161,9 @@ func (r *Repo) groupTargets(targets []Target, grants []Grant, bits, n int) ([][]
 			continue
 		}
 		t := &targets[i]
-		sum, _ := checkTarget(t)
-		byBin[bin[i]] = append(byBin[bin[i]], binEntry{path: t.Path, length: t.Length, sum: sum})
+		e := binEntry{path: t.Path, length: t.Length}
+		hex.Decode(e.sum[:], []byte(t.SHA256)) // checked in the first pass
+		byBin[bin[i]] = append(byBin[bin[i]], e)
 	}
 	for _, es := range byBin {
 		slices.SortFunc(es, func(a, b binEntry) int { return strings.Compare(a.path, b.path) })
