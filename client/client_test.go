@@ -649,3 +649,15 @@ func TestCheckReloadsVerified(t *testing.T) {
 		t.Errorf("bin requests %v: want a bin whose cached copy was tampered with downloaded again", binReqs)
 	}
 }
+
+// TestCheckChunk: a check walks the bins at most twice over (two chunks),
+// whatever the repository's size, and never holds fewer than 2,048
+// packages' releases at once when there are more.
+func TestCheckChunk(t *testing.T) {
+	for _, n := range []int{0, 1, 2047, 2048, 4096, 4097, 10_000, 100_001, 1_000_000} {
+		c := checkChunk(n)
+		if chunks := (n + c - 1) / c; chunks > 2 || c < 2048 {
+			t.Errorf("%d packages: chunks of %d, %d of them", n, c, chunks)
+		}
+	}
+}
