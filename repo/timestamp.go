@@ -2,7 +2,6 @@ package repo
 
 import (
 	"context"
-	"crypto/sha256"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -53,13 +52,7 @@ func (r *Repo) Timestamp(ctx context.Context, opts TimestampOptions) (*Timestamp
 	if err != nil {
 		return nil, err
 	}
-	before := map[string][sha256.Size]byte{} // what is published, by digest: not every bin's bytes twice
-	if err := tr.EachFile(func(name string, data []byte) (string, error) {
-		before[name] = sha256.Sum256(data)
-		return "", nil
-	}); err != nil {
-		return nil, err
-	}
+	before := tr.Digests()
 	res := &TimestampResult{}
 	if rr, rerr := tr.Refresh(); rerr == nil {
 		res.Resigned = rr.Changed
@@ -90,14 +83,16 @@ func (r *Repo) Timestamp(ctx context.Context, opts TimestampOptions) (*Timestamp
 		return res, nil // not built yet: the next build publishes it
 	}
 	files := map[string][]byte{}
-	if err := tr.EachFile(func(name string, data []byte) (string, error) {
+	for name, sum := range tr.Digests() {
 		rel := layout.Metadata(strings.TrimPrefix(filepath.ToSlash(name), layout.MetadataDir+"/"))
-		if old, ok := before[name]; !ok || old != sha256.Sum256(data) || rel == layout.Timestamp {
-			files[rel] = data
+		if old, ok := before[name]; ok && old == sum && rel != layout.Timestamp {
+			continue
 		}
-		return "", nil
-	}); err != nil {
-		return nil, err
+		data, err := tr.File(name)
+		if err != nil {
+			return nil, err
+		}
+		files[rel] = data
 	}
 	for rel := range files {
 		res.Published = append(res.Published, rel)

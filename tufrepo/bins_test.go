@@ -3,6 +3,7 @@ package tufrepo
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"maps"
@@ -325,4 +326,46 @@ func readDir(t *testing.T, dir string) map[string][]byte {
 		m[e.Name()] = data
 	}
 	return m
+}
+
+// TestDigestsAndFile: Digests gives the sha256 of every file Files gives,
+// without reading bins back, and File gives each file's bytes; after a
+// re-sign, exactly the re-signed roles' files have other digests.
+func TestDigestsAndFile(t *testing.T) {
+	ctx := context.Background()
+	_, kr, targets, dir := binRepo(t, 200)
+	l, err := Load(ctx, dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := filesOf(t, l)
+	before := l.Digests()
+	if len(before) != len(files) {
+		t.Fatalf("Digests lists %d files, Files %d", len(before), len(files))
+	}
+	for name, data := range files {
+		if before[name] != sha256.Sum256(data) {
+			t.Errorf("%s: digest is not that of its bytes", name)
+		}
+		if got, err := l.File(name); err != nil || !bytes.Equal(got, data) {
+			t.Errorf("File(%s): %v, bytes equal %v", name, err, bytes.Equal(got, data))
+		}
+	}
+	if _, err := l.File(MetadataDir + "/no.such.json"); err == nil {
+		t.Error("File of an unknown name: no error")
+	}
+	targets[3] = targetOf(targets[3].Path, []byte("changed"))
+	res, err := l.with(kr, Config{}, testNow).Update(ctx, targets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var changed []string
+	for name, sum := range l.Digests() {
+		if old, ok := before[name]; !ok || old != sum {
+			changed = append(changed, name)
+		}
+	}
+	if len(changed) != len(res.Changed) {
+		t.Errorf("changed digests %v, re-signed roles %v", changed, res.Changed)
+	}
 }

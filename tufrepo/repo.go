@@ -1,6 +1,7 @@
 package tufrepo
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"maps"
@@ -267,6 +268,34 @@ func (r *Repo) EachFile(fn func(name string, data []byte) (string, error)) error
 		}
 	}
 	return nil
+}
+
+// Digests returns the sha256 of each file of Files, by the same names,
+// without reading any bin back: what changed between two points of a
+// run is then found without holding or reading every bin twice.
+func (r *Repo) Digests() map[string][sha256.Size]byte {
+	if !r.ready() {
+		return map[string][sha256.Size]byte{}
+	}
+	files := r.metaFiles()
+	m := make(map[string][sha256.Size]byte, len(files))
+	for n, f := range files {
+		if b, ok := r.bins[f.bin]; ok {
+			m[MetadataDir+"/"+n] = b.sum
+		} else {
+			m[MetadataDir+"/"+n] = sha256.Sum256(f.raw)
+		}
+	}
+	return m
+}
+
+// File returns one file of Files by its name there.
+func (r *Repo) File(name string) ([]byte, error) {
+	f, ok := r.metaFiles()[strings.TrimPrefix(name, MetadataDir+"/")]
+	if !ok || !r.ready() {
+		return nil, fmt.Errorf("tufrepo: no metadata file %s", name)
+	}
+	return r.metaBytes(f)
 }
 
 // metaFile is one file of the metadata directory: its bytes, or the bin
