@@ -349,8 +349,9 @@ func (c *Client) session(ctx context.Context) (*Updater, error) {
 	return c.up, nil
 }
 
-// target returns the verified bytes of a target and its signed info.
-func (c *Client) target(ctx context.Context, targetPath string) ([]byte, *metadata.TargetFiles, error) {
+// target returns the verified bytes of a target and the session whose
+// metadata vouched for them.
+func (c *Client) target(ctx context.Context, targetPath string) ([]byte, *Updater, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for retried := false; ; retried = true {
@@ -366,7 +367,7 @@ func (c *Client) target(ctx context.Context, targetPath string) ([]byte, *metada
 		if err != nil {
 			return nil, nil, fmt.Errorf("target %s: %w", targetPath, err)
 		}
-		return data, tf, nil
+		return data, up, nil
 	}
 }
 
@@ -376,6 +377,31 @@ func (c *Client) target(ctx context.Context, targetPath string) ([]byte, *metada
 // build since, past the repository's grace period) makes it refresh from
 // timestamp.json once and look again.
 func (c *Client) targetInfo(ctx context.Context, targetPath string) (*Updater, *metadata.TargetFiles, error) {
+	return c.targetInfoIn(ctx, nil, targetPath)
+}
+
+// targetInfoIn is targetInfo that looks in the session in first, when
+// not nil, rather than in a refreshed one: the session another target
+// (a package's index) was read in, so that the two come from one
+// snapshot, as the builder's self-check found them consistent. Between
+// two refreshes a build may remove what the first listed; a reader
+// that refreshed for every lookup saw an index from one build and the
+// bins of the next. Only when the host no longer has a file of in's
+// snapshot does it move on to a refreshed session.
+func (c *Client) targetInfoIn(ctx context.Context, in *Updater, targetPath string) (*Updater, *metadata.TargetFiles, error) {
+	if in != nil {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, err
+		}
+		in.SetContext(ctx)
+		tf, err := in.TargetInfo(targetPath)
+		if err == nil || !gone(err) {
+			return in, tf, err
+		}
+		if c.up == in {
+			c.up = nil
+		}
+	}
 	for retried := false; ; retried = true {
 		up, err := c.session(ctx)
 		if err != nil {

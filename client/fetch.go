@@ -84,16 +84,22 @@ func (c *Client) Fetch(ctx context.Context, rel Release, dir string) (string, er
 }
 
 // Get resolves name and constraint for platform and returns the release
-// with its verified artifact bytes, as one step: when a build removed the
-// resolved version between the two (the client refreshed its metadata in
-// between), it resolves once more against the newer index.
+// with its verified artifact bytes, as one step: the index it resolves in
+// and the signed information of the artifact come from one snapshot of
+// the repository. When the host no longer has that snapshot's files and
+// a newer one does not list the resolved version (a build removed it),
+// it resolves once more against the newer index.
 func (c *Client) Get(ctx context.Context, name, constraint, platform string) (Release, []byte, error) {
 	for retried := false; ; retried = true {
-		rel, err := c.Resolve(ctx, name, constraint, platform)
+		p, up, err := c.info(ctx, name)
 		if err != nil {
 			return Release{}, nil, err
 		}
-		data, err := c.artifact(ctx, rel)
+		rel, err := releaseOf(p, constraint, platform)
+		if err != nil {
+			return Release{}, nil, err
+		}
+		data, err := c.artifactIn(ctx, up, rel)
 		var me *MismatchError
 		if err != nil && !retried && errors.As(err, &me) && me.Field == "presence" {
 			continue
@@ -112,6 +118,12 @@ func (c *Client) Bytes(ctx context.Context, rel Release) ([]byte, error) {
 // hashes against the signed targets; the index entry must agree with
 // the signed target info, and the bytes are hashed once more.
 func (c *Client) artifact(ctx context.Context, rel Release) ([]byte, error) {
+	return c.artifactIn(ctx, nil, rel)
+}
+
+// artifactIn is artifact that looks rel up in the session in first (see
+// targetInfoIn); nil means a refreshed one.
+func (c *Client) artifactIn(ctx context.Context, in *Updater, rel Release) ([]byte, error) {
 	for _, x := range [][2]string{{"name", rel.Name}, {"version", rel.Version}, {"platform", rel.Platform}, {"artifact", rel.Artifact}} {
 		if err := checkComponent(x[0], x[1]); err != nil {
 			return nil, fmt.Errorf("release: %w", err)
@@ -123,7 +135,7 @@ func (c *Client) artifact(ctx context.Context, rel Release) ([]byte, error) {
 	c.mu.Lock()
 	retried := false
 again:
-	up, tf, err := c.targetInfo(ctx, rel.TargetPath)
+	up, tf, err := c.targetInfoIn(ctx, in, rel.TargetPath)
 	if err != nil {
 		c.mu.Unlock()
 		var nf *NotFoundError
@@ -174,7 +186,7 @@ again:
 		if c.up == up {
 			c.up = nil // refresh once: a newer build replaced it
 		}
-		retried = true
+		in, retried = nil, true
 		goto again
 	}
 	if err != nil {

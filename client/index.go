@@ -86,30 +86,38 @@ func (c *Client) Summary(ctx context.Context) (*index.Summary, error) {
 // Info returns the verified index of one package: every version, its
 // platforms and artifacts, yanked state and inspection report.
 func (c *Client) Info(ctx context.Context, name string) (*index.Package, error) {
+	p, _, err := c.info(ctx, name)
+	return p, err
+}
+
+// info is Info and the session that vouched for the index.
+func (c *Client) info(ctx context.Context, name string) (*index.Package, *Updater, error) {
 	var p index.Package
-	if err := c.packageIndex(ctx, name, &p, &p.Schema); err != nil {
-		return nil, err
+	up, err := c.packageIndex(ctx, name, &p, &p.Schema)
+	if err != nil {
+		return nil, nil, err
 	}
 	tp := layout.PackageIndexTarget(name)
 	if err := checkPackage(tp, name, &p); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, v := range p.Versions {
 		if v.Description == nil {
-			return nil, &IndexError{Target: tp, Field: fmt.Sprintf("versions[%s].description", v.Version), Msg: "missing"}
+			return nil, nil, &IndexError{Target: tp, Field: fmt.Sprintf("versions[%s].description", v.Version), Msg: "missing"}
 		}
 	}
-	return &p, nil
+	return &p, up, nil
 }
 
 // packageIndex fetches the verified index/<name>.json and decodes it
-// into v (an index.Package, or a leaner form).
-func (c *Client) packageIndex(ctx context.Context, name string, v any, schema *int) error {
+// into v (an index.Package, or a leaner form); it returns the session
+// whose metadata vouched for it.
+func (c *Client) packageIndex(ctx context.Context, name string, v any, schema *int) (*Updater, error) {
 	if err := checkComponent("name", name); err != nil {
-		return fmt.Errorf("package %q: %w", name, err)
+		return nil, fmt.Errorf("package %q: %w", name, err)
 	}
 	tp := layout.PackageIndexTarget(name)
-	data, _, err := c.target(ctx, tp)
+	data, up, err := c.target(ctx, tp)
 	if err != nil {
 		var nf *NotFoundError
 		if errors.As(err, &nf) {
@@ -122,9 +130,9 @@ func (c *Client) packageIndex(ctx context.Context, name string, v any, schema *i
 				nf.Suggestion = suggest.Nearest(name, names)
 			}
 		}
-		return err
+		return nil, err
 	}
-	return decodeIndex(tp, data, v, schema)
+	return up, decodeIndex(tp, data, v, schema)
 }
 
 // releases is index/<name>.json without the descriptions: its versions'
@@ -141,7 +149,7 @@ func (c *Client) releases(ctx context.Context, name string) (*index.Package, err
 			Artifacts  []index.Artifact `json:"artifacts"`
 		} `json:"versions"`
 	}
-	if err := c.packageIndex(ctx, name, &lean, &lean.Schema); err != nil {
+	if _, err := c.packageIndex(ctx, name, &lean, &lean.Schema); err != nil {
 		return nil, err
 	}
 	p := &index.Package{Schema: lean.Schema, Name: lean.Name, Versions: make([]index.Version, len(lean.Versions))}

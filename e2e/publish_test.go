@@ -3,8 +3,10 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -102,4 +104,60 @@ func TestReadersDuringBuilds(t *testing.T) {
 		t.Errorf("%d of %d gets failed; first: %v", failed.Load(), gets.Load(), firstErr)
 	}
 	t.Logf("%d gets during 100 builds, %d failed", gets.Load(), failed.Load())
+}
+
+// TestGetInOneSnapshot: Get looks the artifact up in the snapshot whose
+// index it resolved in, not in one refreshed since. A build that removes
+// the resolved version lands between the two (here while the index is
+// downloaded); a client that refreshes on every call (MaxAge -1) still
+// gets the version that index named, whose files the host keeps through
+// the grace period, with one refresh. Refreshing again for the lookup
+// found the newer build's bins, which no longer list it: a presence
+// mismatch, and when builds came faster than a Get, two in a row.
+func TestGetInOneSnapshot(t *testing.T) {
+	ctx := context.Background()
+	t0 := time.Now().UTC().Truncate(time.Second)
+	b := Build(t, t0, "ratelimiting-1.0.0", "ratelimiting-1.1.0")
+	srv := Serve(t, b.Out, "repo")
+	c := newClient(t, srv.URL, b.Root, func(o *client.Options) {
+		o.MaxAge = -1
+		o.Now = func() time.Time { return t0.Add(2 * time.Hour) }
+	})
+	var built atomic.Bool
+	var buildErr error
+	srv.Wrap(func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasSuffix(r.URL.Path, ".ratelimiting.json") && built.CompareAndSwap(false, true) {
+				if buildErr = os.RemoveAll(filepath.Join(b.Dir, "packages", "ratelimiting", "1.1.0")); buildErr == nil {
+					_, buildErr = b.Repo.Build(ctx, repo.BuildOptions{OutDir: b.Out, Now: t0.Add(time.Hour)})
+				}
+			}
+			next.ServeHTTP(w, r)
+		})
+	})
+	srv.Counter.Reset()
+	rel, data, err := c.Get(ctx, "ratelimiting", "", "jammy")
+	requests, _ := srv.Counter.Reset()
+	if buildErr != nil || !built.Load() {
+		t.Fatalf("the build between resolving and fetching: ran %v, %v", built.Load(), buildErr)
+	}
+	if err != nil {
+		t.Fatalf("Get: %v", err)
+	}
+	if rel.Version != "1.1.0" || sha(data) != rel.SHA256 {
+		t.Errorf("Get = %s (sha256 %s, index says %s), want 1.1.0, the version its snapshot's index named, verified", rel.Version, sha(data), rel.SHA256)
+	}
+	var timestamps int
+	for _, r := range requests {
+		if strings.HasSuffix(r, "/metadata/timestamp.json") {
+			timestamps++
+		}
+	}
+	if timestamps != 1 {
+		t.Errorf("Get refreshed %d times, want once: %q", timestamps, requests)
+	}
+	// The next Get refreshes and resolves in the new build.
+	if rel, _, err := c.Get(ctx, "ratelimiting", "", "jammy"); err != nil || rel.Version != "1.0.0" {
+		t.Errorf("Get after the build = %s, %v; want 1.0.0", rel.Version, err)
+	}
 }
