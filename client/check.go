@@ -95,21 +95,24 @@ type CheckOptions struct {
 }
 
 // checkChunk is how many packages' indexes a check holds at once, at
-// least: minChunk, or half the repository's packages when that is more.
-// The TUF lookups of a chunk are made in the order of their paths'
+// least: minCheckChunk, or half the repository's packages when that is
+// more. The TUF lookups of a chunk are made in the order of their paths'
 // sha256 — the order of the hashed bins — and go-tuf is made to drop
 // each bin once the lookups have moved past it: a check holds one bin at
 // a time, not all of them (every bin of a repository is 24 MB parsed at
-// 10,000 versions), and loads each bin about twice per chunk (once for
-// the index files, once for the artifacts). So a chunk of fixed size made
+// 10,000 versions), and loads each bin once per chunk (the index files'
+// entries and the artifacts' in one pass). So a chunk of fixed size made
 // the check quadratic — chunks and bins both grow with the repository:
 // with 2,048 packages a chunk, the check of 100,000 versions took 60 s,
-// 31 times that of 10,000 — and at most two chunks keep it linear, for
-// the memory of half the packages' releases (~3.4 KB each).
+// 31 times that of 10,000 — and at most two chunks bound it, for the
+// memory of half the packages' releases (~3.4 KB each).
 func checkChunk(packages int) int {
-	const minChunk = 2048
-	return max(minChunk, (packages+1)/2)
+	return max(minCheckChunk, (packages+1)/2)
 }
+
+// minCheckChunk is the least chunk of checkChunk (a variable for tests
+// of a check in two chunks).
+var minCheckChunk = 2048
 
 // CheckWith is Check, narrowed by opts.
 func (c *Client) CheckWith(ctx context.Context, opts CheckOptions) (*CheckReport, error) {
@@ -189,20 +192,27 @@ type checkJob struct {
 }
 
 // checkPkg is a package of the summary whose index the check verified;
-// known: taken from CheckOptions.Known.
+// known: taken from CheckOptions.Known. sum, when set, is the package's
+// summary entry, against which its index file was verified: the signed
+// target information of the index file is still to be looked up (with
+// the artifacts', in one pass over the bins). p is nil when the index
+// file failed.
 type checkPkg struct {
 	p     *index.Package
 	known bool
+	sum   *index.SummaryPackage
 }
 
 // lookup is an artifact whose signed target information the check looks
-// up through TUF; key is the leading bytes of its path's sha256.
+// up through TUF, or (sum set, the rest nil) a package's index file; key
+// is the leading bytes of its path's sha256.
 type lookup struct {
 	key    uint64
 	p      *index.Package
 	v      *index.Version
 	a      *index.Artifact
 	latest bool
+	sum    *index.SummaryPackage
 }
 
 // binOrder is the sort key of a target path: lookups in this order take
@@ -255,34 +265,56 @@ func (r *checkRun) send(ctx context.Context, p *index.Package, a *index.Artifact
 }
 
 // indexes verifies the index file of each package of chunk: a known
-// package's bytes against the signed summary, any other's through TUF
-// (in bin order). A package whose index fails is a problem and nil.
+// package's bytes against the signed summary; any other's bytes against
+// the signed summary too, leaving its signed target information to the
+// bin-ordered pass of targets (the two passes over the bins, one for the
+// index files and one for the artifacts, were half the check's time),
+// or, when the summary names no digest, through TUF (in bin order). A
+// package whose index fails is a problem and has no p.
 func (r *checkRun) indexes(ctx context.Context, chunk []index.SummaryPackage) []checkPkg {
 	c := r.c
 	out := make([]checkPkg, len(chunk))
-	var unknown []int
-	for i, sp := range chunk {
+	var viaTUF []int
+	for i := range chunk {
+		sp := &chunk[i]
 		p, known := r.opts.Known[sp.Name]
-		if !known {
-			unknown = append(unknown, i)
+		tp := layout.PackageIndexTarget(sp.Name)
+		if !known && !summaryNamesIndex(sp, tp) {
+			viaTUF = append(viaTUF, i)
 			continue
 		}
-		rel := layout.Target(layout.PackageIndexTarget(sp.Name), sp.IndexSHA256)
+		rel := layout.Target(tp, sp.IndexSHA256)
 		u := c.base + "/" + rel
-		if r.opts.Verified[rel] == sp.IndexSHA256 {
-			// read back by the caller in this tree
-		} else if _, err := r.lh.verify(ctx, c.fetcher, u, sp.IndexLength, sp.IndexSHA256); err != nil {
-			r.problem("%s: index of %s: %v", strings.TrimPrefix(u, c.base+"/"), sp.Name, err)
+		if known {
+			if r.opts.Verified[rel] == sp.IndexSHA256 {
+				// read back by the caller in this tree
+			} else if _, err := r.lh.verify(ctx, c.fetcher, u, sp.IndexLength, sp.IndexSHA256); err != nil {
+				r.problem("%s: index of %s: %v", rel, sp.Name, err)
+				continue
+			}
+			out[i] = checkPkg{p: p, known: true}
 			continue
 		}
-		out[i] = checkPkg{p: p, known: true}
+		out[i] = checkPkg{sum: sp}
+		data, err := c.fetcher.Download(ctx, u, sp.IndexLength)
+		if err == nil {
+			if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != sp.IndexSHA256 {
+				err = fmt.Errorf("sha256 %x, the signed summary says %s", sum, sp.IndexSHA256)
+			}
+		}
+		if err == nil {
+			out[i].p, err = decodeReleases(tp, sp.Name, data)
+		}
+		if err != nil {
+			r.problem("%s: index of %s: %v", rel, sp.Name, err)
+		}
 	}
-	keys := make(map[int]uint64, len(unknown))
-	for _, i := range unknown {
+	keys := make(map[int]uint64, len(viaTUF))
+	for _, i := range viaTUF {
 		keys[i] = binOrder(layout.PackageIndexTarget(chunk[i].Name))
 	}
-	slices.SortFunc(unknown, func(a, b int) int { return cmp.Compare(keys[a], keys[b]) })
-	for _, i := range unknown {
+	slices.SortFunc(viaTUF, func(a, b int) int { return cmp.Compare(keys[a], keys[b]) })
+	for _, i := range viaTUF {
 		name := chunk[i].Name
 		p, err := c.releases(ctx, name)
 		c.forgetBins(layout.PackageIndexTarget(name))
@@ -295,13 +327,28 @@ func (r *checkRun) indexes(ctx context.Context, chunk []index.SummaryPackage) []
 	return out
 }
 
+// summaryNamesIndex reports whether the summary entry sp gives the index
+// file at tp a usable length and digest: a name that is one path
+// component, a length, 64 lowercase hex digits. The summary comes from
+// the repository; anything else goes through TUF, which reports it.
+func summaryNamesIndex(sp *index.SummaryPackage, tp string) bool {
+	if sp.Index != tp || checkComponent("name", sp.Name) != nil || sp.IndexLength < 0 || len(sp.IndexSHA256) != 2*sha256.Size {
+		return false
+	}
+	return !strings.ContainsFunc(sp.IndexSHA256, func(r rune) bool { return (r < '0' || r > '9') && (r < 'a' || r > 'f') })
+}
+
 // targets queues every artifact of pkgs for the readers, after looking
 // up (in bin order) the signed target information of those TUF vouches
 // for in this check: every artifact of a package not known, and those
-// of known packages that opts.Lookup names. False once ctx is done.
+// of known packages that opts.Lookup names; and, in the same pass, the
+// index files verified against the summary. False once ctx is done.
 func (r *checkRun) targets(ctx context.Context, pkgs []checkPkg) bool {
 	var todo []lookup
 	for _, cp := range pkgs {
+		if cp.sum != nil {
+			todo = append(todo, lookup{key: binOrder(cp.sum.Index), sum: cp.sum})
+		}
 		p := cp.p
 		if p == nil {
 			continue
@@ -325,6 +372,11 @@ func (r *checkRun) targets(ctx context.Context, pkgs []checkPkg) bool {
 	}
 	slices.SortFunc(todo, func(a, b lookup) int { return cmp.Compare(a.key, b.key) })
 	for _, l := range todo {
+		if l.sum != nil {
+			r.lookupIndex(ctx, l.sum)
+			r.c.forgetBins(l.sum.Index)
+			continue
+		}
 		ok := r.lookup(ctx, l)
 		r.c.forgetBins(l.a.Path)
 		if ok && !r.send(ctx, l.p, l.a, l.latest) {
@@ -332,6 +384,23 @@ func (r *checkRun) targets(ctx context.Context, pkgs []checkPkg) bool {
 		}
 	}
 	return true
+}
+
+// lookupIndex checks that the signed target information of a package's
+// index file is what the signed summary says, against which indexes
+// verified its bytes.
+func (r *checkRun) lookupIndex(ctx context.Context, sp *index.SummaryPackage) {
+	c := r.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, tf, err := c.targetInfo(ctx, sp.Index)
+	if err != nil {
+		r.problem("%s: %v", sp.Index, err)
+		return
+	}
+	if h := hex.EncodeToString(tf.Hashes["sha256"]); tf.Length != sp.IndexLength || h != sp.IndexSHA256 {
+		r.problem("%s: the summary (%s) says %d bytes sha256 %s, the signed targets %d bytes sha256 %s", sp.Index, layout.SummaryTarget, sp.IndexLength, sp.IndexSHA256, tf.Length, h)
+	}
 }
 
 // lookup verifies an artifact's index entry against its signed target

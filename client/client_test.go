@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"os"
@@ -572,11 +573,13 @@ func TestCheckHoldsFewBins(t *testing.T) {
 	}
 }
 
-// TestCheckReloadsVerified: a bin the check dropped and needs again is
-// verified afresh: a cached copy whose signature no longer verifies is
-// not taken, the bin is downloaded again, and the check still verifies
-// every target.
+// TestCheckReloadsVerified: a bin the check dropped and needs again (in
+// its second chunk) is verified afresh: a cached copy whose signature no
+// longer verifies is not taken, the bin is downloaded again, and the
+// check still verifies every target.
 func TestCheckReloadsVerified(t *testing.T) {
+	defer func(n int) { minCheckChunk = n }(minCheckChunk)
+	minCheckChunk = 1 // two chunks of the demo's packages
 	f := demo(t)
 	var c *Client
 	var mu sync.Mutex
@@ -590,9 +593,9 @@ func TestCheckReloadsVerified(t *testing.T) {
 				binReqs[path.Base(r.URL.Path)]++
 			}
 			if strings.HasPrefix(r.URL.Path, "/targets/index/") {
-				// An index file is read once the bin that lists it is
-				// cached: every bin cached so far gets a signature that no
-				// longer verifies.
+				// The index files of a chunk are read before its pass over
+				// the bins: every bin cached so far gets a signature that
+				// no longer verifies.
 				files, _ := filepath.Glob(filepath.Join(c.metadataDir, "bins-*.json"))
 				for _, p := range files {
 					if tampered[p] {
@@ -659,5 +662,108 @@ func TestCheckChunk(t *testing.T) {
 		if chunks := (n + c - 1) / c; chunks > 2 || c < 2048 {
 			t.Errorf("%d packages: chunks of %d, %d of them", n, c, chunks)
 		}
+	}
+}
+
+// TestCheckIndexFiles: a check verifies each package's index file
+// against the signed summary and the summary's record of it against the
+// signed targets; each way the three can disagree is a problem naming
+// the file, and the package's artifacts are not taken from an index
+// that failed.
+func TestCheckIndexFiles(t *testing.T) {
+	const pkg = "connlimit"
+	tp := layout.PackageIndexTarget(pkg)
+	for _, tc := range []struct {
+		name   string
+		damage func(f *fixture)        // before signing (BeforeSign)
+		after  func(f *fixture)        // after publishing
+		want   func(f *fixture) string // the problem, given the published repository
+	}{
+		{"index file edited", nil, func(f *fixture) {
+			p := filepath.Join(f.Dir, filepath.FromSlash(f.TargetFile(tp)))
+			b, _ := os.ReadFile(p)
+			b[len(b)/2] ^= 0x20
+			os.WriteFile(p, b, 0o644)
+		}, func(f *fixture) string { return f.TargetFile(tp) + ": index of connlimit: sha256 " }},
+		{"index file missing", nil, func(f *fixture) {
+			os.Remove(filepath.Join(f.Dir, filepath.FromSlash(f.TargetFile(tp))))
+		}, func(f *fixture) string { return f.TargetFile(tp) + ": index of connlimit: " }},
+		{"summary and signed targets disagree", func(f *fixture) {
+			// The summary names the index as it was; the targets sign
+			// another one (a version fewer), published beside it.
+			f.Write(f.TargetFile(tp), f.Files[tp])
+			p := *f.Pkgs[pkg]
+			p.Versions = p.Versions[1:]
+			f.Files[tp], _ = json.MarshalIndent(&p, "", "  ")
+		}, nil, func(f *fixture) string {
+			return tp + ": the summary (index/all.json) says "
+		}},
+		{"index file not signed", func(f *fixture) {
+			f.Write(f.TargetFile(tp), f.Files[tp])
+			delete(f.Files, tp)
+		}, nil, func(f *fixture) string { return tp + ": " }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			f.AddPackage("ratelimiting", "1.0.0", "jammy")
+			f.AddPackage(pkg, "0.9.0", "jammy")
+			f.AddPackage(pkg, "1.0.0", "jammy")
+			if tc.damage != nil {
+				f.BeforeSign = func() { tc.damage(f) }
+			}
+			f.Publish()
+			if tc.after != nil {
+				tc.after(f)
+			}
+			want := tc.want(f)
+			c := newTestClient(t, f.Serve(nil).URL, f.RootBytes())
+			_, err := c.Check(context.Background())
+			var ce *CheckError
+			if !errors.As(err, &ce) {
+				t.Fatalf("Check: %v, want a CheckError", err)
+			}
+			var found []string
+			for _, p := range ce.Problems {
+				switch {
+				case strings.HasPrefix(p, "l3afd/"): // the fixture has no l3afd tree
+				case strings.HasPrefix(p, want):
+					found = append(found, p)
+				default:
+					t.Errorf("problem %q", p)
+				}
+			}
+			if len(found) != 1 {
+				t.Errorf("problems %q: want one starting %q", ce.Problems, want)
+			}
+		})
+	}
+}
+
+// TestSummaryNamesIndex: only a summary entry whose name is one path
+// component and whose digest is 64 lowercase hex digits names the URL of
+// an index file; any other goes through TUF.
+func TestSummaryNamesIndex(t *testing.T) {
+	good := index.SummaryPackage{Name: "p", Index: "index/p.json", IndexLength: 10, IndexSHA256: strings.Repeat("0a", 32)}
+	for _, tc := range []struct {
+		name string
+		mod  func(*index.SummaryPackage)
+		want bool
+	}{
+		{"good", func(*index.SummaryPackage) {}, true},
+		{"other index path", func(s *index.SummaryPackage) { s.Index = "index/q.json" }, false},
+		{"name with a slash", func(s *index.SummaryPackage) { s.Name, s.Index = "../p", "index/../p.json" }, false},
+		{"no digest", func(s *index.SummaryPackage) { s.IndexSHA256 = "" }, false},
+		{"upper-case digest", func(s *index.SummaryPackage) { s.IndexSHA256 = strings.Repeat("0A", 32) }, false},
+		{"digest with a slash", func(s *index.SummaryPackage) { s.IndexSHA256 = strings.Repeat("0a", 31) + "/." }, false},
+		{"short digest", func(s *index.SummaryPackage) { s.IndexSHA256 = strings.Repeat("0a", 31) }, false},
+		{"negative length", func(s *index.SummaryPackage) { s.IndexLength = -1 }, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sp := good
+			tc.mod(&sp)
+			if got := summaryNamesIndex(&sp, layout.PackageIndexTarget(sp.Name)); got != tc.want {
+				t.Errorf("summaryNamesIndex(%+v) = %v, want %v", sp, got, tc.want)
+			}
+		})
 	}
 }

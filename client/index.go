@@ -139,6 +139,20 @@ func (c *Client) packageIndex(ctx context.Context, name string, v any, schema *i
 // releases, which is all Check needs (decoding the descriptions of every
 // version of every package was most of its time and memory).
 func (c *Client) releases(ctx context.Context, name string) (*index.Package, error) {
+	if err := checkComponent("name", name); err != nil {
+		return nil, fmt.Errorf("package %q: %w", name, err)
+	}
+	tp := layout.PackageIndexTarget(name)
+	data, _, err := c.target(ctx, tp)
+	if err != nil {
+		return nil, err
+	}
+	return decodeReleases(tp, name, data)
+}
+
+// decodeReleases decodes the verified index file of package name (at
+// target path tp) without its descriptions.
+func decodeReleases(tp, name string, data []byte) (*index.Package, error) {
 	var lean struct {
 		Schema   int    `json:"schema"`
 		Name     string `json:"name"`
@@ -149,7 +163,7 @@ func (c *Client) releases(ctx context.Context, name string) (*index.Package, err
 			Artifacts  []index.Artifact `json:"artifacts"`
 		} `json:"versions"`
 	}
-	if _, err := c.packageIndex(ctx, name, &lean, &lean.Schema); err != nil {
+	if err := decodeIndex(tp, data, &lean, &lean.Schema); err != nil {
 		return nil, err
 	}
 	p := &index.Package{Schema: lean.Schema, Name: lean.Name, Versions: make([]index.Version, len(lean.Versions))}
@@ -171,7 +185,7 @@ func (c *Client) releases(ctx context.Context, name string) (*index.Package, err
 		}
 		p.Versions[i] = index.Version{Version: v.Version, Prerelease: v.Prerelease, Yanked: v.Yanked, Artifacts: v.Artifacts}
 	}
-	if err := checkPackage(layout.PackageIndexTarget(name), name, p); err != nil {
+	if err := checkPackage(tp, name, p); err != nil {
 		return nil, err
 	}
 	return p, nil

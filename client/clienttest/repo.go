@@ -38,6 +38,10 @@ type Repo struct {
 	Pkgs            map[string]*index.Package
 	Files           map[string][]byte // target path → bytes
 	TimestampExpiry time.Duration
+	// BeforeSign, if set, runs in Publish once the index files and the
+	// summary are in Files and before the targets are signed: for
+	// repositories whose signed targets disagree with their summary.
+	BeforeSign func()
 }
 
 // TB is the part of testing.TB the builder uses; Example functions pass
@@ -231,6 +235,9 @@ func (f *Repo) Publish() {
 	}
 	b, _ := json.MarshalIndent(sum, "", "  ")
 	f.Files[layout.SummaryTarget] = b
+	if f.BeforeSign != nil {
+		f.BeforeSign()
+	}
 
 	exp := f.Now.AddDate(0, 3, 0)
 	targets := metadata.Targets(exp)
