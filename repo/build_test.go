@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -717,5 +718,42 @@ func TestFirstRebuildAfterColdIsIncremental(t *testing.T) {
 	inc := build(t, r, BuildOptions{Now: t0.Add(2 * time.Hour)})
 	if inc.PackagesReused != cold.Packages {
 		t.Errorf("add-one build reused %d packages, want %d", inc.PackagesReused, cold.Packages)
+	}
+}
+
+// TestScanOrder: scan lists packages/ in name order, then version
+// directory order, whichever of its workers listed a package, and skips
+// hidden entries and files.
+func TestScanOrder(t *testing.T) {
+	r := newRepo(t)
+	root := r.paths().Packages()
+	var want []string
+	for i := range 40 {
+		name := fmt.Sprintf("pkg-%02d", 39-i) // created out of order
+		for _, v := range []string{"1.0.0", "1.10.0", "1.2.0"} {
+			dir := filepath.Join(root, name, v)
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			os.WriteFile(filepath.Join(dir, "l3af_"+name+".tar.gz"), []byte("x"), 0o644)
+		}
+	}
+	for i := range 40 {
+		for _, v := range []string{"1.0.0", "1.10.0", "1.2.0"} { // directory-name order
+			want = append(want, fmt.Sprintf("pkg-%02d@%s", i, v))
+		}
+	}
+	os.MkdirAll(filepath.Join(root, ".hidden", "1.0.0"), 0o755)
+	os.WriteFile(filepath.Join(root, "README"), nil, 0o644)
+	items, err := r.scan()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, it := range items {
+		got = append(got, it.label())
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("scan order (-want +got):\n%s", diff)
 	}
 }

@@ -4,8 +4,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/BurntSushi/toml"
@@ -47,7 +50,11 @@ func (it *item) label() string { return it.name + "@" + it.version }
 
 // scan lists packages/<name>/<version>/<artifact>, sorted by name and
 // directory name, and removes on the way what interrupted adds left
-// (isLeftover): one listing of every directory, not two.
+// (isLeftover): one listing of every directory, not two. The packages'
+// directories are listed by a few workers: with the file system's
+// caches cold (after a CI restore, or a cold build of 100,000 versions)
+// each listing and added file is a read of the disk, and one after the
+// other they took 18 s at 100,000 versions.
 func (r *Repo) scan() ([]*item, error) {
 	root := r.paths().Packages()
 	names, err := os.ReadDir(root)
@@ -57,70 +64,99 @@ func (r *Repo) scan() ([]*item, error) {
 		}
 		return nil, err
 	}
+	names = slices.DeleteFunc(names, func(n os.DirEntry) bool { return strings.HasPrefix(n.Name(), ".") || !n.IsDir() })
+	perPkg := make([][]*item, len(names))
+	errs := make([]error, len(names))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(scanWorkers, len(names)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < len(names); i = int(next.Add(1) - 1) {
+				perPkg[i], errs[i] = scanPackage(root, names[i].Name())
+			}
+		}()
+	}
+	wg.Wait()
+	total := 0
+	for i, its := range perPkg {
+		if errs[i] != nil {
+			return nil, errs[i]
+		}
+		total += len(its)
+	}
+	items := make([]*item, 0, total)
+	for _, its := range perPkg {
+		items = append(items, its...)
+	}
+	return items, nil
+}
+
+// scanWorkers is how many package directories scan lists at once.
+const scanWorkers = 8
+
+// scanPackage lists the version directories of package name (see scan).
+func scanPackage(root, name string) ([]*item, error) {
 	var items []*item
-	for _, n := range names {
-		if strings.HasPrefix(n.Name(), ".") || !n.IsDir() {
+	vers, err := os.ReadDir(filepath.Join(root, name))
+	if err != nil {
+		return nil, err
+	}
+	for _, v := range vers {
+		if isLeftover(v.Name(), stagingInfix) {
+			os.RemoveAll(filepath.Join(root, name, v.Name()))
+		}
+		if strings.HasPrefix(v.Name(), ".") || !v.IsDir() {
 			continue
 		}
-		vers, err := os.ReadDir(filepath.Join(root, n.Name()))
+		it := &item{name: name, version: v.Name()}
+		dir := filepath.Join(root, name, v.Name())
+		files, err := os.ReadDir(dir)
 		if err != nil {
 			return nil, err
 		}
-		for _, v := range vers {
-			if isLeftover(v.Name(), stagingInfix) {
-				os.RemoveAll(filepath.Join(root, n.Name(), v.Name()))
-			}
-			if strings.HasPrefix(v.Name(), ".") || !v.IsDir() {
-				continue
-			}
-			it := &item{name: n.Name(), version: v.Name()}
-			dir := filepath.Join(root, n.Name(), v.Name())
-			files, err := os.ReadDir(dir)
-			if err != nil {
-				return nil, err
-			}
-			var arts []string
-			var addedBad string
-			regular := map[string]bool{}
-			for _, f := range files {
-				switch {
-				case isLeftover(f.Name(), tmpInfix):
-					os.Remove(filepath.Join(dir, f.Name()))
-				case strings.HasPrefix(f.Name(), "."):
-				case strings.HasSuffix(f.Name(), layout.BundleSuffix) && f.Type().IsRegular():
-					it.bundle = filepath.Join(dir, f.Name())
-				case f.Name() == layout.AddedFile:
-					if data, err := os.ReadFile(filepath.Join(dir, layout.AddedFile)); err == nil {
-						if it.added, err = time.Parse(time.RFC3339, strings.TrimSpace(string(data))); err != nil {
-							addedBad = fmt.Sprintf("%.40q", strings.TrimSpace(string(data)))
-						}
-					}
-				default:
-					arts = append(arts, f.Name())
-					regular[f.Name()] = f.Type().IsRegular()
-				}
-			}
+		var arts []string
+		var addedBad string
+		regular := map[string]bool{}
+		for _, f := range files {
 			switch {
-			case len(arts) == 1 && !regular[arts[0]]:
-				it.problem = &pkgfmt.Problem{Severity: pkgfmt.SeverityError, File: filepath.Join(layout.PackagesDir, n.Name(), v.Name(), arts[0]),
-					Code: "repo.not-regular", Message: "the artifact is not a regular file (a link or special file): replace it with the file itself (ebpfrepo add)"}
-			case len(arts) == 1:
-				it.rel = n.Name() + "/" + v.Name() + "/" + arts[0]
-				it.path = filepath.Join(dir, arts[0])
-			case len(arts) == 0:
-				it.problem = &pkgfmt.Problem{Severity: pkgfmt.SeverityError, File: filepath.Join(layout.PackagesDir, n.Name(), v.Name()),
-					Code: "repo.no-artifact", Message: "the version directory holds no artifact: add the package with ebpfrepo add or remove the directory"}
+			case isLeftover(f.Name(), tmpInfix):
+				os.Remove(filepath.Join(dir, f.Name()))
+			case strings.HasPrefix(f.Name(), "."):
+			case strings.HasSuffix(f.Name(), layout.BundleSuffix) && f.Type().IsRegular():
+				it.bundle = filepath.Join(dir, f.Name())
+			case f.Name() == layout.AddedFile:
+				if data, err := os.ReadFile(filepath.Join(dir, layout.AddedFile)); err == nil {
+					if it.added, err = time.Parse(time.RFC3339, strings.TrimSpace(string(data))); err != nil {
+						addedBad = fmt.Sprintf("%.40q", strings.TrimSpace(string(data)))
+					}
+				}
 			default:
-				sort.Strings(arts)
-				it.problem = &pkgfmt.Problem{Severity: pkgfmt.SeverityError, File: filepath.Join(layout.PackagesDir, n.Name(), v.Name()),
-					Code: "repo.several-artifacts", Message: fmt.Sprintf("the version directory holds %d files (%s): keep only the artifact", len(arts), strings.Join(arts, ", "))}
+				arts = append(arts, f.Name())
+				regular[f.Name()] = f.Type().IsRegular()
 			}
-			if addedBad != "" && it.problem == nil {
-				it.problem = &pkgfmt.Problem{Severity: pkgfmt.SeverityError, File: filepath.Join(layout.PackagesDir, n.Name(), v.Name(), layout.AddedFile),
-					Code: "repo.bad-added", Message: fmt.Sprintf("%s is not a date and time as RFC 3339 writes it (2026-01-02T15:04:05Z): correct it, or delete the file and the build records the current time", addedBad)}
-			}
-			items = append(items, it)
 		}
+		switch {
+		case len(arts) == 1 && !regular[arts[0]]:
+			it.problem = &pkgfmt.Problem{Severity: pkgfmt.SeverityError, File: filepath.Join(layout.PackagesDir, name, v.Name(), arts[0]),
+				Code: "repo.not-regular", Message: "the artifact is not a regular file (a link or special file): replace it with the file itself (ebpfrepo add)"}
+		case len(arts) == 1:
+			it.rel = name + "/" + v.Name() + "/" + arts[0]
+			it.path = filepath.Join(dir, arts[0])
+		case len(arts) == 0:
+			it.problem = &pkgfmt.Problem{Severity: pkgfmt.SeverityError, File: filepath.Join(layout.PackagesDir, name, v.Name()),
+				Code: "repo.no-artifact", Message: "the version directory holds no artifact: add the package with ebpfrepo add or remove the directory"}
+		default:
+			sort.Strings(arts)
+			it.problem = &pkgfmt.Problem{Severity: pkgfmt.SeverityError, File: filepath.Join(layout.PackagesDir, name, v.Name()),
+				Code: "repo.several-artifacts", Message: fmt.Sprintf("the version directory holds %d files (%s): keep only the artifact", len(arts), strings.Join(arts, ", "))}
+		}
+		if addedBad != "" && it.problem == nil {
+			it.problem = &pkgfmt.Problem{Severity: pkgfmt.SeverityError, File: filepath.Join(layout.PackagesDir, name, v.Name(), layout.AddedFile),
+				Code: "repo.bad-added", Message: fmt.Sprintf("%s is not a date and time as RFC 3339 writes it (2026-01-02T15:04:05Z): correct it, or delete the file and the build records the current time", addedBad)}
+		}
+		items = append(items, it)
 	}
 	return items, nil
 }
