@@ -72,12 +72,12 @@ func BenchmarkHashValidate(b *testing.B) {
 	var n int64
 	for b.Loop() {
 		for _, it := range items {
-			data, _, err := readArtifact(it.path, pkgfmt.Limits{})
+			data, _, err := readArtifact(it.file(), pkgfmt.Limits{})
 			if err != nil {
 				b.Fatal(err)
 			}
 			n += int64(len(data))
-			describeBytes(ctx, it.path, data, pkgfmt.LintOptions{})
+			describeBytes(ctx, it.file(), data, pkgfmt.LintOptions{})
 		}
 	}
 	b.SetBytes(n / int64(b.N))

@@ -83,15 +83,15 @@ func (it *item) description(ctx context.Context, s *descStore) (*pkgfmt.Descript
 // lost or changed the description parked there; the new description
 // must be the one validated before.
 func (it *item) describeAgain(ctx context.Context, s *descStore) ([]byte, error) {
-	_, raw, sha, err := describeFile(ctx, it.path, s.lint)
+	_, raw, sha, err := describeFile(ctx, it.file(), s.lint)
 	if err != nil {
 		return nil, err
 	}
 	if sha != it.sha {
-		return nil, fmt.Errorf("%s changed while the build ran (sha256 %s, was %s): build again", it.path, sha, it.sha)
+		return nil, fmt.Errorf("%s changed while the build ran (sha256 %s, was %s): build again", it.file(), sha, it.sha)
 	}
 	if sha256.Sum256(raw) != it.descSum {
-		return nil, fmt.Errorf("%s: described again (the build cache no longer held its description), it is not described as it was validated: build again", it.path)
+		return nil, fmt.Errorf("%s: described again (the build cache no longer held its description), it is not described as it was validated: build again", it.file())
 	}
 	return raw, nil
 }

@@ -70,7 +70,7 @@ func TestParkedDescription(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			it := &item{name: "connection-limit", path: path, sha: sha}
+			it := &item{name: "connection-limit", root: filepath.Dir(path), rel: filepath.Base(path), sha: sha}
 			it.setDesc(want, raw)
 			if it.desc.Manifest.Name != want.Manifest.Name || len(it.desc.Manifest.Programs) != 0 {
 				t.Fatalf("stub = %+v, want the names only", it.desc.Manifest)

@@ -133,7 +133,7 @@ func placeArtifacts(pkgs []*pkgBuild, send func(placement) error) ([]tufrepo.Tar
 			if it == nil {
 				return nil, fmt.Errorf("package %s@%s: lost its artifact", p.Name, v.Version)
 			}
-			pl := placement{src: it.path, sha: it.sha}
+			pl := placement{src: it.file(), sha: it.sha}
 			bl := placement{src: it.bundle, sha: it.bundleSHA} // a keyless publisher's bundle, beside each target
 			for _, a := range v.Artifacts {
 				targets = append(targets, tufrepo.Target{Path: a.Path, Length: a.Length, SHA256: a.SHA256})

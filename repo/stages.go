@@ -450,7 +450,7 @@ func (b *buildRun) publish(ctx context.Context) error {
 	_ = b.pc.Save() // a cache: a failure only costs time
 	for _, it := range b.valid {
 		if it.recordAdded {
-			_ = atomicfile.WriteFile(filepath.Join(filepath.Dir(it.path), layout.AddedFile), []byte(b.now.Format(time.RFC3339)+"\n"), 0o644)
+			_ = atomicfile.WriteFile(filepath.Join(filepath.Dir(it.file()), layout.AddedFile), []byte(b.now.Format(time.RFC3339)+"\n"), 0o644)
 		}
 	}
 	return nil
@@ -471,8 +471,8 @@ func (it *item) checkLayout() pkgfmt.Problems {
 	if m.Version != it.version {
 		add("version", "the manifest says version %q but the package sits under packages/%s/%s/: add it with ebpfrepo add", m.Version, it.name, it.version)
 	}
-	if m.Artifact != filepath.Base(it.path) {
-		add("artifact", "the manifest's artifact is %q but the file is %q", m.Artifact, filepath.Base(it.path))
+	if m.Artifact != filepath.Base(it.file()) {
+		add("artifact", "the manifest's artifact is %q but the file is %q", m.Artifact, filepath.Base(it.file()))
 	}
 	return ps
 }

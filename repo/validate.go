@@ -75,7 +75,7 @@ func (b *buildRun) rehash(ctx context.Context) {
 	var todo []string
 	for _, it := range b.items {
 		if it.sha != "" && !it.read && it.problem == nil {
-			todo = append(todo, it.path)
+			todo = append(todo, it.file())
 		}
 	}
 	if len(todo) == 0 {
@@ -130,7 +130,7 @@ func (b *buildRun) recheckCached(ctx context.Context) {
 		if !it.cached || it.reused || it.problem != nil || !it.descErrors() && len(it.checkLayout()) == 0 {
 			continue
 		}
-		d, raw, sha, err := describeFile(ctx, it.path, b.v.lint)
+		d, raw, sha, err := describeFile(ctx, it.file(), b.v.lint)
 		if err != nil {
 			continue // the later stages report it
 		}
@@ -244,7 +244,7 @@ func (v *validator) validateOne(ctx context.Context, it *item, lazy bool) (hashe
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}
-	fi, err := os.Stat(it.path)
+	fi, err := os.Stat(it.file())
 	if err != nil {
 		return false, err
 	}
@@ -264,7 +264,7 @@ func (v *validator) validateOne(ctx context.Context, it *item, lazy bool) (hashe
 	if b, ok := artifactBufs.Get().(*[]byte); ok {
 		buf = *b
 	}
-	data, sha, err := readArtifactInto(buf, it.path, v.lint.Limits, v.hashes)
+	data, sha, err := readArtifactInto(buf, it.file(), v.lint.Limits, v.hashes)
 	if err != nil {
 		return false, err
 	}
@@ -285,7 +285,7 @@ func (v *validator) validateOne(ctx context.Context, it *item, lazy bool) (hashe
 		it.setDesc(d, raw)
 		return true, nil
 	}
-	d := describeBytes(ctx, it.path, data, v.lint)
+	d := describeBytes(ctx, it.file(), data, v.lint)
 	raw, err := json.Marshal(d)
 	if err != nil {
 		it.desc = d
