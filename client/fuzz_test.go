@@ -45,6 +45,62 @@ func FuzzPackageIndex(f *testing.F) {
 	})
 }
 
+// FuzzDecodeReleases feeds arbitrary bytes as the index file a check
+// reads (verified only against the repository's own summary): the lean
+// decoder never panics, accepts only artifact paths inside the layout,
+// and where the full decoder accepts the index too (it also decodes
+// fields the lean one skips) gives the same versions and artifacts.
+func FuzzDecodeReleases(f *testing.F) {
+	ok, _ := json.Marshal(index.Package{Schema: 1, Name: "rl", Versions: []index.Version{{
+		Version: "1.0.0", Artifacts: []index.Artifact{
+			{Platform: "jammy", Path: "rl/1.0.0/jammy/a.tar.gz", Length: 1, SHA256: strings.Repeat("a", 64)},
+			{Platform: "noble", Path: "rl/1.0.0/noble/a.tar.gz", Length: 1, SHA256: strings.Repeat("a", 64)},
+		},
+	}}})
+	f.Add(ok)
+	f.Add([]byte(`{"schema":1,"name":"rl","versions":[{"version":"1.0.0","yanked":{"reason":"x"},"artifacts":null}]}`))
+	f.Add([]byte(`{"schema":1,"name":"rl","versions":[{"version":"1.0.0","artifacts":[{"platform":"j","path":"rl/1.0.0/j/../a"}]}]}`))
+	f.Add([]byte(`{"schema":0,"name":"rl"}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		lean, err := decodeReleases("index/rl.json", "rl", data)
+		var full index.Package
+		ferr := decodeIndex("index/rl.json", data, &full, &full.Schema)
+		if ferr == nil {
+			ferr = checkPackage("index/rl.json", "rl", &full)
+		}
+		if err != nil {
+			return
+		}
+		for _, v := range lean.Versions {
+			for _, a := range v.Artifacts {
+				for _, c := range strings.Split(a.Path, "/") {
+					if c == "" || c == "." || c == ".." || strings.Count(a.Path, "/") != 3 {
+						t.Fatalf("unsafe artifact path accepted: %q", a.Path)
+					}
+				}
+			}
+		}
+		if ferr != nil {
+			return // an error in a field the lean decoder does not read
+		}
+		if len(lean.Versions) != len(full.Versions) {
+			t.Fatalf("%d versions, full decode %d", len(lean.Versions), len(full.Versions))
+		}
+		for i, v := range lean.Versions {
+			fv := full.Versions[i]
+			if v.Version != fv.Version || v.Prerelease != fv.Prerelease || (v.Yanked == nil) != (fv.Yanked == nil) || len(v.Artifacts) != len(fv.Artifacts) {
+				t.Fatalf("version %d: lean %+v, full %+v", i, v, fv)
+			}
+			for k, a := range v.Artifacts {
+				if a != fv.Artifacts[k] {
+					t.Fatalf("version %s artifact %d: lean %+v, full %+v", v.Version, k, a, fv.Artifacts[k])
+				}
+			}
+		}
+		lean.Latest()
+	})
+}
+
 // FuzzProxyPath feeds arbitrary request paths to the proxy's parser:
 // accepted paths name exactly four safe components.
 func FuzzProxyPath(f *testing.F) {
