@@ -113,11 +113,20 @@ func (c *Client) info(ctx context.Context, name string) (*index.Package, *Update
 // into v (an index.Package, or a leaner form); it returns the session
 // whose metadata vouched for it.
 func (c *Client) packageIndex(ctx context.Context, name string, v any, schema *int) (*Updater, error) {
-	if err := checkComponent("name", name); err != nil {
-		return nil, fmt.Errorf("package %q: %w", name, err)
+	data, up, err := c.packageIndexBytes(ctx, name)
+	if err != nil {
+		return nil, err
 	}
-	tp := layout.PackageIndexTarget(name)
-	data, up, err := c.target(ctx, tp)
+	return up, decodeIndex(layout.PackageIndexTarget(name), data, v, schema)
+}
+
+// packageIndexBytes fetches the verified bytes of index/<name>.json; an
+// unknown package's *NotFoundError suggests the nearest name.
+func (c *Client) packageIndexBytes(ctx context.Context, name string) ([]byte, *Updater, error) {
+	if err := checkComponent("name", name); err != nil {
+		return nil, nil, fmt.Errorf("package %q: %w", name, err)
+	}
+	data, up, err := c.target(ctx, layout.PackageIndexTarget(name))
 	if err != nil {
 		var nf *NotFoundError
 		if errors.As(err, &nf) {
@@ -130,24 +139,20 @@ func (c *Client) packageIndex(ctx context.Context, name string, v any, schema *i
 				nf.Suggestion = suggest.Nearest(name, names)
 			}
 		}
-		return nil, err
+		return nil, nil, err
 	}
-	return up, decodeIndex(tp, data, v, schema)
+	return data, up, nil
 }
 
 // releases is index/<name>.json without the descriptions: its versions'
 // releases, which is all Check needs (decoding the descriptions of every
 // version of every package was most of its time and memory).
 func (c *Client) releases(ctx context.Context, name string) (*index.Package, error) {
-	if err := checkComponent("name", name); err != nil {
-		return nil, fmt.Errorf("package %q: %w", name, err)
-	}
-	tp := layout.PackageIndexTarget(name)
-	data, _, err := c.target(ctx, tp)
+	data, _, err := c.packageIndexBytes(ctx, name)
 	if err != nil {
 		return nil, err
 	}
-	return decodeReleases(tp, name, data)
+	return decodeReleases(layout.PackageIndexTarget(name), name, data)
 }
 
 // decodeReleases decodes the verified index file of package name (at
