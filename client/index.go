@@ -92,12 +92,15 @@ func (c *Client) Info(ctx context.Context, name string) (*index.Package, error) 
 
 // info is Info and the session that vouched for the index.
 func (c *Client) info(ctx context.Context, name string) (*index.Package, *Updater, error) {
-	var p index.Package
-	up, err := c.packageIndex(ctx, name, &p, &p.Schema)
+	data, up, err := c.packageIndexBytes(ctx, name)
 	if err != nil {
 		return nil, nil, err
 	}
+	var p index.Package
 	tp := layout.PackageIndexTarget(name)
+	if err := decodeIndex(tp, data, &p, &p.Schema); err != nil {
+		return nil, nil, err
+	}
 	if err := checkPackage(tp, name, &p); err != nil {
 		return nil, nil, err
 	}
@@ -107,17 +110,6 @@ func (c *Client) info(ctx context.Context, name string) (*index.Package, *Update
 		}
 	}
 	return &p, up, nil
-}
-
-// packageIndex fetches the verified index/<name>.json and decodes it
-// into v (an index.Package, or a leaner form); it returns the session
-// whose metadata vouched for it.
-func (c *Client) packageIndex(ctx context.Context, name string, v any, schema *int) (*Updater, error) {
-	data, up, err := c.packageIndexBytes(ctx, name)
-	if err != nil {
-		return nil, err
-	}
-	return up, decodeIndex(layout.PackageIndexTarget(name), data, v, schema)
 }
 
 // packageIndexBytes fetches the verified bytes of index/<name>.json; an
