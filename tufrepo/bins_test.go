@@ -354,6 +354,9 @@ func TestDigestsAndFile(t *testing.T) {
 	if _, err := l.File(MetadataDir + "/no.such.json"); err == nil {
 		t.Error("File of an unknown name: no error")
 	}
+	if _, err := new(Repo).File(MetadataDir + "/timestamp.json"); err == nil {
+		t.Error("File of a Repo with no metadata: no error")
+	}
 	targets[3] = targetOf(targets[3].Path, []byte("changed"))
 	res, err := l.with(kr, Config{}, testNow).Update(ctx, targets)
 	if err != nil {

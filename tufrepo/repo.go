@@ -291,8 +291,11 @@ func (r *Repo) Digests() map[string][sha256.Size]byte {
 
 // File returns one file of Files by its name there.
 func (r *Repo) File(name string) ([]byte, error) {
+	if !r.ready() {
+		return nil, fmt.Errorf("tufrepo: no metadata file %s", name)
+	}
 	f, ok := r.metaFiles()[strings.TrimPrefix(name, MetadataDir+"/")]
-	if !ok || !r.ready() {
+	if !ok {
 		return nil, fmt.Errorf("tufrepo: no metadata file %s", name)
 	}
 	return r.metaBytes(f)
