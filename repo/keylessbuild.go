@@ -51,7 +51,7 @@ func (b *buildRun) keylessCheck(context.Context) error {
 		}
 		data, err := readCapped(it.bundle, keyless.MaxBundleSize)
 		if err == nil {
-			it.keyless, err = keyless.Verify(data, it.sha, st.trust, g, it.label()+"/"+filepath.Base(it.file()))
+			it.keyless, err = keyless.Verify(data, it.sha, st.trust, g, it.label()+"/"+it.artifact())
 		}
 		if err != nil {
 			prob("repo.keyless-bundle", rel+layout.BundleSuffix, err.Error())

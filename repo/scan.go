@@ -3,6 +3,7 @@ package repo
 import (
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -56,6 +57,9 @@ func (it *item) file() string {
 	}
 	return filepath.Join(it.root, filepath.FromSlash(it.rel))
 }
+
+// artifact is the artifact's file name ("." if none).
+func (it *item) artifact() string { return path.Base(it.rel) }
 
 // scan lists packages/<name>/<version>/<artifact>, sorted by name and
 // directory name, and removes on the way what interrupted adds left

@@ -471,8 +471,8 @@ func (it *item) checkLayout() pkgfmt.Problems {
 	if m.Version != it.version {
 		add("version", "the manifest says version %q but the package sits under packages/%s/%s/: add it with ebpfrepo add", m.Version, it.name, it.version)
 	}
-	if m.Artifact != filepath.Base(it.file()) {
-		add("artifact", "the manifest's artifact is %q but the file is %q", m.Artifact, filepath.Base(it.file()))
+	if m.Artifact != it.artifact() {
+		add("artifact", "the manifest's artifact is %q but the file is %q", m.Artifact, it.artifact())
 	}
 	return ps
 }
